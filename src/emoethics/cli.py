@@ -1,0 +1,343 @@
+"""The ``emoethics`` command line.
+
+Every command takes its text as an argument, from standard input, or (``analyze``) from a
+.txt/.jsonl/.csv file; prints a readable table, or JSON with ``--json``; and chooses models with
+``--backend/--base-url/--model`` (generator, and critic unless ``--critic-*`` says otherwise).
+Errors are one line on stderr and a non-zero exit code: 2 bad input or settings, 3 model backend.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from . import api
+from .config import Settings, load_settings
+from .emotions.models import DEFAULT_MODEL, builtin_models, load_model
+from .errors import EmoethicsError, InputError
+from .textio import Item, check_text, decode, read_bytes_limited, read_items
+
+app = typer.Typer(help="Emotions and ethics for LLM applications.", no_args_is_help=True,
+                  add_completion=False, pretty_exceptions_enable=False,
+                  context_settings={"help_option_names": ["-h", "--help"]})
+out = Console()
+err = Console(stderr=True)
+
+# Options shared by the commands that call models.
+Backend = Annotated[str | None, typer.Option("--backend", help="Generator backend: local or openai.",
+                                               rich_help_panel="Models")]
+BaseUrl = Annotated[str | None, typer.Option(
+    "--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (implies openai).",
+    rich_help_panel="Models")]
+Model = Annotated[str | None, typer.Option(
+    "--model", help="Model name on the server, or a local model (qwen, smollm2, path.gguf).",
+    rich_help_panel="Models")]
+CriticBackend = Annotated[str | None, typer.Option("--critic-backend", rich_help_panel="Models",
+                                                     help="Critic backend (default: as generator).")]
+CriticBaseUrl = Annotated[str | None, typer.Option("--critic-base-url", rich_help_panel="Models",
+                                                     help="Critic server URL.")]
+CriticModel = Annotated[str | None, typer.Option("--critic-model", rich_help_panel="Models",
+                                                   help="Critic model name.")]
+Timeout = Annotated[float | None, typer.Option("--timeout", help="Seconds per server request.",
+                                                 rich_help_panel="Models")]
+NoCache = Annotated[bool, typer.Option("--no-cache", help="Do not use the response cache.",
+                                       rich_help_panel="Models")]
+EmotionModelOpt = Annotated[str, typer.Option(
+    "--emotion-model", "-E", help=f"Emotion model: {', '.join(builtin_models())} or a YAML file.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+
+
+def _settings(backend: str | None, base_url: str | None, model: str | None,
+              critic_backend: str | None = None, critic_base_url: str | None = None,
+              critic_model: str | None = None, timeout: float | None = None,
+              no_cache: bool = False) -> Settings:
+    gen = {"backend": backend, "base_url": base_url, "model": model, "timeout": timeout}
+    crit = {"backend": critic_backend, "base_url": critic_base_url, "model": critic_model}
+    crit = {k: v for k, v in crit.items() if v is not None}
+    if crit and timeout is not None:
+        crit["timeout"] = timeout
+    return load_settings({"generator": {k: v for k, v in gen.items() if v is not None},
+                          "critic": crit}, no_cache=no_cache or None)
+
+
+def _text_arg(text: str | None) -> str:
+    """The text argument, or standard input when it is '-' or missing and stdin is piped."""
+    if text is None or text == "-":
+        if sys.stdin is None or sys.stdin.isatty():
+            raise InputError("no text: give it as an argument or pipe it on standard input")
+        return check_text(decode(read_bytes_limited(sys.stdin.buffer, "stdin"), "stdin"), "stdin")
+    return check_text(text, "argument")
+
+
+def _print_json(obj: object) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeRemainingColumn(), console=err, transient=True,
+                    disable=not err.is_terminal)
+
+
+@app.command()
+def analyze(
+    text: Annotated[str | None, typer.Argument(help="Text to analyse; '-' or omit for stdin.")] = None,
+    input: Annotated[Path | None, typer.Option("--input", "-i",
+                                               help="A .txt, .jsonl or .csv file of texts.")] = None,
+    text_field: Annotated[str, typer.Option(help="Text field of .jsonl/.csv input.")] = "text",
+    lines: Annotated[bool, typer.Option("--lines", help="One text per line (.txt and stdin).")] = False,
+    output: Annotated[Path | None, typer.Option("--output", "-o",
+                                                help="Write results to .jsonl or .csv.")] = None,
+    plot: Annotated[Path | None, typer.Option(help="Draw the profile to a .png/.svg/.pdf.")] = None,
+    emotion_model: EmotionModelOpt = DEFAULT_MODEL,
+    concurrency: Annotated[int, typer.Option(help="Texts analysed at once (servers).")] = 1,
+    json_out: JsonOpt = False,
+    backend: Backend = None, base_url: BaseUrl = None, model: Model = None,
+    critic_backend: CriticBackend = None, critic_base_url: CriticBaseUrl = None,
+    critic_model: CriticModel = None, timeout: Timeout = None, no_cache: NoCache = False,
+) -> None:
+    """Read the emotions a text expresses: intensity, level, cues and confidence per spectrum."""
+    em = load_model(emotion_model)
+    if input is not None:
+        items = read_items(input, text_field=text_field, lines=lines)
+    elif lines and (text is None or text == "-"):
+        items = read_items(None, data=read_bytes_limited(sys.stdin.buffer, "stdin"), lines=True)
+    else:
+        items = [Item("1", _text_arg(text))]
+    settings = _settings(backend, base_url, model, critic_backend, critic_base_url,
+                         critic_model, timeout, no_cache)
+    analyzer = api.make_analyzer(em, settings=settings)
+    with _progress() as bar:
+        task = bar.add_task("analysing", total=len(items))
+        profiles = api.analyze_many([i.text for i in items], analyzer=analyzer,
+                                    concurrency=concurrency,
+                                    on_done=lambda _i: bar.advance(task))
+    records = [{"id": it.id, "text": it.text, **p.model_dump()} for it, p in zip(items, profiles,
+                                                                                 strict=True)]
+    if output is not None:
+        _write_records(output, records)
+    if plot is not None:
+        from .plots import plot_profile
+
+        plot_profile(profiles[0], plot, title=items[0].text[:80])
+    if json_out:
+        if len(records) == 1:
+            _print_json(records[0])
+        else:
+            for r in records:
+                sys.stdout.write(json.dumps(r, ensure_ascii=False) + "\n")
+        return
+    from .render import profile_table
+
+    for it, p in zip(items, profiles, strict=True):
+        out.print(profile_table(p, title=it.text if len(it.text) < 100 else it.text[:97] + "..."))
+
+
+def _write_records(path: Path, records: list[dict]) -> None:
+    try:
+        if path.suffix.lower() == ".csv":
+            with path.open("w", newline="", encoding="utf-8") as f:
+                w = csv.writer(f)
+                spectra = [r["spectrum"] for r in records[0]["readings"]]
+                w.writerow(["id", "text", "analyzer"] + [f"{s}:{k}" for s in spectra
+                                                        for k in ("intensity", "level", "cues")])
+                for r in records:
+                    w.writerow([r["id"], r["text"], r["analyzer"]] + [
+                        v for x in r["readings"]
+                        for v in (x["intensity"], x["level"], "; ".join(x["cues"]))])
+        else:
+            with path.open("w", encoding="utf-8") as f:
+                for r in records:
+                    f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    except OSError as e:
+        raise InputError(f"{path}: cannot write ({e.strerror})") from None
+
+
+@app.command()
+def rewrite(
+    text: Annotated[str | None, typer.Argument(help="Text to rewrite; '-' or omit for stdin.")] = None,
+    emotion: Annotated[str | None, typer.Option(
+        help="Target pole (joy, anger, ...) or spectrum id (sadness-joy).")] = None,
+    intensity: Annotated[float | None, typer.Option(
+        help="0..1 toward a pole, or -1..1 on a spectrum.")] = None,
+    level: Annotated[str | None, typer.Option(help="Target level word, e.g. ecstasy.")] = None,
+    rounds: Annotated[int, typer.Option(min=1, max=10, help="Most generator attempts.")] = 3,
+    tolerance: Annotated[int, typer.Option(min=0, help="Levels of error accepted.")] = 1,
+    explain: Annotated[bool, typer.Option(help="Ask the generator which features changed.")] = True,
+    emotion_model: EmotionModelOpt = DEFAULT_MODEL,
+    json_out: JsonOpt = False,
+    backend: Backend = None, base_url: BaseUrl = None, model: Model = None,
+    critic_backend: CriticBackend = None, critic_base_url: CriticBaseUrl = None,
+    critic_model: CriticModel = None, timeout: Timeout = None, no_cache: NoCache = False,
+) -> None:
+    """Re-express a text at a target emotion and intensity; a critic checks what it expresses."""
+    source = _text_arg(text)
+    settings = _settings(backend, base_url, model, critic_backend, critic_base_url,
+                         critic_model, timeout, no_cache)
+    with err.status("rewriting…", spinner="dots") if err.is_terminal else _null():
+        r = api.rewrite(source, emotion, intensity, level=level, model=emotion_model,
+                        rounds=rounds, tolerance=tolerance, explain=explain, settings=settings)
+    if json_out:
+        _print_json(r.model_dump())
+        return
+    from .render import rewrite_panel
+
+    out.print(rewrite_panel(r))
+
+
+@app.command()
+def sweep(
+    text: Annotated[str | None, typer.Argument(help="Text to render; '-' or omit for stdin.")] = None,
+    spectrum: Annotated[str, typer.Option("--spectrum", "-s",
+                                          help="Spectrum id or one of its poles.")] = "sadness-joy",
+    rounds: Annotated[int, typer.Option(min=1, max=10)] = 2,
+    tolerance: Annotated[int, typer.Option(min=0)] = 1,
+    explain: Annotated[bool, typer.Option(help="Explain changed features per level.")] = False,
+    report: Annotated[Path | None, typer.Option(help="Write a .md or .html report.")] = None,
+    plot: Annotated[Path | None, typer.Option(help="Draw target vs measured to .png/.svg.")] = None,
+    emotion_model: EmotionModelOpt = DEFAULT_MODEL,
+    json_out: JsonOpt = False,
+    backend: Backend = None, base_url: BaseUrl = None, model: Model = None,
+    critic_backend: CriticBackend = None, critic_base_url: CriticBaseUrl = None,
+    critic_model: CriticModel = None, timeout: Timeout = None, no_cache: NoCache = False,
+) -> None:
+    """Render a text at every level of a spectrum and measure each rewrite."""
+    source = _text_arg(text)
+    em = load_model(emotion_model)
+    spec = em.spectrum(spectrum)
+    settings = _settings(backend, base_url, model, critic_backend, critic_base_url,
+                         critic_model, timeout, no_cache)
+    with _progress() as bar:
+        task = bar.add_task(f"sweeping {spec.id}", total=len(spec.levels))
+        s = api.sweep(source, spec.id, model=em, rounds=rounds, tolerance=tolerance,
+                      explain=explain, settings=settings,
+                      on_level=lambda _i, _r: bar.advance(task))
+    if report is not None:
+        from .plots import plot_sweep
+        from .render import sweep_html, sweep_markdown
+
+        body = sweep_html(s, plot_sweep(s)) if report.suffix.lower() in (".html", ".htm") \
+            else sweep_markdown(s)
+        try:
+            report.write_text(body, encoding="utf-8")
+        except OSError as e:
+            raise InputError(f"{report}: cannot write ({e.strerror})") from None
+    if plot is not None:
+        from .plots import plot_sweep
+
+        plot_sweep(s, plot)
+    if json_out:
+        _print_json(s.model_dump())
+        return
+    from .render import sweep_table
+
+    out.print(sweep_table(s))
+
+
+@app.command()
+def respond(
+    message: Annotated[str | None, typer.Argument(help="The user's message; '-' for stdin.")] = None,
+    emotion_model: EmotionModelOpt = DEFAULT_MODEL,
+    json_out: JsonOpt = False,
+    backend: Backend = None, base_url: BaseUrl = None, model: Model = None,
+    critic_backend: CriticBackend = None, critic_base_url: CriticBaseUrl = None,
+    critic_model: CriticModel = None, timeout: Timeout = None, no_cache: NoCache = False,
+) -> None:
+    """Reply to a message in a tone adapted to the emotions detected in it."""
+    msg = _text_arg(message)
+    settings = _settings(backend, base_url, model, critic_backend, critic_base_url,
+                         critic_model, timeout, no_cache)
+    r = api.respond(msg, model=emotion_model, settings=settings)
+    if json_out:
+        _print_json(r.model_dump())
+        return
+    from .render import reply_panel
+
+    out.print(reply_panel(r))
+
+
+@app.command()
+def chat(
+    emotion_model: EmotionModelOpt = DEFAULT_MODEL,
+    backend: Backend = None, base_url: BaseUrl = None, model: Model = None,
+    critic_backend: CriticBackend = None, critic_base_url: CriticBaseUrl = None,
+    critic_model: CriticModel = None, timeout: Timeout = None, no_cache: NoCache = False,
+) -> None:
+    """An interactive conversation whose replies adapt to your emotional state. /quit to end."""
+    settings = _settings(backend, base_url, model, critic_backend, critic_base_url,
+                         critic_model, timeout, no_cache)
+    from .render import reply_panel
+
+    history: list[dict[str, str]] = []
+    err.print("[dim]Type a message; /quit or Ctrl-D ends the session.[/]")
+    while True:
+        try:
+            line = input("you> ")
+        except EOFError:
+            break
+        if line.strip() in ("/quit", "/exit"):
+            break
+        if not line.strip():
+            continue
+        try:
+            r = api.respond(line, history=history, model=emotion_model, settings=settings)
+        except InputError as e:
+            err.print(f"[red]error:[/] {e}")
+            continue
+        out.print(reply_panel(r))
+        history += [{"role": "user", "content": r.message}, {"role": "assistant", "content": r.reply}]
+
+
+@app.command()
+def models(
+    name: Annotated[str | None, typer.Argument(help="A built-in name or YAML file to show.")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """List the emotion models, or show (and validate) one."""
+    names = [name] if name else builtin_models()
+    loaded = [load_model(n) for n in names]
+    if json_out:
+        _print_json([m.model_dump() for m in loaded])
+        return
+    for m in loaded:
+        out.print(f"[bold]{m.id}[/] — {m.name}: {m.description}")
+        for s in m.spectra:
+            out.print(f"  {s.describe()}")
+
+
+class _null:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *a: object) -> None:
+        return None
+
+
+def main() -> None:
+    """Entry point: run the app, turning every expected failure into one line and an exit code."""
+    try:
+        app()
+    except EmoethicsError as e:
+        err.print(f"[red]error:[/] {e}", highlight=False, soft_wrap=True)
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+    except Exception as e:  # noqa: BLE001 - last resort: never show a traceback by default
+        if os.environ.get("EMOETHICS_DEBUG"):
+            raise
+        err.print(f"[red]internal error:[/] {type(e).__name__}: {e} "
+                  "(set EMOETHICS_DEBUG=1 to see the traceback)", highlight=False, soft_wrap=True)
+        sys.exit(70)
+
+
+if __name__ == "__main__":
+    main()

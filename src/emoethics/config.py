@@ -1,0 +1,169 @@
+"""Which model plays which role.
+
+emoethics uses collaborating models (PAPER.md section 3): a ``generator`` that writes, a
+``critic`` that measures the emotion a text actually expresses, and later an ``adversary``. Each
+role is a :class:`BackendSpec`. Settings come from, in increasing priority:
+
+1. a TOML file (``$EMOETHICS_CONFIG`` or ``<user config dir>/emoethics/config.toml``)::
+
+       cache = true
+       [generator]
+       backend = "openai"
+       base_url = "http://127.0.0.1:8000/v1"
+       model = "qwen2.5-7b-instruct"
+       [critic]
+       backend = "local"
+
+2. environment variables: ``EMOETHICS_BACKEND``, ``EMOETHICS_BASE_URL``, ``EMOETHICS_MODEL``,
+   ``EMOETHICS_TIMEOUT`` for every role, and ``EMOETHICS_<ROLE>_BACKEND`` (``_BASE_URL``,
+   ``_MODEL``, ``_TIMEOUT``) for one role; ``EMOETHICS_NO_CACHE=1``;
+3. explicit arguments (the CLI's ``--backend/--base-url/--model`` and ``--critic-*`` flags).
+
+A role without settings of its own uses the generator's.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from platformdirs import user_config_dir
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from .errors import ConfigError
+from .llm.base import Backend
+from .llm.cache import ResponseCache
+from .llm.weights import cache_dir
+
+ROLES = ("generator", "critic", "adversary")
+Role = Literal["generator", "critic", "adversary"]
+
+
+class BackendSpec(BaseModel):
+    """How to reach one model."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    backend: Literal["local", "openai"] = "local"
+    model: str | None = None
+    base_url: str | None = None
+    timeout: float = 120.0
+    max_retries: int = 3
+
+    def describe(self) -> str:
+        if self.backend == "local":
+            return f"local:{self.model or 'default'}"
+        return f"openai:{self.model}@{self.base_url or 'api.openai.com'}"
+
+
+class Settings(BaseModel):
+    """Backends per role and cache switch."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    generator: BackendSpec = BackendSpec()
+    critic: BackendSpec | None = None
+    adversary: BackendSpec | None = None
+    cache: bool = True
+
+    def spec(self, role: Role) -> BackendSpec:
+        return getattr(self, role) or self.generator
+
+
+def _config_file() -> Path:
+    return Path(os.environ.get("EMOETHICS_CONFIG") or Path(user_config_dir("emoethics")) / "config.toml")
+
+
+def _spec_from(values: dict, base: BackendSpec | None, where: str) -> BackendSpec:
+    data = (base.model_dump() if base else {}) | {k: v for k, v in values.items() if v is not None}
+    if values.get("base_url") and "backend" not in values:
+        data["backend"] = "openai"  # a server URL means the openai-compatible backend
+    try:
+        spec = BackendSpec.model_validate(data)
+    except ValidationError as e:
+        err = e.errors()[0]
+        raise ConfigError(f"{where}: field '{'.'.join(map(str, err['loc']))}': {err['msg']}") from None
+    if spec.backend == "openai" and not spec.model:
+        raise ConfigError(f"{where}: the openai backend needs a model name (--model NAME)")
+    return spec
+
+
+def _env(role: str | None) -> dict:
+    prefix = f"EMOETHICS_{role.upper()}_" if role else "EMOETHICS_"
+    out: dict = {}
+    for field in ("backend", "model", "base_url", "timeout"):
+        v = os.environ.get(prefix + field.upper())
+        if v:
+            out[field] = v
+    return out
+
+
+def load_settings(overrides: dict[str, dict] | None = None, *, no_cache: bool | None = None) -> Settings:
+    """Settings from the config file, the environment and ``overrides`` ({role: {field: value}})."""
+    path = _config_file()
+    file_data: dict = {}
+    if path.is_file():
+        try:
+            file_data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise ConfigError(f"config file {path}: {e}") from None
+    unknown = set(file_data) - set(ROLES) - {"cache"}
+    if unknown:
+        raise ConfigError(f"config file {path}: unknown keys {sorted(unknown)}")
+    overrides = overrides or {}
+    common = _env(None) | overrides.get("all", {})
+    specs: dict[str, BackendSpec | None] = {}
+    gen_values = dict(file_data.get("generator", {})) | common | _env("generator") \
+        | overrides.get("generator", {})
+    specs["generator"] = _spec_from(gen_values, None, "generator settings")
+    for role in ROLES[1:]:
+        values = dict(file_data.get(role, {})) | _env(role) | overrides.get(role, {})
+        values = {k: v for k, v in values.items() if v is not None}
+        specs[role] = _spec_from(values, None if "backend" in values or "base_url" in values
+                                 else specs["generator"], f"{role} settings") if values else None
+    cache = bool(file_data.get("cache", True))
+    if os.environ.get("EMOETHICS_NO_CACHE", "").lower() in ("1", "true", "yes"):
+        cache = False
+    if no_cache is not None:
+        cache = not no_cache
+    return Settings(cache=cache, **specs)
+
+
+_registry: dict[tuple, Backend] = {}
+_registry_lock = threading.Lock()
+_cache: ResponseCache | None = None
+
+
+def response_cache() -> ResponseCache:
+    """The shared response cache (``<cache dir>/responses.sqlite``)."""
+    global _cache
+    if _cache is None:
+        _cache = ResponseCache(cache_dir() / "responses.sqlite")
+    return _cache
+
+
+def make_backend(spec: BackendSpec, *, cache: bool = True) -> Backend:
+    """A new backend for ``spec``."""
+    rc = response_cache() if cache else None
+    if spec.backend == "local":
+        from .llm.local import LocalBackend
+
+        return LocalBackend(spec.model, cache=rc)
+    from .llm.openai_backend import OpenAIBackend
+
+    return OpenAIBackend(spec.model or "", base_url=spec.base_url, timeout=spec.timeout,
+                         max_retries=spec.max_retries, cache=rc)
+
+
+def get_backend(role: Role = "generator", settings: Settings | None = None) -> Backend:
+    """The backend playing ``role``, created once per role and spec and then reused."""
+    settings = settings or load_settings()
+    spec = settings.spec(role)
+    key = (role, spec, settings.cache)
+    with _registry_lock:
+        if key not in _registry:
+            _registry[key] = make_backend(spec, cache=settings.cache)
+        return _registry[key]

@@ -1,0 +1,1 @@
+"""Emotion models (as data), analysis and rewriting."""

@@ -1,0 +1,134 @@
+"""Emotion analysis: text -> :class:`EmotionProfile`.
+
+An *analyser* is anything with a ``name`` and an ``analyze(text) -> EmotionProfile`` method.
+:class:`LLMAnalyzer` asks a chat model, under a JSON schema built from the emotion model, to pick
+one level word per spectrum and quote the cues behind it (few-shot prompt in
+``prompts/analyze.md`` and ``prompts/analyze_examples.yaml``). The level word gives the signed
+intensity (its anchor); cues that do not occur in the text are dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol
+
+from ..llm.base import Backend, Message
+from ..prompting import examples, render
+from ..textio import check_text
+from .models import EmotionModel, Spectrum, load_model
+from .profile import EmotionProfile, SpectrumReading
+
+#: How the model's confidence words map to numbers.
+CONFIDENCE = {"low": 0.35, "medium": 0.65, "high": 0.9}
+
+
+class Analyzer(Protocol):
+    """Reads the emotions a text expresses."""
+
+    name: str
+    emotion_model: EmotionModel
+
+    def analyze(self, text: str) -> EmotionProfile: ...
+
+
+class LLMAnalyzer:
+    """Emotion analysis by a chat model with schema-constrained output."""
+
+    def __init__(self, backend: Backend, model: str | EmotionModel = "plutchik") -> None:
+        self.backend = backend
+        self.emotion_model = load_model(model)
+        self.name = f"llm:{backend.id}"
+        self._schema = reading_schema(self.emotion_model)
+        self._prefix = self._few_shot()
+
+    def _few_shot(self) -> list[Message]:
+        m = self.emotion_model
+        spectra = "\n".join(f"- {s.describe()}" for s in m.spectra)
+        msgs = render("analyze", spectra=spectra)
+        for ex in examples("analyze_examples").get(m.id, []):
+            msgs += render("analyze_text", text=ex["text"])
+            answer = {}
+            for s in m.spectra:
+                r = ex["readings"].get(s.id) or {"level": s.neutral().word, "cues": [],
+                                                  "confidence": "high"}
+                answer[s.id] = {"cues": r["cues"], "level": r["level"], "confidence": r["confidence"]}
+            msgs.append({"role": "assistant", "content": json.dumps(answer, ensure_ascii=False)})
+        return msgs
+
+    def analyze(self, text: str) -> EmotionProfile:
+        """The emotion profile of ``text``."""
+        text = check_text(text)
+        messages = self._prefix + render("analyze_text", text=text)
+        with self.backend.metered() as usage:
+            readings = self.backend.chat_json(messages, self._schema,
+                                              lambda data: parse_readings(data, self.emotion_model, text),
+                                              max_tokens=80 * len(self.emotion_model.spectra))
+        return EmotionProfile(emotion_model=self.emotion_model.id, analyzer=self.name,
+                              readings=readings, usage=usage)
+
+
+def reading_schema(model: EmotionModel) -> dict[str, Any]:
+    """JSON schema of an analysis answer: per spectrum cues, a level word and a confidence."""
+    def one(s: Spectrum) -> dict[str, Any]:
+        return {"type": "object", "additionalProperties": False,
+                "properties": {
+                    "cues": {"type": "array", "items": {"type": "string"}, "maxItems": 3},
+                    "level": {"type": "string", "enum": list(s.levels)},
+                    "confidence": {"type": "string", "enum": list(CONFIDENCE)}},
+                "required": ["cues", "level", "confidence"]}
+    return {"type": "object", "additionalProperties": False,
+            "properties": {s.id: one(s) for s in model.spectra},
+            "required": [s.id for s in model.spectra]}
+
+
+def _norm(s: str) -> str:
+    return re.sub(r"\s+", " ", s).strip().lower()
+
+
+def parse_readings(data: Any, model: EmotionModel, text: str) -> list[SpectrumReading]:
+    """Validate a model's analysis answer; raise ``ValueError`` saying what is wrong."""
+    if not isinstance(data, dict):
+        raise ValueError("expected a JSON object with one entry per spectrum")
+    haystack = _norm(text)
+    readings = []
+    for s in model.spectra:
+        r = data.get(s.id)
+        if not isinstance(r, dict):
+            raise ValueError(f"missing entry for spectrum '{s.id}'")
+        word = str(r.get("level", "")).strip().lower()
+        match = [lv for lv in s.anchors() if lv.word.lower() == word]
+        if not match:
+            raise ValueError(f"'{word}' is not a level of {s.id}; choose one of {s.levels}")
+        lv = match[0]
+        raw_cues = r.get("cues") or []
+        if not isinstance(raw_cues, list):
+            raise ValueError(f"{s.id}.cues must be a list of phrases")
+        cues = [c.strip() for c in raw_cues if isinstance(c, str) and c.strip()
+                and _norm(c) in haystack][:3]
+        if lv.intensity == 0:
+            cues = []
+        conf = CONFIDENCE.get(str(r.get("confidence", "")).lower(), CONFIDENCE["medium"])
+        readings.append(SpectrumReading(spectrum=s.id, negative=s.negative, positive=s.positive,
+                                        intensity=lv.intensity, level=lv.word, cues=cues,
+                                        confidence=conf))
+    return readings
+
+
+def analyze_many(analyzer: Analyzer, texts: Iterable[str], *, concurrency: int = 1,
+                 on_done: Callable[[int], None] | None = None) -> list[EmotionProfile]:
+    """Profiles of ``texts`` in order, ``concurrency`` at a time; ``on_done(i)`` after each."""
+    texts = list(texts)
+
+    def one(i: int) -> EmotionProfile:
+        p = analyzer.analyze(texts[i])
+        if on_done:
+            on_done(i)
+        return p
+
+    if concurrency <= 1:
+        return [one(i) for i in range(len(texts))]
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        return list(pool.map(one, range(len(texts))))

@@ -1,0 +1,205 @@
+"""Rewriting a text at a target emotion and intensity, with a generator and an independent critic.
+
+The loop (PAPER.md section 3): the generator rewrites the text, its prompt naming the target
+level word; the critic measures the emotion the candidate actually expresses; if the measured
+level is not within ``tolerance`` levels of the target, the gap is fed back and the generator
+tries again, up to ``rounds`` times. The best candidate seen (nearest level, then nearest
+intensity, then most similar to the source) is returned, not the last, with the full trace.
+:func:`sweep_text` renders one text at every level of a spectrum (the paper's poem study).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from ..llm.base import Backend
+from ..llm.usage import Usage
+from ..prompting import examples, render
+from ..sensors.embedding import ENCODER_ID, similarity
+from ..textio import check_text
+from .analysis import Analyzer
+from .features import FeatureChanges, explain_changes
+from .models import EmotionModel, Level, Spectrum, Target
+from .profile import EmotionProfile
+
+
+class RewriteRound(BaseModel):
+    """One generator attempt and the critic's measurement of it."""
+
+    round: int
+    text: str
+    measured_level: str
+    measured_intensity: float
+    level_distance: int = Field(description="Levels between measured and target.")
+    within_tolerance: bool
+    feedback: str | None = Field(default=None, description="What the generator was told next.")
+
+
+class RewriteResult(BaseModel):
+    """A rewrite, how it measured, and how it was reached."""
+
+    source: str
+    text: str
+    emotion_model: str
+    target: Target
+    measured: EmotionProfile
+    measured_level: str
+    measured_intensity: float
+    level_distance: int
+    hit: bool = Field(description="Measured level within the tolerance of the target.")
+    similarity: float = Field(description="Content similarity to the source (cosine, 0..1).")
+    similarity_method: str = ENCODER_ID
+    features: FeatureChanges
+    best_round: int
+    rounds: list[RewriteRound]
+    generator: str
+    critic: str
+    usage: dict[str, Usage]
+
+
+class SweepResult(BaseModel):
+    """One text rewritten at every level of a spectrum."""
+
+    source: str
+    emotion_model: str
+    spectrum: str
+    results: list[RewriteResult]
+
+    def table(self) -> list[dict[str, Any]]:
+        """One row per level: target, measured, hit, similarity, text."""
+        return [{"level": r.target.level, "target": r.target.intensity,
+                 "measured_level": r.measured_level, "measured": r.measured_intensity,
+                 "hit": r.hit, "similarity": round(r.similarity, 3), "text": r.text}
+                for r in self.results]
+
+
+def level_description(spec: Spectrum, level: Level) -> str:
+    """Words for a level that a language model follows better than a number."""
+    if level.intensity == 0:
+        return f"emotionally neutral: neither {spec.negative} nor {spec.positive}"
+    pole = spec.positive if level.intensity > 0 else spec.negative
+    mag = abs(level.intensity)
+    strength = "a mild, subtle" if mag < 0.45 else "a clear, strong" if mag < 0.8 else "an extreme, overwhelming"
+    return f"{strength} degree of {pole}"
+
+
+def _direction(spec: Spectrum, target: Level, measured: Level) -> str:
+    if target.intensity == 0:
+        pole = spec.positive if measured.intensity > 0 else spec.negative
+        return f"Remove the {pole}: the text must sound emotionally neutral."
+    pole = spec.positive if target.intensity > 0 else spec.negative
+    same_side = measured.intensity * target.intensity > 0
+    if same_side and abs(measured.intensity) > abs(target.intensity):
+        return f"It expresses too much {pole}: tone it down to {target.word}."
+    return f"It does not express enough {pole}: make the {pole} stronger, up to {target.word}."
+
+
+def rewrite_text(text: str, target: Target, model: EmotionModel, generator: Backend,
+                 critic: Analyzer, *, rounds: int = 3, tolerance: int = 1,
+                 explain: bool = True) -> RewriteResult:
+    """Rewrite ``text`` toward ``target``: the loop described in this module's docstring."""
+    text = check_text(text)
+    if rounds < 1:
+        raise ValueError("rounds must be at least 1")
+    spec = model.spectrum(target.spectrum)
+    goal = spec.level(target.level)
+    messages = render("rewrite", text=text, spectrum_line=spec.describe(), level=goal.word,
+                      level_description=level_description(spec, goal),
+                      examples=_demonstrations(spec))
+    schema = {"type": "object", "additionalProperties": False,
+              "properties": {"text": {"type": "string"}}, "required": ["text"]}
+    max_tokens = min(1024, 160 + len(text))  # room for a longer, more emotional rewrite
+    trace: list[RewriteRound] = []
+    candidates: list[tuple[tuple, str, EmotionProfile]] = []
+    with generator.metered() as gen_usage, _metered(critic) as critic_usage:
+        for n in range(1, rounds + 1):
+            candidate = generator.chat_json(messages, schema, _parse_text,
+                                            temperature=0.0 if n == 1 else 0.7, seed=n,
+                                            max_tokens=max_tokens)
+            profile = critic.analyze(candidate)
+            reading = profile.reading(spec.id)
+            measured = spec.level(reading.level)
+            distance = abs(measured.index - goal.index)
+            ok = distance <= tolerance
+            candidates.append(((distance, abs(reading.intensity - goal.intensity), n),
+                               candidate, profile))
+            step = RewriteRound(round=n, text=candidate, measured_level=measured.word,
+                                measured_intensity=reading.intensity, level_distance=distance,
+                                within_tolerance=ok)
+            trace.append(step)
+            if ok or n == rounds:
+                break
+            step.feedback = _direction(spec, goal, measured)
+            messages = messages + [{"role": "assistant", "content": _dump_text(candidate)}] + \
+                render("rewrite_feedback", measured_level=measured.word, level=goal.word,
+                       direction=step.feedback)
+        # best: nearest level, then nearest intensity, then earliest (closest to the source)
+        (distance, _, best_n), best_text, best_profile = min(candidates, key=lambda c: c[0])
+        features = explain_changes(text, best_text, goal.word, generator if explain else None)
+    reading = best_profile.reading(spec.id)
+    return RewriteResult(
+        source=text, text=best_text, emotion_model=model.id, target=target,
+        measured=best_profile, measured_level=reading.level, measured_intensity=reading.intensity,
+        level_distance=distance, hit=distance <= tolerance,
+        similarity=round(similarity(text, best_text), 4), features=features, best_round=best_n,
+        rounds=trace, generator=generator.id, critic=critic.name,
+        usage={"generator": gen_usage, "critic": critic_usage},
+    )
+
+
+def sweep_text(text: str, spectrum: str, model: EmotionModel, generator: Backend,
+               critic: Analyzer, *, rounds: int = 3, tolerance: int = 1, explain: bool = False,
+               on_level: Callable[[int, RewriteResult], None] | None = None) -> SweepResult:
+    """``text`` rewritten at every level of ``spectrum``, from the negative end to the positive."""
+    spec = model.spectrum(spectrum)
+    results = []
+    for i, lv in enumerate(spec.anchors()):
+        r = rewrite_text(text, Target(spectrum=spec.id, intensity=lv.intensity, level=lv.word),
+                         model, generator, critic, rounds=rounds, tolerance=tolerance,
+                         explain=explain)
+        results.append(r)
+        if on_level:
+            on_level(i, r)
+    return SweepResult(source=results[0].source, emotion_model=model.id, spectrum=spec.id,
+                       results=results)
+
+
+def _demonstrations(spec: Spectrum) -> str:
+    """Example rewrites of one sentence at the spectrum's levels, where we have them."""
+    ex = examples("rewrite_examples")
+    lines = [f'- {w}: "{ex["levels"][w]}"' for w in spec.levels if w in ex.get("levels", {})]
+    if len(lines) < 3:
+        return ""
+    return (f'\nExamples on this spectrum, for the original "{ex["source"]}":\n'
+            + "\n".join(lines))
+
+
+def _parse_text(data: Any) -> str:
+    if not isinstance(data, dict) or not isinstance(data.get("text"), str):
+        raise ValueError('expected {"text": "..."}')
+    out = data["text"].strip()
+    if not out:
+        raise ValueError("the rewrite is empty")
+    return out
+
+
+def _dump_text(text: str) -> str:
+    import json
+
+    return json.dumps({"text": text}, ensure_ascii=False)
+
+
+class _NoMeter:
+    def __enter__(self) -> Usage:
+        return Usage()
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _metered(analyzer: Analyzer) -> Any:
+    backend = getattr(analyzer, "backend", None)
+    return backend.metered() if backend is not None else _NoMeter()

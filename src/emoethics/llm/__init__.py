@@ -1,0 +1,1 @@
+"""Language-model backends, the response cache and usage accounting."""

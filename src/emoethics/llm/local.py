@@ -1,0 +1,63 @@
+"""The embedded local backend: llama.cpp in-process through llama-cpp-python.
+
+Loads a packaged GGUF model (see :mod:`emoethics.llm.weights`) from disk, never from the network,
+and decodes JSON output under a grammar compiled from the requested JSON schema, so even a small
+model returns well-formed structures.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+from ..errors import BackendError
+from .base import Backend, Completion, Message
+from .cache import ResponseCache
+from .weights import resolve_model_path
+
+
+class LocalBackend(Backend):
+    """A GGUF chat model run in this process (default: Qwen2.5-Coder-1.5B-Instruct Q4_K_M)."""
+
+    kind = "local"
+
+    def __init__(self, model: str | None = None, cache: ResponseCache | None = None, *,
+                 n_ctx: int = 4096, n_threads: int | None = None, max_reasks: int = 2) -> None:
+        name, self.path = resolve_model_path(model)
+        super().__init__(name, cache, max_reasks)
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads or int(os.environ.get("EMOETHICS_THREADS", 0)) or os.cpu_count()
+        self._llm: Any = None
+        self._lock = threading.Lock()
+
+    def _model(self) -> Any:
+        if self._llm is None:
+            try:
+                from llama_cpp import Llama
+            except ImportError:
+                raise BackendError("the local backend needs llama-cpp-python: "
+                                   "pip install 'emoethics[local]' (or make install)") from None
+            try:
+                self._llm = Llama(model_path=str(self.path), n_ctx=self.n_ctx,
+                                  n_threads=self.n_threads, verbose=False)
+            except (ValueError, RuntimeError, OSError) as e:
+                raise BackendError(f"cannot load {self.path}: {e}") from None
+        return self._llm
+
+    def _complete(self, messages: list[Message], *, temperature: float, max_tokens: int,
+                  seed: int, json_schema: dict[str, Any] | None) -> Completion:
+        kwargs: dict[str, Any] = dict(messages=messages, temperature=temperature,
+                                      max_tokens=max_tokens, seed=seed)
+        if json_schema is not None:
+            kwargs["response_format"] = {"type": "json_object", "schema": json_schema}
+        with self._lock:
+            llm = self._model()
+            try:
+                out = llm.create_chat_completion(**kwargs)
+            except ValueError as e:  # e.g. the prompt exceeds the context window
+                raise BackendError(f"{self.id}: {e}") from None
+        usage = out.get("usage") or {}
+        return Completion(text=out["choices"][0]["message"]["content"] or "",
+                          prompt_tokens=usage.get("prompt_tokens", 0),
+                          completion_tokens=usage.get("completion_tokens", 0))

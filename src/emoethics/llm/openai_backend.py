@@ -1,0 +1,108 @@
+"""Any OpenAI-compatible server (OpenAI, vLLM, Ollama, llama.cpp server) via the ``openai`` SDK.
+
+Structured output asks for ``response_format: json_schema``; a server that rejects it is asked
+for ``json_object`` instead, then for plain text, and the reply is validated either way. The SDK
+retries 408/409/429/5xx with exponential backoff (honouring Retry-After); what still fails
+becomes a one-line :class:`~emoethics.errors.BackendError`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+from urllib.parse import urlparse
+
+from ..errors import BackendError, ConfigError, MalformedOutputError
+from .base import Backend, Completion, Message
+from .cache import ResponseCache
+
+_SCHEMA_MODES = ("json_schema", "json_object", "none")
+
+
+class OpenAIBackend(Backend):
+    """A chat model behind an OpenAI-compatible HTTP API."""
+
+    kind = "openai"
+
+    def __init__(self, model: str, *, base_url: str | None = None, api_key: str | None = None,
+                 timeout: float = 120.0, max_retries: int = 3,
+                 cache: ResponseCache | None = None, max_reasks: int = 2) -> None:
+        import openai
+
+        super().__init__(model, cache, max_reasks)
+        key = (api_key or os.environ.get("EMOETHICS_API_KEY") or os.environ.get("OPENAI_API_KEY")
+               or ("not-needed" if base_url else None))
+        if not key:
+            raise ConfigError("no API key for the openai backend: set OPENAI_API_KEY, "
+                              "or give --base-url of a server that needs none")
+        self.base_url = base_url or "https://api.openai.com/v1"
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self._openai = openai
+        self.client = openai.OpenAI(base_url=base_url, api_key=key, timeout=timeout,
+                                    max_retries=max_retries)
+        self._schema_mode = 0  # index into _SCHEMA_MODES, lowered when a server refuses one
+
+    @property
+    def id(self) -> str:
+        host = urlparse(self.base_url).netloc or self.base_url
+        return f"openai:{self.model}@{host}"
+
+    def _complete(self, messages: list[Message], *, temperature: float, max_tokens: int,
+                  seed: int, json_schema: dict[str, Any] | None) -> Completion:
+        oa = self._openai
+        while True:
+            kwargs: dict[str, Any] = dict(model=self.model, messages=messages,
+                                          temperature=temperature, max_tokens=max_tokens, seed=seed)
+            mode = _SCHEMA_MODES[self._schema_mode] if json_schema is not None else "none"
+            if mode == "json_schema":
+                kwargs["response_format"] = {"type": "json_schema", "json_schema": {
+                    "name": "output", "schema": json_schema, "strict": False}}
+            elif mode == "json_object":
+                kwargs["response_format"] = {"type": "json_object"}
+            try:
+                resp = self.client.chat.completions.create(**kwargs)
+                break
+            except oa.BadRequestError as e:
+                if mode != "none" and self._schema_mode < len(_SCHEMA_MODES) - 1 \
+                        and "response_format" in str(e).lower():
+                    self._schema_mode += 1  # the server does not support this output mode
+                    continue
+                raise BackendError(f"{self.base_url} rejected the request (HTTP 400): "
+                                   f"{_brief(e)}") from None
+            except oa.APITimeoutError:
+                raise BackendError(f"{self.base_url} did not answer within {self.timeout:g} s "
+                                   f"({self.max_retries} retries); raise --timeout or check "
+                                   "the server") from None
+            except oa.APIConnectionError as e:
+                cause = e.__cause__ or e
+                raise BackendError(f"cannot reach {self.base_url}: {_brief(cause)}") from None
+            except oa.AuthenticationError:
+                raise BackendError(f"{self.base_url} rejected the API key (HTTP 401); "
+                                   "check OPENAI_API_KEY / EMOETHICS_API_KEY") from None
+            except oa.NotFoundError as e:
+                raise BackendError(f"{self.base_url}: not found (HTTP 404), is model "
+                                   f"'{self.model}' served there? {_brief(e)}") from None
+            except oa.RateLimitError:
+                raise BackendError(f"{self.base_url} is still rate-limiting (HTTP 429) after "
+                                   f"{self.max_retries} retries") from None
+            except oa.APIStatusError as e:
+                raise BackendError(f"{self.base_url} answered HTTP {e.status_code} after "
+                                   f"{self.max_retries} retries: {_brief(e)}") from None
+            except oa.APIError as e:
+                raise MalformedOutputError(f"{self.base_url} returned an unusable response: "
+                                           f"{_brief(e)}") from None
+        try:
+            text = resp.choices[0].message.content or ""
+            usage = getattr(resp, "usage", None)
+            return Completion(text=text,
+                              prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
+                              completion_tokens=getattr(usage, "completion_tokens", 0) or 0)
+        except (AttributeError, IndexError, TypeError):
+            raise MalformedOutputError(f"{self.base_url} returned something that is not a chat "
+                                       f"completion: {str(resp)[:120]!r}") from None
+
+
+def _brief(e: BaseException) -> str:
+    msg = getattr(e, "message", None) or str(e) or type(e).__name__
+    return " ".join(str(msg).split())[:200]

