@@ -4,11 +4,11 @@ import json
 from pathlib import Path
 
 import pytest
-from fakes import ScriptedBackend
 
 from emoethics.errors import MalformedOutputError
 from emoethics.llm.base import parse_json
 from emoethics.llm.cache import ResponseCache
+from fakes import ScriptedBackend
 
 SCHEMA = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
 

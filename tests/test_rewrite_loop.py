@@ -4,10 +4,10 @@ import json
 import re
 
 import pytest
-from fakes import ScriptedAnalyzer, ScriptedBackend
 
 from emoethics.emotions.models import load_model, resolve_target
 from emoethics.emotions.rewriting import rewrite_text, sweep_text
+from fakes import ScriptedAnalyzer, ScriptedBackend
 
 M = load_model("plutchik")
 SRC = "The meeting moved to Friday."

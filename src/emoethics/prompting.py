@@ -8,7 +8,7 @@ JSON examples need no escaping.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from string import Template
 
@@ -18,7 +18,7 @@ PROMPT_DIR = Path(__file__).parent / "prompts"
 _HEAD = re.compile(r"^### (system|user|assistant)\s*$", re.MULTILINE)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _sections(name: str) -> tuple[tuple[str, str], ...]:
     raw = (PROMPT_DIR / f"{name}.md").read_text(encoding="utf-8")
     parts = _HEAD.split(raw)
@@ -31,7 +31,7 @@ def render(name: str, **values: object) -> list[dict[str, str]]:
             for role, body in _sections(name)]
 
 
-@lru_cache(maxsize=None)
+@cache
 def examples(name: str) -> dict:
     """Few-shot examples stored as ``prompts/<name>.yaml``."""
     path = PROMPT_DIR / f"{name}.yaml"

@@ -65,7 +65,7 @@ class LLMAnalyzer:
         with self.backend.metered() as usage:
             readings = self.backend.chat_json(messages, self._schema,
                                               lambda data: parse_readings(data, self.emotion_model, text),
-                                              max_tokens=80 * len(self.emotion_model.spectra))
+                                              max_tokens=110 * len(self.emotion_model.spectra))
         return EmotionProfile(emotion_model=self.emotion_model.id, analyzer=self.name,
                               readings=readings, usage=usage)
 
@@ -75,7 +75,8 @@ def reading_schema(model: EmotionModel) -> dict[str, Any]:
     def one(s: Spectrum) -> dict[str, Any]:
         return {"type": "object", "additionalProperties": False,
                 "properties": {
-                    "cues": {"type": "array", "items": {"type": "string"}, "maxItems": 3},
+                    "cues": {"type": "array", "maxItems": 3,
+                             "items": {"type": "string", "maxLength": 80}},
                     "level": {"type": "string", "enum": list(s.levels)},
                     "confidence": {"type": "string", "enum": list(CONFIDENCE)}},
                 "required": ["cues", "level", "confidence"]}

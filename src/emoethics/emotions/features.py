@@ -64,7 +64,7 @@ def measure_changes(source: str, rewrite: str) -> dict[str, Any]:
 
 def _schema() -> dict[str, Any]:
     return {"type": "object", "additionalProperties": False,
-            "properties": {c: {"type": "string"} for c in CATEGORIES},
+            "properties": {c: {"type": "string", "maxLength": 120} for c in CATEGORIES},
             "required": list(CATEGORIES)}
 
 
@@ -82,6 +82,6 @@ def explain_changes(source: str, rewrite: str, level: str, backend: Backend | No
     fc = FeatureChanges(measured=measure_changes(source, rewrite))
     if backend is not None:
         msgs = render("features", source=source, rewrite=rewrite, level=level)
-        fc.explained = backend.chat_json(msgs, _schema(), _parse, max_tokens=200)
+        fc.explained = backend.chat_json(msgs, _schema(), _parse, max_tokens=360)
         fc.explained_by = backend.id
     return fc

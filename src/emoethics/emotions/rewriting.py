@@ -109,9 +109,13 @@ def rewrite_text(text: str, target: Target, model: EmotionModel, generator: Back
     messages = render("rewrite", text=text, spectrum_line=spec.describe(), level=goal.word,
                       level_description=level_description(spec, goal),
                       examples=_demonstrations(spec))
+    # Room for a longer, more emotional rewrite; the length cap keeps grammar-constrained
+    # decoding from running out of tokens inside the string.
+    max_chars = min(4000, 3 * len(text) + 300)
     schema = {"type": "object", "additionalProperties": False,
-              "properties": {"text": {"type": "string"}}, "required": ["text"]}
-    max_tokens = min(1024, 160 + len(text))  # room for a longer, more emotional rewrite
+              "properties": {"text": {"type": "string", "minLength": 1, "maxLength": max_chars}},
+              "required": ["text"]}
+    max_tokens = max_chars // 2 + 32
     trace: list[RewriteRound] = []
     candidates: list[tuple[tuple, str, EmotionProfile]] = []
     with generator.metered() as gen_usage, _metered(critic) as critic_usage:

@@ -163,7 +163,9 @@ def parse_json(text: str) -> Any:
     except json.JSONDecodeError:
         pass
     start, end = s.find("{"), s.rfind("}")
-    if start == -1 or end <= start:
+    if start != -1 and end <= start:
+        raise ValueError("the reply is cut off before its JSON object ends")
+    if start == -1:
         raise ValueError("the reply contains no JSON object")
     try:
         return json.loads(s[start:end + 1])

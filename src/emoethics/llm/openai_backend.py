@@ -16,7 +16,9 @@ from ..errors import BackendError, ConfigError, MalformedOutputError
 from .base import Backend, Completion, Message
 from .cache import ResponseCache
 
-_SCHEMA_MODES = ("json_schema", "json_object", "none")
+# Tried in order; a server that refuses one is asked with the next from then on.
+# "json_object+schema" is llama.cpp's extension: JSON mode constrained by a schema.
+_SCHEMA_MODES = ("json_schema", "json_object+schema", "json_object", "none")
 
 
 class OpenAIBackend(Backend):
@@ -58,18 +60,19 @@ class OpenAIBackend(Backend):
             if mode == "json_schema":
                 kwargs["response_format"] = {"type": "json_schema", "json_schema": {
                     "name": "output", "schema": json_schema, "strict": False}}
+            elif mode == "json_object+schema":
+                kwargs["response_format"] = {"type": "json_object", "schema": json_schema}
             elif mode == "json_object":
                 kwargs["response_format"] = {"type": "json_object"}
             try:
                 resp = self.client.chat.completions.create(**kwargs)
                 break
-            except oa.BadRequestError as e:
-                if mode != "none" and self._schema_mode < len(_SCHEMA_MODES) - 1 \
+            except oa.APIStatusError as e:
+                if mode != "none" and e.status_code in (400, 422, 500) \
                         and "response_format" in str(e).lower():
                     self._schema_mode += 1  # the server does not support this output mode
                     continue
-                raise BackendError(f"{self.base_url} rejected the request (HTTP 400): "
-                                   f"{_brief(e)}") from None
+                raise self._status_error(e) from None
             except oa.APITimeoutError:
                 raise BackendError(f"{self.base_url} did not answer within {self.timeout:g} s "
                                    f"({self.max_retries} retries); raise --timeout or check "
@@ -77,18 +80,6 @@ class OpenAIBackend(Backend):
             except oa.APIConnectionError as e:
                 cause = e.__cause__ or e
                 raise BackendError(f"cannot reach {self.base_url}: {_brief(cause)}") from None
-            except oa.AuthenticationError:
-                raise BackendError(f"{self.base_url} rejected the API key (HTTP 401); "
-                                   "check OPENAI_API_KEY / EMOETHICS_API_KEY") from None
-            except oa.NotFoundError as e:
-                raise BackendError(f"{self.base_url}: not found (HTTP 404), is model "
-                                   f"'{self.model}' served there? {_brief(e)}") from None
-            except oa.RateLimitError:
-                raise BackendError(f"{self.base_url} is still rate-limiting (HTTP 429) after "
-                                   f"{self.max_retries} retries") from None
-            except oa.APIStatusError as e:
-                raise BackendError(f"{self.base_url} answered HTTP {e.status_code} after "
-                                   f"{self.max_retries} retries: {_brief(e)}") from None
             except oa.APIError as e:
                 raise MalformedOutputError(f"{self.base_url} returned an unusable response: "
                                            f"{_brief(e)}") from None
@@ -101,6 +92,23 @@ class OpenAIBackend(Backend):
         except (AttributeError, IndexError, TypeError):
             raise MalformedOutputError(f"{self.base_url} returned something that is not a chat "
                                        f"completion: {str(resp)[:120]!r}") from None
+
+
+    def _status_error(self, e: Exception) -> BackendError:
+        status = getattr(e, "status_code", 0)
+        if status == 400:
+            return BackendError(f"{self.base_url} rejected the request (HTTP 400): {_brief(e)}")
+        if status == 401:
+            return BackendError(f"{self.base_url} rejected the API key (HTTP 401); "
+                                "check OPENAI_API_KEY / EMOETHICS_API_KEY")
+        if status == 404:
+            return BackendError(f"{self.base_url}: not found (HTTP 404); is model "
+                                f"'{self.model}' served there?")
+        if status == 429:
+            return BackendError(f"{self.base_url} is still rate-limiting (HTTP 429) after "
+                                f"{self.max_retries} retries")
+        return BackendError(f"{self.base_url} answered HTTP {status} after {self.max_retries} "
+                            f"retries: {_brief(e)}")
 
 
 def _brief(e: BaseException) -> str:
