@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench train clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,13 @@ lint: install
 	$(BIN)/ruff check src tests benchmarks
 
 bench: install
+	$(BIN)/python benchmarks/sensor.py
 	$(BIN)/python benchmarks/rewrite.py --n 20 --spectrum sadness-joy --rounds 2
+
+# Rebuild the emotion sensor's heads from ../shared/data (about 6 minutes on 2 cores).
+train: install
+	$(BIN)/pip install --quiet -e '.[local,dev,train]'
+	$(BIN)/python training/train_sensor.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .ruff_cache

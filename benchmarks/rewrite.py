@@ -6,11 +6,12 @@ rewrite loop runs with the configured generator and critic; we report the hit ra
 level within one level of the target), mean absolute intensity error, mean content similarity,
 LLM calls and seconds per rewrite, overall and per level.
 
-Results stream to ``benchmarks/results/rewrite-<spectrum>.jsonl`` as they are produced; a re-run
-resumes where the last stopped (delete the file to start over). The summary goes to stdout and
-``benchmarks/results/rewrite-<spectrum>.json``.
+Results stream to ``benchmarks/results/rewrite-<spectrum>-critic-<critic>.jsonl`` as they are
+produced; a re-run resumes where the last stopped (delete the file to start over). The summary
+goes to stdout and the same name with ``.json``.
 
-    python benchmarks/rewrite.py --n 20 --spectrum sadness-joy --rounds 2
+    python benchmarks/rewrite.py --n 20 --spectrum sadness-joy --rounds 2 --critic sensor
+    python benchmarks/rewrite.py --n 20 --spectrum sadness-joy --rounds 2 --critic local
 """
 
 from __future__ import annotations
@@ -47,14 +48,17 @@ def main() -> None:
     ap.add_argument("--spectrum", default="sadness-joy")
     ap.add_argument("--emotion-model", default="plutchik")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--critic", default="sensor", choices=["sensor", "local", "ensemble"],
+                    help="what measures the rewrites (the generator is the embedded default)")
     ap.add_argument("--no-cache", action="store_true", help="do not use the response cache")
     args = ap.parse_args()
 
-    settings = load_settings(no_cache=args.no_cache)
+    settings = load_settings({"critic": {"backend": args.critic}}, no_cache=args.no_cache)
     em = emoethics.load_model(args.emotion_model)
     spec = em.spectrum(args.spectrum)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    log = RESULTS / f"rewrite-{spec.id}.jsonl"
+    stem = f"rewrite-{spec.id}-critic-{args.critic}"
+    log = RESULTS / f"{stem}.jsonl"
     done = {}
     if log.exists():
         for line in log.read_text(encoding="utf-8").splitlines():
@@ -101,7 +105,7 @@ def main() -> None:
 
     report = {
         "command": f"python benchmarks/rewrite.py --n {args.n} --spectrum {spec.id} "
-                   f"--rounds {args.rounds}",
+                   f"--rounds {args.rounds} --critic {args.critic}",
         "machine": f"{platform.machine()} {platform.processor() or ''} cpus={__import__('os').cpu_count()}",
         "generator": ok[0]["generator"] if ok else None, "critic": ok[0]["critic"] if ok else None,
         "sources": len(texts), "levels": spec.levels, "errors": len(rows) - len(ok),
@@ -110,9 +114,11 @@ def main() -> None:
         if fresh else None,
         "seconds_per_rewrite": round(statistics.mean(r["seconds"] for r in fresh), 2)
         if fresh else None,
+        "median_seconds_per_rewrite": round(statistics.median(r["seconds"] for r in fresh), 2)
+        if fresh else None,
         "per_level": {lv: summary([r for r in ok if r["level"] == lv]) for lv in spec.levels},
     }
-    (RESULTS / f"rewrite-{spec.id}.json").write_text(json.dumps(report, indent=2) + "\n")
+    (RESULTS / f"{stem}.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
 
 

@@ -8,6 +8,7 @@ import pytest
 from emoethics.errors import MalformedOutputError
 from emoethics.llm.base import parse_json
 from emoethics.llm.cache import ResponseCache
+
 from fakes import ScriptedBackend
 
 SCHEMA = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}

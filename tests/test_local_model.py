@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 import emoethics
-from conftest import requires_smollm
 from emoethics.emotions.analysis import LLMAnalyzer
 from emoethics.llm.weights import SMOLLM2, resolve_model_path
+
+from conftest import requires_smollm
 
 pytestmark = requires_smollm
 

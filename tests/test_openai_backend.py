@@ -9,10 +9,11 @@ import sys
 
 import pytest
 
-from conftest import has_module, requires_smollm
 from emoethics.emotions.analysis import LLMAnalyzer
 from emoethics.llm.openai_backend import OpenAIBackend
 from emoethics.llm.weights import resolve_model_path
+
+from conftest import has_module, requires_smollm
 from servers import llama_server
 
 pytestmark = [requires_smollm,

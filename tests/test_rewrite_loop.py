@@ -7,6 +7,7 @@ import pytest
 
 from emoethics.emotions.models import load_model, resolve_target
 from emoethics.emotions.rewriting import rewrite_text, sweep_text
+
 from fakes import ScriptedAnalyzer, ScriptedBackend
 
 M = load_model("plutchik")

@@ -9,21 +9,43 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from .config import Settings, get_backend
+from .config import Role, Settings, get_backend, load_settings
 from .emotions.analysis import Analyzer, LLMAnalyzer
 from .emotions.analysis import analyze_many as _analyze_many
 from .emotions.models import DEFAULT_MODEL, EmotionModel, load_model, resolve_target
 from .emotions.profile import EmotionProfile
 from .emotions.respond import Reply, reply_to
 from .emotions.rewriting import RewriteResult, SweepResult, rewrite_text, sweep_text
+from .errors import ConfigError
 from .llm.base import Backend, Message
 
 ModelArg = str | EmotionModel
 
 
-def make_analyzer(model: ModelArg = DEFAULT_MODEL, *, settings: Settings | None = None) -> Analyzer:
-    """The analyser the ``critic`` role is configured with, for emotion model ``model``."""
-    return LLMAnalyzer(get_backend("critic", settings), model)
+def make_analyzer(model: ModelArg = DEFAULT_MODEL, *, settings: Settings | None = None,
+                  role: Role = "analyzer", calibration: str | None = None) -> Analyzer:
+    """The analyser a role is configured with: ``sensor``, ``ensemble`` or a language model.
+
+    ``role`` is "analyzer" (what :func:`analyze` uses; by default the generator's model) or
+    "critic" (what measures rewrites; by default the emotion sensor). ``calibration`` names a
+    sensor calibration saved by ``emoethics calibrate``.
+    """
+    settings = settings or load_settings()
+    kind = settings.spec(role).backend
+    if kind in ("sensor", "ensemble"):
+        from .sensors.calibration import load_calibration
+        from .sensors.emotion_sensor import EmotionSensor
+
+        rule = load_calibration(calibration) if calibration else None
+        sensor = EmotionSensor(model, rule=rule, calibration_name=calibration)
+        if kind == "sensor":
+            return sensor
+        from .emotions.ensemble import EnsembleAnalyzer
+
+        return EnsembleAnalyzer(sensor, LLMAnalyzer(get_backend(role, settings), model))
+    if calibration:
+        raise ConfigError("calibrations apply to the sensor and the ensemble, not to an LLM")
+    return LLMAnalyzer(get_backend(role, settings), model)
 
 
 def analyze(text: str, model: ModelArg = DEFAULT_MODEL, *, analyzer: Analyzer | None = None,
@@ -59,8 +81,8 @@ def rewrite(text: str, emotion: str | None = None, intensity: float | None = Non
     em = load_model(model)
     target = resolve_target(em, emotion, intensity, level)
     return rewrite_text(text, target, em, generator or get_backend("generator", settings),
-                        critic or make_analyzer(em, settings=settings), rounds=rounds,
-                        tolerance=tolerance, explain=explain)
+                        critic or make_analyzer(em, settings=settings, role="critic"),
+                        rounds=rounds, tolerance=tolerance, explain=explain)
 
 
 def sweep(text: str, spectrum: str, *, model: ModelArg = DEFAULT_MODEL, rounds: int = 3,
@@ -70,8 +92,8 @@ def sweep(text: str, spectrum: str, *, model: ModelArg = DEFAULT_MODEL, rounds: 
     """Render ``text`` at every level of ``spectrum`` (an id such as "sadness-joy" or a pole)."""
     em = load_model(model)
     return sweep_text(text, spectrum, em, generator or get_backend("generator", settings),
-                      critic or make_analyzer(em, settings=settings), rounds=rounds,
-                      tolerance=tolerance, explain=explain, on_level=on_level)
+                      critic or make_analyzer(em, settings=settings, role="critic"),
+                      rounds=rounds, tolerance=tolerance, explain=explain, on_level=on_level)
 
 
 def respond(message: str, *, history: list[Message] | None = None, model: ModelArg = DEFAULT_MODEL,

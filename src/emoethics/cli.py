@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from . import api
-from .config import Settings, load_settings
+from .config import ANALYSER_ONLY, Settings, load_settings
 from .emotions.models import DEFAULT_MODEL, builtin_models, load_model
 from .errors import EmoethicsError, InputError
 from .textio import Item, check_text, decode, read_bytes_limited, read_items
@@ -32,16 +32,20 @@ out = Console()
 err = Console(stderr=True)
 
 # Options shared by the commands that call models.
-Backend = Annotated[str | None, typer.Option("--backend", help="Generator backend: local or openai.",
-                                               rich_help_panel="Models")]
+Backend = Annotated[str | None, typer.Option(
+    "--backend", help="local or openai (language models); for analysis also sensor or ensemble.",
+    rich_help_panel="Models")]
 BaseUrl = Annotated[str | None, typer.Option(
     "--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (implies openai).",
     rich_help_panel="Models")]
 Model = Annotated[str | None, typer.Option(
     "--model", help="Model name on the server, or a local model (qwen, smollm2, path.gguf).",
     rich_help_panel="Models")]
-CriticBackend = Annotated[str | None, typer.Option("--critic-backend", rich_help_panel="Models",
-                                                     help="Critic backend (default: as generator).")]
+CriticBackend = Annotated[str | None, typer.Option(
+    "--critic-backend", rich_help_panel="Models",
+    help="What measures rewrites: sensor (default), ensemble, local or openai.")]
+Calibration = Annotated[str | None, typer.Option(
+    "--calibration", help="A sensor calibration saved by 'emoethics calibrate'.")]
 CriticBaseUrl = Annotated[str | None, typer.Option("--critic-base-url", rich_help_panel="Models",
                                                      help="Critic server URL.")]
 CriticModel = Annotated[str | None, typer.Option("--critic-model", rich_help_panel="Models",
@@ -59,13 +63,19 @@ def _settings(backend: str | None, base_url: str | None, model: str | None,
               critic_backend: str | None = None, critic_base_url: str | None = None,
               critic_model: str | None = None, timeout: float | None = None,
               no_cache: bool = False) -> Settings:
+    """Settings from the model flags. ``--backend sensor|ensemble`` sets the analyser only."""
     gen = {"backend": backend, "base_url": base_url, "model": model, "timeout": timeout}
+    overrides: dict[str, dict] = {}
+    if backend in ANALYSER_ONLY:
+        overrides["analyzer"] = {"backend": backend}
+        gen["backend"] = None
+    overrides["generator"] = {k: v for k, v in gen.items() if v is not None}
     crit = {"backend": critic_backend, "base_url": critic_base_url, "model": critic_model}
     crit = {k: v for k, v in crit.items() if v is not None}
     if crit and timeout is not None:
         crit["timeout"] = timeout
-    return load_settings({"generator": {k: v for k, v in gen.items() if v is not None},
-                          "critic": crit}, no_cache=no_cache or None)
+    overrides["critic"] = crit
+    return load_settings(overrides, no_cache=no_cache or None)
 
 
 def _text_arg(text: str | None) -> str:
@@ -99,6 +109,7 @@ def analyze(
     plot: Annotated[Path | None, typer.Option(help="Draw the profile to a .png/.svg/.pdf.")] = None,
     emotion_model: EmotionModelOpt = DEFAULT_MODEL,
     concurrency: Annotated[int, typer.Option(help="Texts analysed at once (servers).")] = 1,
+    calibration: Calibration = None,
     json_out: JsonOpt = False,
     backend: Backend = None, base_url: BaseUrl = None, model: Model = None,
     critic_backend: CriticBackend = None, critic_base_url: CriticBaseUrl = None,
@@ -114,7 +125,7 @@ def analyze(
         items = [Item("1", _text_arg(text))]
     settings = _settings(backend, base_url, model, critic_backend, critic_base_url,
                          critic_model, timeout, no_cache)
-    analyzer = api.make_analyzer(em, settings=settings)
+    analyzer = api.make_analyzer(em, settings=settings, calibration=calibration)
     with _progress() as bar:
         task = bar.add_task("analysing", total=len(items))
         profiles = api.analyze_many([i.text for i in items], analyzer=analyzer,
@@ -311,6 +322,102 @@ def models(
         out.print(f"[bold]{m.id}[/] — {m.name}: {m.description}")
         for s in m.spectra:
             out.print(f"  {s.describe()}")
+
+
+eval_app = typer.Typer(help="Measure analysers on labelled data.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+
+
+@eval_app.command("emotions")
+def eval_emotions(
+    data: Annotated[Path, typer.Option("--data", help="The labelled data file.")],
+    fmt: Annotated[str, typer.Option("--format", help="xed, goemotions, semeval-ec, semeval-ei, "
+                                     "jsonl or csv.")],
+    analyzer: Annotated[str, typer.Option(help="sensor, ensemble, local (embedded LLM) or openai "
+                                          "(with --base-url/--model).")] = "sensor",
+    limit: Annotated[int | None, typer.Option(min=1, help="Evaluate a random sample of N.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the sample.")] = 0,
+    columns: Annotated[str, typer.Option(help="Column map for jsonl/csv: text=COL,labels=COL,"
+                                         "anger=COL,...")] = "",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the JSON report here.")] = None,
+    calibration: Calibration = None,
+    json_out: JsonOpt = False,
+    base_url: BaseUrl = None, model: Model = None, timeout: Timeout = None,
+    no_cache: NoCache = False,
+) -> None:
+    """Macro/micro-F1, Jaccard and per-label F1 (labels), or Pearson/Spearman (intensities)."""
+    from .evals.datasets import FORMATS, load_examples
+    from .evals.emotions import evaluate
+
+    if fmt not in FORMATS:
+        raise InputError(f"unknown format '{fmt}'; formats: {', '.join(FORMATS)}")
+    colmap = dict(kv.split("=", 1) for kv in columns.split(",") if "=" in kv)
+    examples = load_examples(data, fmt, columns=colmap)
+    an = _eval_analyzer(analyzer, calibration, base_url, model, timeout, no_cache)
+    n = min(limit or len(examples), len(examples))
+    with _progress() as bar:
+        task = bar.add_task(f"evaluating {an.name}", total=n)
+        report = evaluate(an, examples, limit=limit, seed=seed, on_done=lambda: bar.advance(task))
+    report = {"data": str(data), "format": fmt, **report}
+    if output is not None:
+        try:
+            output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        except OSError as e:
+            raise InputError(f"{output}: cannot write ({e.strerror})") from None
+    if json_out:
+        _print_json(report)
+        return
+    from .render import eval_tables
+
+    for t in eval_tables(report):
+        out.print(t)
+
+
+def _eval_analyzer(kind: str, calibration: str | None, base_url: str | None, model: str | None,
+                   timeout: float | None, no_cache: bool):
+    if kind not in ("sensor", "ensemble", "local", "openai"):
+        raise InputError(f"unknown analyser '{kind}'; use sensor, ensemble, local or openai")
+    settings = _settings(kind, base_url, model, timeout=timeout, no_cache=no_cache)
+    return api.make_analyzer("plutchik", settings=settings, calibration=calibration)
+
+
+@app.command()
+def calibrate(
+    data: Annotated[Path, typer.Option("--data", help="A small labelled file from your domain.")],
+    fmt: Annotated[str, typer.Option("--format", help="xed, goemotions, semeval-ec, semeval-ei, "
+                                     "jsonl or csv.")],
+    name: Annotated[str, typer.Option(help="Name to save the calibration under.")] = "default",
+    columns: Annotated[str, typer.Option(help="Column map for jsonl/csv.")] = "",
+    json_out: JsonOpt = False,
+) -> None:
+    """Fit the sensor's thresholds (and intensity scale) to your domain and save them by name."""
+    from .evals.datasets import FORMATS, load_examples
+    from .evals.emotions import evaluate
+    from .sensors.calibration import fit_calibration, save_calibration
+    from .sensors.emotion_sensor import EmotionSensor
+
+    if fmt not in FORMATS:
+        raise InputError(f"unknown format '{fmt}'; formats: {', '.join(FORMATS)}")
+    colmap = dict(kv.split("=", 1) for kv in columns.split(",") if "=" in kv)
+    examples = load_examples(data, fmt, columns=colmap)
+    sensor = EmotionSensor()
+    rule = fit_calibration(sensor, examples)
+    before = evaluate(sensor, examples)
+    after = evaluate(EmotionSensor(rule=rule, calibration_name=name), examples)
+    path = save_calibration(name, rule, {"data": str(data), "format": fmt, "n": len(examples)})
+    report = {"name": name, "path": str(path), "rule": rule.model_dump(),
+              "uncalibrated": before.get("classification", before.get("intensity")),
+              "calibrated": after.get("classification", after.get("intensity"))}
+    if json_out:
+        _print_json(report)
+        return
+    out.print(f"saved calibration [bold]{name}[/] to {path} (fitted on {len(examples)} examples; "
+              "the scores below are on the same file, so they are optimistic)")
+    for label, rep in (("uncalibrated", before), ("calibrated", after)):
+        c = rep.get("classification")
+        if c:
+            out.print(f"  {label:>12}: macro-F1 {c['macro_f1']:.3f}  micro-F1 {c['micro_f1']:.3f}  "
+                      f"Jaccard {c['jaccard']:.3f}")
 
 
 class _null:

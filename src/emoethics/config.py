@@ -38,8 +38,10 @@ from .llm.base import Backend
 from .llm.cache import ResponseCache
 from .llm.weights import cache_dir
 
-ROLES = ("generator", "critic", "adversary")
-Role = Literal["generator", "critic", "adversary"]
+ROLES = ("generator", "analyzer", "critic", "adversary")
+Role = Literal["generator", "analyzer", "critic", "adversary"]
+#: Backends that are not language models: they can analyse and criticise, not write.
+ANALYSER_ONLY = ("sensor", "ensemble")
 
 
 class BackendSpec(BaseModel):
@@ -47,15 +49,15 @@ class BackendSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    backend: Literal["local", "openai"] = "local"
+    backend: Literal["local", "openai", "sensor", "ensemble"] = "local"
     model: str | None = None
     base_url: str | None = None
     timeout: float = 120.0
     max_retries: int = 3
 
     def describe(self) -> str:
-        if self.backend == "local":
-            return f"local:{self.model or 'default'}"
+        if self.backend in ("local", *ANALYSER_ONLY):
+            return f"{self.backend}:{self.model or 'default'}"
         return f"openai:{self.model}@{self.base_url or 'api.openai.com'}"
 
 
@@ -65,12 +67,23 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     generator: BackendSpec = BackendSpec()
+    analyzer: BackendSpec | None = None
     critic: BackendSpec | None = None
     adversary: BackendSpec | None = None
     cache: bool = True
 
     def spec(self, role: Role) -> BackendSpec:
-        return getattr(self, role) or self.generator
+        """The role's own settings; the critic defaults to the emotion sensor, the others to
+        the generator's model."""
+        own = getattr(self, role)
+        if own is not None:
+            return own
+        return BackendSpec(backend="sensor") if role == "critic" else self.generator
+
+    def llm_spec(self, role: Role) -> BackendSpec:
+        """The language model a role uses (an ensemble's LLM half is the generator's model)."""
+        spec = self.spec(role)
+        return self.generator if spec.backend in ANALYSER_ONLY else spec
 
 
 def _config_file() -> Path:
@@ -88,6 +101,9 @@ def _spec_from(values: dict, base: BackendSpec | None, where: str) -> BackendSpe
         raise ConfigError(f"{where}: field '{'.'.join(map(str, err['loc']))}': {err['msg']}") from None
     if spec.backend == "openai" and not spec.model:
         raise ConfigError(f"{where}: the openai backend needs a model name (--model NAME)")
+    if spec.backend in ANALYSER_ONLY and where.split()[0] in ("generator", "adversary"):
+        raise ConfigError(f"{where}: the {spec.backend} reads emotions but cannot write text; "
+                          "the generator must be a language model (local or openai)")
     return spec
 
 
@@ -159,9 +175,9 @@ def make_backend(spec: BackendSpec, *, cache: bool = True) -> Backend:
 
 
 def get_backend(role: Role = "generator", settings: Settings | None = None) -> Backend:
-    """The backend playing ``role``, created once per role and spec and then reused."""
+    """The language model playing ``role``, created once per role and spec and then reused."""
     settings = settings or load_settings()
-    spec = settings.spec(role)
+    spec = settings.llm_spec(role)
     key = (role, spec, settings.cache)
     with _registry_lock:
         if key not in _registry:

@@ -9,7 +9,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .emotions.profile import EmotionProfile, SpectrumReading
+from .emotions.profile import EmotionProfile
 from .emotions.respond import Reply
 from .emotions.rewriting import RewriteResult, SweepResult
 
@@ -123,5 +123,31 @@ def sweep_html(s: SweepResult, plot_svg: str = "") -> str:
             f"<th>similarity</th><th>rewrite</th></tr>{rows}</table></body></html>\n")
 
 
-def reading_line(r: SpectrumReading) -> str:
-    return f"{r.spectrum}: {r.level} ({r.intensity:+.1f})"
+def eval_tables(report: dict) -> list[Table]:
+    """Tables of an evaluation report: summary, per label, per emotion intensity."""
+    tables = []
+    head = Table(title=f"{report['analyzer']} on {report['data']} ({report['format']})")
+    for c in ("n", "failed", "seconds", "texts/s"):
+        head.add_column(c, justify="right")
+    head.add_row(str(report["n"]), str(report["failed"]), str(report["seconds"]),
+                 str(report["texts_per_second"]))
+    tables.append(head)
+    if "classification" in report:
+        c = report["classification"]
+        t = Table(title=f"macro-F1 {c['macro_f1']:.3f}   micro-F1 {c['micro_f1']:.3f}   "
+                  f"Jaccard {c['jaccard']:.3f}   labels/text gold {c['labels_per_text_gold']} "
+                  f"pred {c['labels_per_text_pred']}")
+        for col in ("label", "precision", "recall", "F1", "support"):
+            t.add_column(col, justify="right")
+        for lab, v in c["per_label"].items():
+            t.add_row(lab, f"{v['precision']:.3f}", f"{v['recall']:.3f}", f"{v['f1']:.3f}",
+                      str(v["support"]))
+        tables.append(t)
+    if report.get("intensity"):
+        t = Table(title=f"intensity: mean Pearson {report.get('pearson_mean', 0):.3f}")
+        for col in ("emotion", "n", "Pearson", "Spearman"):
+            t.add_column(col, justify="right")
+        for emo, v in report["intensity"].items():
+            t.add_row(emo, str(v["n"]), f"{v['pearson']:.3f}", f"{v['spearman']:.3f}")
+        tables.append(t)
+    return tables

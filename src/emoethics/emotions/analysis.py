@@ -122,6 +122,15 @@ def analyze_many(analyzer: Analyzer, texts: Iterable[str], *, concurrency: int =
                  on_done: Callable[[int], None] | None = None) -> list[EmotionProfile]:
     """Profiles of ``texts`` in order, ``concurrency`` at a time; ``on_done(i)`` after each."""
     texts = list(texts)
+    batch = getattr(analyzer, "analyze_batch", None)
+    if batch is not None:  # non-LLM analysers score many texts at once
+        out: list[EmotionProfile] = []
+        for start in range(0, len(texts), 256):
+            out += batch(texts[start:start + 256])
+            if on_done:
+                for i in range(start, min(start + 256, len(texts))):
+                    on_done(i)
+        return out
 
     def one(i: int) -> EmotionProfile:
         p = analyzer.analyze(texts[i])

@@ -34,6 +34,10 @@ class EmotionProfile(BaseModel):
     emotion_model: str
     analyzer: str = Field(description="Which analyser and model produced the readings.")
     readings: list[SpectrumReading]
+    emotions: dict[str, float] | None = Field(
+        default=None, description="Probability of each basic emotion (analysers that give them).")
+    valence: float | None = Field(default=None, description="1 (negative) .. 5 (positive).")
+    arousal: float | None = Field(default=None, description="1 (calm) .. 5 (excited).")
     usage: Usage = Field(default_factory=Usage)
 
     def reading(self, spectrum: str) -> SpectrumReading:

@@ -56,6 +56,9 @@ class Encoder:
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         """Unit-length embeddings, one row per text."""
+        # batch texts of similar length together: less padding, faster
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        texts = [texts[i] for i in order]
         out = []
         for start in range(0, len(texts), batch_size):
             enc = self.tokenizer.encode_batch(texts[start:start + batch_size])
@@ -67,7 +70,11 @@ class Encoder:
             m = mask[..., None].astype(np.float32)
             pooled = (hidden * m).sum(1) / np.clip(m.sum(1), 1e-9, None)
             out.append(pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None))
-        return np.vstack(out) if out else np.zeros((0, 384), dtype=np.float32)
+        if not out:
+            return np.zeros((0, 384), dtype=np.float32)
+        result = np.empty((len(texts), 384), dtype=np.float32)
+        result[order] = np.vstack(out)
+        return result
 
 
 @lru_cache(maxsize=1)

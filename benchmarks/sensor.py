@@ -1,0 +1,163 @@
+"""Emotion sensor benchmark on the shared dev data: quality, transfer, speed, memory.
+
+Reports, in one run:
+
+1. the shipped heads on the two dev sets (XED hash split, GoEmotions dev), macro/micro-F1,
+   Jaccard, next to a keyword-lexicon baseline we wrote (``LEXICON`` below) and the
+   "predict all eight" floor;
+2. out-of-domain transfer: heads trained on one corpus only, tested on the other corpus' dev set,
+   with the default (relative) decision rule tuned on the training corpus' own dev set, and with
+   thresholds calibrated on half of the target dev set (scored on the other half);
+3. valence / arousal Pearson on EmoBank's test split;
+4. throughput in batch (texts/s), cold start (process start to first profile) and peak memory
+   (RSS) of a fresh process, for the sensor and the lexicon baseline.
+
+    python benchmarks/sensor.py            # writes benchmarks/results/sensor.json
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "training"))
+
+from train_sensor import featurize, load_emobank, load_sets  # noqa: E402
+
+from emoethics.evals.metrics import multilabel_scores, pearson  # noqa: E402
+from emoethics.sensors.calibration import fit_thresholds, tune_relative_rule  # noqa: E402
+from emoethics.sensors.emotion_sensor import EMOTIONS, DecisionRule, EmotionSensor  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results"
+
+# A plain keyword baseline (our own short lists, not a published lexicon).
+LEXICON = {
+    "anger": "angry anger furious rage mad annoyed annoying irritated hate outraged pissed",
+    "anticipation": "hope hoping expect soon plan eager await tomorrow wait future",
+    "disgust": "disgusting disgusted gross sick nasty revolting yuck ew vile awful",
+    "fear": "afraid scared fear terrified worried nervous anxious panic frightened scary",
+    "joy": "happy glad joy love great wonderful awesome lol haha fun",
+    "sadness": "sad cry crying depressed miss lonely unhappy sorry grief heartbroken",
+    "surprise": "wow surprised surprise shocked unexpected omg really amazed whoa suddenly",
+    "trust": "trust thank thanks believe honest reliable proud admire respect agree",
+}
+_LEX = {e: set(ws.split()) for e, ws in LEXICON.items()}
+_WORD = re.compile(r"[a-z']+")
+
+
+def lexicon_labels(text: str) -> frozenset[str]:
+    words = set(_WORD.findall(text.lower()))
+    return frozenset(e for e, ws in _LEX.items() if words & ws)
+
+
+def as_sets(matrix: np.ndarray) -> list[frozenset[str]]:
+    return [frozenset(e for e, v in zip(EMOTIONS, row, strict=True) if v) for row in matrix]
+
+
+def train_heads(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.linear_model import LogisticRegression
+
+    W = np.zeros((x.shape[1], len(EMOTIONS)))
+    b = np.zeros(len(EMOTIONS))
+    for j in range(len(EMOTIONS)):
+        clf = LogisticRegression(C=1.0, max_iter=2000).fit(x, y[:, j])
+        W[:, j], b[j] = clf.coef_[0], clf.intercept_[0]
+    return W, b
+
+
+def short(s: dict) -> dict:
+    return {k: s[k] for k in ("n", "macro_f1", "micro_f1", "jaccard", "labels_per_text_gold",
+                              "labels_per_text_pred")}
+
+
+def fresh_process(code: str) -> dict:
+    """Seconds and peak RSS (MB) of a new Python process running ``code``."""
+    wrapper = ("import resource, time; t = time.perf_counter()\n" + code +
+               "\nprint(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True, check=True)
+    wall = time.perf_counter() - start
+    inner, rss_kb = out.stdout.split()[-2:]
+    return {"seconds_wall": round(wall, 2), "seconds_in_process": round(float(inner), 2),
+            "peak_rss_mb": round(int(rss_kb) / 1024, 1)}
+
+
+def main() -> None:
+    sets = load_sets()
+    feats = {k: featurize(k, [e.text for e in v]) for k, v in sets.items()}
+    gold = {k: [e.labels for e in v] for k, v in sets.items()}
+    ys = {k: np.array([[e in g for e in EMOTIONS] for g in gold[k]], dtype=np.int8) for k in sets}
+    sensor = EmotionSensor()
+    report: dict = {"command": "python benchmarks/sensor.py", "in_domain_dev": {}, "transfer": {}}
+
+    for name in ("xed_dev", "go_dev"):
+        x = feats[name]
+        probs = 1 / (1 + np.exp(-(x @ sensor.W + sensor.b)))
+        report["in_domain_dev"][name] = {
+            "sensor": short(multilabel_scores(gold[name], as_sets(sensor.rule.labels(probs)), EMOTIONS)),
+            "lexicon": short(multilabel_scores(gold[name], [lexicon_labels(e.text) for e in sets[name]],
+                                               EMOTIONS)),
+            "all_eight": short(multilabel_scores(gold[name], [frozenset(EMOTIONS)] * len(gold[name]),
+                                                 EMOTIONS)),
+        }
+
+    for src, dst in (("go", "xed"), ("xed", "go")):
+        W, b = train_heads(feats[f"{src}_train"], ys[f"{src}_train"])
+        own = 1 / (1 + np.exp(-(feats[f"{src}_dev"] @ W + b)))
+        rule = tune_relative_rule([(own, gold[f"{src}_dev"])])
+        target = 1 / (1 + np.exp(-(feats[f"{dst}_dev"] @ W + b)))
+        g = gold[f"{dst}_dev"]
+        half = len(g) // 2
+        # calibrate per-emotion thresholds on the first half of the target dev set
+        thresholds = fit_thresholds(target[:half], ys[f"{dst}_dev"][:half].astype(bool))
+        calibrated = DecisionRule(thresholds=thresholds)
+        report["transfer"][f"{src}->{dst}"] = {
+            "rule_from_source_dev": rule.model_dump(exclude_none=True),
+            "uncalibrated": short(multilabel_scores(g[half:], as_sets(rule.labels(target[half:])), EMOTIONS)),
+            "calibrated_on_half_of_target": short(
+                multilabel_scores(g[half:], as_sets(calibrated.labels(target[half:])), EMOTIONS)),
+            "lexicon": short(multilabel_scores(g[half:], [lexicon_labels(e.text)
+                                                         for e in sets[f"{dst}_dev"][half:]], EMOTIONS)),
+        }
+
+    eb = load_emobank()
+    x_test = featurize("emobank_test", eb["test"][0])
+    va = x_test @ sensor.va_W + sensor.va_b
+    report["emobank_test"] = {"n": len(va),
+                              "valence_pearson": round(pearson(eb["test"][1][:, 0], va[:, 0]), 4),
+                              "arousal_pearson": round(pearson(eb["test"][1][:, 1], va[:, 1]), 4)}
+
+    texts = [e.text for e in sets["xed_dev"]][:1000]
+    sensor.analyze_batch(texts[:32])  # warm up
+    t = time.perf_counter()
+    sensor.analyze_batch(texts)
+    sensor_tps = len(texts) / (time.perf_counter() - t)
+    t = time.perf_counter()
+    for _ in range(5):
+        [lexicon_labels(x) for x in texts]
+    lex_tps = 5 * len(texts) / (time.perf_counter() - t)
+    report["speed"] = {
+        "batch_texts": len(texts),
+        "sensor_texts_per_second": round(sensor_tps, 1),
+        "lexicon_texts_per_second": round(lex_tps, 1),
+        "sensor_cold_start": fresh_process(
+            "from emoethics.sensors.emotion_sensor import EmotionSensor\n"
+            "EmotionSensor().analyze('I am not happy at all')"),
+        "sensor_batch_1000_process": fresh_process(
+            "from emoethics.sensors.emotion_sensor import EmotionSensor\n"
+            f"EmotionSensor().analyze_batch({json.dumps(texts)})"),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "sensor.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Evaluation: labelled data sets, metrics, and runs of any analyser over them."""

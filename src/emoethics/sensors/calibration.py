@@ -1,0 +1,109 @@
+"""Calibrating the sensor for a new domain from a small labelled file.
+
+``fit_calibration`` chooses, per emotion, the probability threshold that maximises that emotion's
+F1 on the user's examples (emotions with fewer than ``min_support`` positives get the threshold
+that is best over all emotions together), and, for intensity data, a scale that maps
+probabilities to gold intensities by least squares. The result is a :class:`DecisionRule` saved
+as JSON under a name in ``<user data dir>/emoethics/calibrations`` (``EMOETHICS_DATA_DIR``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+from platformdirs import user_data_dir
+
+from ..errors import ConfigError
+from ..evals.datasets import Example
+from .emotion_sensor import EMOTIONS, DecisionRule, EmotionSensor
+
+GRID = np.round(np.arange(0.02, 0.96, 0.02), 2)
+
+
+def calibrations_dir() -> Path:
+    base = os.environ.get("EMOETHICS_DATA_DIR") or user_data_dir("emoethics")
+    return Path(base) / "calibrations"
+
+
+def _f1(gold: np.ndarray, pred: np.ndarray) -> float:
+    tp = float((gold & pred).sum())
+    fp, fn = float((~gold & pred).sum()), float((gold & ~pred).sum())
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+def fit_thresholds(probs: np.ndarray, gold: np.ndarray, min_support: int = 3) -> dict[str, float]:
+    """Per-emotion thresholds maximising each emotion's F1 (``gold`` is a boolean [n, 8])."""
+    pooled = max(GRID, key=lambda t: _f1(gold.ravel(), (probs >= t).ravel()))
+    thresholds = {}
+    for j, emo in enumerate(EMOTIONS):
+        col_gold, col_p = gold[:, j], probs[:, j]
+        if col_gold.sum() >= min_support:
+            thresholds[emo] = float(max(GRID, key=lambda t: _f1(col_gold, col_p >= t)))
+        else:
+            thresholds[emo] = float(pooled)
+    return thresholds
+
+
+def tune_relative_rule(sets: list[tuple[np.ndarray, list[frozenset[str]]]]) -> DecisionRule:
+    """The relative rule (relative, floor) with the best mean macro-F1 over ``sets`` of
+    (probabilities, gold label sets): the domain-independent default."""
+    from ..evals.metrics import multilabel_scores
+
+    def labels(mask: np.ndarray) -> list[frozenset[str]]:
+        return [frozenset(e for e, v in zip(EMOTIONS, row, strict=True) if v) for row in mask]
+
+    best: tuple[float, DecisionRule] | None = None
+    for relative in np.arange(0.3, 0.95, 0.05):
+        for floor in np.arange(0.05, 0.6, 0.05):
+            rule = DecisionRule(relative=round(float(relative), 2), floor=round(float(floor), 2))
+            score = float(np.mean([multilabel_scores(g, labels(rule.labels(p)), EMOTIONS)["macro_f1"]
+                                   for p, g in sets]))
+            if best is None or score > best[0]:
+                best = (score, rule)
+    assert best is not None
+    return best[1]
+
+
+def fit_calibration(sensor: EmotionSensor, examples: list[Example],
+                    min_support: int = 3) -> DecisionRule:
+    """Per-emotion thresholds (and an intensity scale) fitted on ``examples``."""
+    probs, _ = sensor.probabilities([e.text for e in examples])
+    gold = np.array([[emo in e.labels for emo in EMOTIONS] for e in examples], dtype=bool)
+    scale = 1.0
+    pairs = [(probs[i, EMOTIONS.index(emo)], v) for i, e in enumerate(examples)
+             for emo, v in e.intensity.items() if emo in EMOTIONS]
+    if pairs:
+        p, g = np.array(pairs).T
+        scale = float(np.clip((p * g).sum() / max((p * p).sum(), 1e-9), 0.5, 3.0))
+    return DecisionRule(thresholds=fit_thresholds(probs, gold, min_support),
+                        intensity_scale=round(scale, 3))
+
+
+def save_calibration(name: str, rule: DecisionRule, meta: dict) -> Path:
+    """Store ``rule`` under ``name``; returns the file written."""
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", name):
+        raise ConfigError(f"calibration name '{name}': use letters, digits, '-', '_', '.'")
+    d = calibrations_dir()
+    d.mkdir(parents=True, exist_ok=True)
+    path = d / f"{name}.json"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"rule": rule.model_dump(), **meta}, indent=2) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+def load_calibration(name: str) -> DecisionRule:
+    """The rule saved under ``name`` (or in the JSON file at path ``name``)."""
+    path = Path(name) if name.endswith(".json") else calibrations_dir() / f"{name}.json"
+    if not path.is_file():
+        known = sorted(p.stem for p in calibrations_dir().glob("*.json"))
+        raise ConfigError(f"no calibration '{name}'; saved: {', '.join(known) or 'none'} "
+                          "(create one with emoethics calibrate)")
+    try:
+        return DecisionRule.model_validate(json.loads(path.read_text(encoding="utf-8"))["rule"])
+    except (ValueError, KeyError) as e:
+        raise ConfigError(f"calibration file {path} is damaged: {e}") from None

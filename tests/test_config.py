@@ -1,0 +1,57 @@
+"""Role settings from file, environment and explicit overrides."""
+
+from pathlib import Path
+
+import pytest
+
+from emoethics.config import load_settings
+from emoethics.errors import ConfigError
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch, tmp_path):
+    for k in ("EMOETHICS_BACKEND", "EMOETHICS_BASE_URL", "EMOETHICS_MODEL", "EMOETHICS_TIMEOUT",
+              "EMOETHICS_CRITIC_MODEL", "EMOETHICS_CRITIC_BACKEND", "EMOETHICS_NO_CACHE"):
+        monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv("EMOETHICS_CONFIG", str(tmp_path / "none.toml"))
+
+
+def test_defaults_are_the_local_model_for_every_role():
+    s = load_settings()
+    assert s.generator.backend == "local" and s.spec("critic") == s.generator and s.cache
+
+
+def test_file_env_and_overrides_in_priority_order(monkeypatch, tmp_path: Path):
+    f = tmp_path / "c.toml"
+    f.write_text('cache = false\n[generator]\nbackend = "openai"\nmodel = "from-file"\n'
+                 'base_url = "http://127.0.0.1:1/v1"\n[critic]\nbackend = "local"\n')
+    monkeypatch.setenv("EMOETHICS_CONFIG", str(f))
+    s = load_settings()
+    assert (s.generator.backend, s.generator.model, s.cache) == ("openai", "from-file", False)
+    assert s.spec("critic").backend == "local" and s.spec("adversary") == s.generator
+    monkeypatch.setenv("EMOETHICS_MODEL", "from-env")
+    assert load_settings().generator.model == "from-env"
+    s = load_settings({"generator": {"model": "from-flag"}}, no_cache=False)
+    assert s.generator.model == "from-flag" and s.cache
+
+
+def test_base_url_implies_openai_and_critic_inherits_unless_told():
+    s = load_settings({"generator": {"base_url": "http://127.0.0.1:8000/v1", "model": "m"},
+                       "critic": {"model": "other"}})
+    assert s.generator.backend == "openai"
+    c = s.spec("critic")
+    assert (c.backend, c.base_url, c.model) == ("openai", "http://127.0.0.1:8000/v1", "other")
+
+
+@pytest.mark.parametrize("content, message", [
+    ("[generator\n", "config file"),
+    ("colour = 1\n", "unknown keys"),
+    ('[generator]\nbackend = "magic"\n', "field 'backend'"),
+    ('[generator]\nbackend = "openai"\n', "needs a model name"),
+])
+def test_bad_config_files(monkeypatch, tmp_path: Path, content, message):
+    f = tmp_path / "c.toml"
+    f.write_text(content)
+    monkeypatch.setenv("EMOETHICS_CONFIG", str(f))
+    with pytest.raises(ConfigError, match=message):
+        load_settings()

@@ -1,0 +1,134 @@
+"""The emotion sensor (real ONNX encoder, VADER and the committed heads), ensemble, calibration."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import emoethics
+from emoethics.emotions.ensemble import EnsembleAnalyzer
+from emoethics.evals.datasets import Example
+from emoethics.sensors.calibration import fit_calibration, load_calibration, save_calibration
+from emoethics.sensors.embedding import get_encoder
+from emoethics.sensors.emotion_sensor import DEFAULT_HEADS, EMOTIONS, DecisionRule, EmotionSensor
+
+from fakes import ScriptedAnalyzer
+
+pytestmark = pytest.mark.skipif(not DEFAULT_HEADS.is_file(), reason="sensor heads not trained")
+
+
+@pytest.fixture(scope="module")
+def sensor():
+    return EmotionSensor()
+
+
+def test_encoder_is_deterministic_and_order_independent():
+    enc = get_encoder()
+    texts = ["short", "a much longer sentence about the weather today", "mid length text"]
+    a = enc.encode(texts)
+    b = enc.encode(texts[::-1])[::-1]
+    assert a.shape == (3, 384) and np.allclose(a, b, atol=1e-5)
+    assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-4)
+
+
+def test_profile_shape_and_folding(sensor):
+    p = sensor.analyze("I am so happy, this is the best day of my life!")
+    assert [r.spectrum for r in p.readings] == [s.id for s in emoethics.load_model().spectra]
+    assert set(p.emotions) == {"anger", "anticipation", "disgust", "fear", "joy", "sadness",
+                               "surprise", "trust"}
+    assert p.reading("sadness-joy").intensity > 0 and p.reading("sadness-joy").level != "neutral"
+    assert p.valence is not None and p.valence > 3.0
+    assert p.analyzer.startswith("sensor:")
+
+
+def test_negation_is_not_joy(sensor):
+    p = sensor.analyze("I am not happy at all")
+    assert p.reading("sadness-joy").intensity <= 0
+
+
+@pytest.mark.parametrize("text, spectrum, sign", [
+    ("I'm terrified, I think someone is following me home.", "fear-anger", -1),
+    ("This is outrageous, I am furious with you!", "fear-anger", +1),
+    ("My grandmother died last night and I can't stop crying.", "sadness-joy", -1),
+])
+def test_clear_emotions_lean_the_right_way(sensor, text, spectrum, sign):
+    assert np.sign(sensor.analyze(text).reading(spectrum).intensity) == sign
+
+
+def test_batch_equals_single(sensor):
+    texts = ["What a lovely surprise!", "I hate this so much.", "The bus leaves at nine."]
+    batch = sensor.analyze_batch(texts)
+    for t, p in zip(texts, batch, strict=True):
+        assert p.readings == sensor.analyze(t).readings
+
+
+def test_decision_rule_relative_and_thresholds():
+    probs = np.array([[0.9, 0.5, 0.1, 0, 0, 0, 0, 0], [0.1, 0.05, 0, 0, 0, 0, 0, 0]])
+    assert DecisionRule(relative=0.5, floor=0.3).labels(probs).sum(axis=1).tolist() == [2, 0]
+    t = DecisionRule(thresholds={"anger": 0.95, "anticipation": 0.04})
+    assert t.labels(probs)[:, :2].tolist() == [[False, True], [False, True]]
+
+
+def test_calibration_fit_save_load(sensor, tmp_path, monkeypatch):
+    monkeypatch.setenv("EMOETHICS_DATA_DIR", str(tmp_path))
+    ex = [Example("I am furious!", frozenset({"anger"})), Example("So angry right now", frozenset({"anger"})),
+          Example("This makes me mad", frozenset({"anger"})), Example("Lovely day", frozenset({"joy"})),
+          Example("The bus is at nine", frozenset())]
+    rule = fit_calibration(sensor, ex)
+    assert set(rule.thresholds) == set(EMOTIONS)
+    # three angry examples: the anger threshold admits them all and nothing else
+    assert (sensor.probabilities([e.text for e in ex])[0][:, 0] >= rule.thresholds["anger"]).tolist() \
+        == [True, True, True, False, False]
+    path = save_calibration("mine", rule, {"n": len(ex)})
+    assert path.is_file() and load_calibration("mine") == rule
+    with pytest.raises(emoethics.ConfigError, match="no calibration 'other'"):
+        load_calibration("other")
+    with pytest.raises(emoethics.ConfigError, match="use letters"):
+        save_calibration("../evil", rule, {})
+
+
+def test_ensemble_combines_and_prefilters(sensor):
+    llm = ScriptedAnalyzer({"I am furious!": {"fear-anger": "rage"}})
+    ens = EnsembleAnalyzer(sensor, llm)
+    p = ens.analyze("I am furious!")
+    s = sensor.analyze("I am furious!")
+    assert p.reading("fear-anger").intensity == pytest.approx(
+        0.5 * s.reading("fear-anger").intensity + 0.5 * 1.0, abs=1e-3)
+    pre = EnsembleAnalyzer(sensor, llm, prefilter=True, neutral_below=1.01)
+    assert "sensor only" in pre.analyze("The bus leaves at nine.").analyzer
+    assert llm.seen == ["I am furious!"]
+
+
+def test_cli_sensor_analyze_and_eval(tmp_path: Path):
+    def run(*args):
+        p = subprocess.run([sys.executable, "-m", "emoethics.cli", *args], capture_output=True,
+                           timeout=300, env=dict(os.environ, EMOETHICS_DATA_DIR=str(tmp_path)))
+        assert p.returncode == 0, p.stderr.decode()
+        return p.stdout.decode()
+
+    out = json.loads(run("analyze", "--backend", "sensor", "I am not happy at all", "--json"))
+    assert out["analyzer"].startswith("sensor:")
+    assert all(not (r["positive"] == "joy" and r["intensity"] > 0) for r in out["readings"])
+    head = "ID\tTweet\t" + "\t".join(["anger", "anticipation", "disgust", "fear", "joy", "love",
+                                      "optimism", "pessimism", "sadness", "surprise", "trust"])
+    rows = ["1\tI am so angry at you\t1\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0",
+            "2\tBest day ever!\t0\t0\t0\t0\t1\t1\t1\t0\t0\t0\t0",
+            "3\tI'm scared of the dark\t0\t0\t0\t1\t0\t0\t0\t1\t0\t0\t0"]
+    f = tmp_path / "ec.tsv"
+    f.write_text(head + "\n" + "\n".join(rows) + "\n")
+    rep = json.loads(run("eval", "emotions", "--format", "semeval-ec", "--data", str(f),
+                         "--analyzer", "sensor", "--json"))
+    assert rep["n"] == 3 and 0 <= rep["classification"]["macro_f1"] <= 1
+    assert "anger" in rep["classification"]["per_label"]
+    cal = json.loads(run("calibrate", "--data", str(f), "--format", "semeval-ec", "--name", "t",
+                         "--json"))
+    assert cal["calibrated"]["macro_f1"] >= cal["uncalibrated"]["macro_f1"] - 1e-9
+    rep2 = json.loads(run("eval", "emotions", "--format", "semeval-ec", "--data", str(f),
+                          "--analyzer", "sensor", "--calibration", "t", "--json"))
+    assert rep2["analyzer"].endswith("+t")
