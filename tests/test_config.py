@@ -16,9 +16,17 @@ def clean_env(monkeypatch, tmp_path):
     monkeypatch.setenv("EMOETHICS_CONFIG", str(tmp_path / "none.toml"))
 
 
-def test_defaults_are_the_local_model_for_every_role():
+def test_defaults_local_model_and_sensor_critic():
     s = load_settings()
-    assert s.generator.backend == "local" and s.spec("critic") == s.generator and s.cache
+    assert s.generator.backend == "local" and s.spec("analyzer") == s.generator and s.cache
+    assert s.spec("critic").backend == "sensor" and s.llm_spec("critic") == s.generator
+
+
+def test_sensor_cannot_generate():
+    with pytest.raises(ConfigError, match="cannot write text"):
+        load_settings({"generator": {"backend": "sensor"}})
+    s = load_settings({"critic": {"backend": "ensemble"}, "analyzer": {"backend": "sensor"}})
+    assert s.spec("critic").backend == "ensemble" and s.spec("analyzer").backend == "sensor"
 
 
 def test_file_env_and_overrides_in_priority_order(monkeypatch, tmp_path: Path):

@@ -42,4 +42,5 @@ def test_rewrite_default_model_returns_full_result(tmp_path):
     assert set(out["features"]["explained"]) == {"vocabulary", "tone", "imagery", "diction",
                                                  "figurative_language", "sentence_structure"}
     assert 1 <= len(out["rounds"]) <= 2 and out["target"]["level"] == "rage"
-    assert out["generator"].startswith("local:qwen") and out["critic"].startswith("llm:local:qwen")
+    # the default critic is the emotion sensor, independent of the generator
+    assert out["generator"].startswith("local:qwen") and out["critic"].startswith("sensor:")

@@ -65,7 +65,12 @@ def test_batch_equals_single(sensor):
     texts = ["What a lovely surprise!", "I hate this so much.", "The bus leaves at nine."]
     batch = sensor.analyze_batch(texts)
     for t, p in zip(texts, batch, strict=True):
-        assert p.readings == sensor.analyze(t).readings
+        single = sensor.analyze(t)
+        assert [(r.intensity, r.level) for r in p.readings] == \
+            [(r.intensity, r.level) for r in single.readings]
+    angry = sensor.analyze("I hate this so much, it makes me furious.").reading("fear-anger")
+    assert angry.intensity > 0 and angry.cues and all(c in "I hate this so much, it makes me furious."
+                                                       for c in angry.cues)
 
 
 def test_decision_rule_relative_and_thresholds():

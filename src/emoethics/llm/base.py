@@ -159,7 +159,7 @@ def parse_json(text: str) -> Any:
     """Parse a model's JSON reply, tolerating code fences and text around one object."""
     s = _FENCE.sub("", text.strip())
     try:
-        return json.loads(s)
+        return json.loads(s, strict=False)  # tolerate raw newlines inside strings
     except json.JSONDecodeError:
         pass
     start, end = s.find("{"), s.rfind("}")
@@ -168,7 +168,7 @@ def parse_json(text: str) -> Any:
     if start == -1:
         raise ValueError("the reply contains no JSON object")
     try:
-        return json.loads(s[start:end + 1])
+        return json.loads(s[start:end + 1], strict=False)
     except json.JSONDecodeError as e:
         raise ValueError(f"the reply is not valid JSON ({e.msg} at character {e.pos})") from None
 

@@ -105,11 +105,28 @@ class EmotionSensor:
         return probs, va
 
     def analyze(self, text: str) -> EmotionProfile:
-        """The emotion profile of one text."""
-        return self.analyze_batch([text])[0]
+        """The emotion profile of one text, with cues (the words whose removal lowers the
+        leaning emotion's probability most)."""
+        return self.analyze_batch([text], cues=True)[0]
 
-    def analyze_batch(self, texts: list[str]) -> list[EmotionProfile]:
-        """Profiles of many texts, computed in batches (hundreds per second)."""
+    def cues(self, text: str, base: np.ndarray, top: int = 3, min_drop: float = 0.02) -> list[list[str]]:
+        """Per emotion, up to ``top`` words of ``text`` that carry it (occlusion: drop each word,
+        see how far the emotion's probability falls)."""
+        words = text.split()
+        if not 2 <= len(words) <= 80:
+            return [[] for _ in EMOTIONS]
+        variants = [" ".join(words[:i] + words[i + 1:]) for i in range(len(words))]
+        drops = base[None, :] - self.probabilities(variants)[0]
+        out = []
+        for j in range(len(EMOTIONS)):
+            order = np.argsort(-drops[:, j])[:top]
+            out.append([words[i].strip(".,!?;:\"'()") or words[i] for i in sorted(order)
+                        if drops[i, j] >= min_drop])
+        return out
+
+    def analyze_batch(self, texts: list[str], cues: bool = False) -> list[EmotionProfile]:
+        """Profiles of many texts, computed in batches (hundreds per second); ``cues`` costs one
+        more encoding per word of each text."""
         texts = [check_text(t) for t in texts]
         probs, va = self.probabilities(texts)
         present = self.rule.labels(probs)
@@ -117,6 +134,7 @@ class EmotionSensor:
         idx = {e: i for i, e in enumerate(EMOTIONS)}
         out = []
         for n in range(len(texts)):
+            cue_words = self.cues(texts[n], probs[n]) if cues else [[] for _ in EMOTIONS]
             readings = []
             for s in self.emotion_model.spectra:
                 pos = strength[n, idx[s.positive]] if s.positive in idx else 0.0
@@ -127,9 +145,11 @@ class EmotionSensor:
                 p_pos = probs[n, idx[s.positive]] if s.positive in idx else 0.0
                 p_neg = probs[n, idx[s.negative]] if s.negative in idx else 0.0
                 conf = max(p_pos, p_neg) if lv.intensity != 0 else 1.0 - max(p_pos, p_neg)
+                lean = s.positive if value > 0 else s.negative
                 readings.append(SpectrumReading(
                     spectrum=s.id, negative=s.negative, positive=s.positive,
-                    intensity=round(value, 3), level=lv.word, cues=[],
+                    intensity=round(value, 3), level=lv.word,
+                    cues=cue_words[idx[lean]] if lv.intensity != 0 and lean in idx else [],
                     confidence=round(float(conf), 3)))
             out.append(EmotionProfile(
                 emotion_model=self.emotion_model.id, analyzer=self.name, readings=readings,
