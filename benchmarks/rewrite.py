@@ -105,7 +105,8 @@ def main() -> None:
 
     report = {
         "command": f"python benchmarks/rewrite.py --n {args.n} --spectrum {spec.id} "
-                   f"--rounds {args.rounds} --critic {args.critic}",
+                   f"--rounds {args.rounds} --critic {args.critic}"
+                   + (" --no-cache" if args.no_cache else ""),
         "machine": f"{platform.machine()} {platform.processor() or ''} cpus={__import__('os').cpu_count()}",
         "generator": ok[0]["generator"] if ok else None, "critic": ok[0]["critic"] if ok else None,
         "sources": len(texts), "levels": spec.levels, "errors": len(rows) - len(ok),

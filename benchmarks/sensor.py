@@ -79,8 +79,10 @@ def short(s: dict) -> dict:
 
 def fresh_process(code: str) -> dict:
     """Seconds and peak RSS (MB) of a new Python process running ``code``."""
-    wrapper = ("import resource, time; t = time.perf_counter()\n" + code +
-               "\nprint(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    # peak RSS from /proc (VmHWM starts afresh at exec; ru_maxrss can carry the parent's peak)
+    wrapper = ("import time; t = time.perf_counter()\n" + code + "\nimport re\n"
+               "hwm = re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)\n"
+               "print(time.perf_counter() - t, hwm)")
     start = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True, check=True)
     wall = time.perf_counter() - start

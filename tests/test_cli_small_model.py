@@ -54,3 +54,18 @@ def test_respond_and_chat(tmp_path: Path):
     assert out["reply"] and out["tone"] and out["reason"] and out["detected"]["readings"]
     transcript = run(["chat", *SMALL], stdin=b"Hello there\n/quit\n")
     assert "reply" in transcript
+
+
+def test_eval_emotions_with_a_language_model(tmp_path: Path):
+    head = "ID\tTweet\t" + "\t".join(["anger", "anticipation", "disgust", "fear", "joy", "love",
+                                      "optimism", "pessimism", "sadness", "surprise", "trust"])
+    rows = [f"{i}\t{t}\t" + "\t".join(list(v)) for i, (t, v) in enumerate([
+        ("I am so angry at you", "10000000000"), ("Best day ever!", "00001110000"),
+        ("I'm scared of the dark", "00010001000"), ("Such a sad story", "00000000100")])]
+    f = tmp_path / "ec.tsv"
+    f.write_text(head + "\n" + "\n".join(rows) + "\n")
+    rep = json.loads(run(["eval", "emotions", "--format", "semeval-ec", "--data", str(f),
+                          "--analyzer", "local", "--model", "smollm2", "--limit", "3", "--json"]))
+    assert rep["n"] + rep["failed"] == 3 and rep["analyzer"].startswith("llm:local:smollm2")
+    assert set(rep["classification"]["per_label"]) == {"anger", "anticipation", "disgust", "fear",
+                                                       "joy", "sadness", "surprise", "trust"}

@@ -9,9 +9,13 @@ Errors are one line on stderr and a non-zero exit code: 2 bad input or settings,
 from __future__ import annotations
 
 import csv
+import functools
+import inspect
 import json
 import os
 import sys
+import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -78,6 +82,35 @@ def _settings(backend: str | None, base_url: str | None, model: str | None,
     return load_settings(overrides, no_cache=no_cache or None)
 
 
+_MODEL_OPTIONS = [
+    inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+    for name, annotation, default in (
+        ("backend", Backend, None), ("base_url", BaseUrl, None), ("model", Model, None),
+        ("critic_backend", CriticBackend, None), ("critic_base_url", CriticBaseUrl, None),
+        ("critic_model", CriticModel, None), ("timeout", Timeout, None),
+        ("no_cache", NoCache, False))
+]
+
+
+def with_model_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Give a command the model options (--backend, --base-url, --model, --critic-*, --timeout,
+    --no-cache) and pass it the resulting ``settings`` instead."""
+    sig = inspect.signature(command)
+    hints = typing.get_type_hints(command, include_extras=True)
+    params = [p.replace(annotation=hints.get(p.name, p.annotation))
+              for p in sig.parameters.values() if p.name != "settings"]
+
+    @functools.wraps(command)
+    def wrapper(*args: object, **kwargs: object) -> None:
+        options = {p.name: kwargs.pop(p.name) for p in _MODEL_OPTIONS}
+        command(*args, settings=_settings(**options), **kwargs)  # type: ignore[arg-type]
+
+    wrapper.__signature__ = sig.replace(parameters=params + _MODEL_OPTIONS)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {**{p.name: p.annotation for p in params},
+                               **{p.name: p.annotation for p in _MODEL_OPTIONS}}
+    return wrapper
+
+
 def _text_arg(text: str | None) -> str:
     """The text argument, or standard input when it is '-' or missing and stdin is piped."""
     if text is None or text == "-":
@@ -98,6 +131,7 @@ def _progress() -> Progress:
 
 
 @app.command()
+@with_model_options
 def analyze(
     text: Annotated[str | None, typer.Argument(help="Text to analyse; '-' or omit for stdin.")] = None,
     input: Annotated[Path | None, typer.Option("--input", "-i",
@@ -111,9 +145,7 @@ def analyze(
     concurrency: Annotated[int, typer.Option(help="Texts analysed at once (servers).")] = 1,
     calibration: Calibration = None,
     json_out: JsonOpt = False,
-    backend: Backend = None, base_url: BaseUrl = None, model: Model = None,
-    critic_backend: CriticBackend = None, critic_base_url: CriticBaseUrl = None,
-    critic_model: CriticModel = None, timeout: Timeout = None, no_cache: NoCache = False,
+    settings: Settings = None,  # type: ignore[assignment]  # filled by @with_model_options
 ) -> None:
     """Read the emotions a text expresses: intensity, level, cues and confidence per spectrum."""
     em = load_model(emotion_model)
@@ -123,8 +155,6 @@ def analyze(
         items = read_items(None, data=read_bytes_limited(sys.stdin.buffer, "stdin"), lines=True)
     else:
         items = [Item("1", _text_arg(text))]
-    settings = _settings(backend, base_url, model, critic_backend, critic_base_url,
-                         critic_model, timeout, no_cache)
     analyzer = api.make_analyzer(em, settings=settings, calibration=calibration)
     with _progress() as bar:
         task = bar.add_task("analysing", total=len(items))
@@ -173,6 +203,7 @@ def _write_records(path: Path, records: list[dict]) -> None:
 
 
 @app.command()
+@with_model_options
 def rewrite(
     text: Annotated[str | None, typer.Argument(help="Text to rewrite; '-' or omit for stdin.")] = None,
     emotion: Annotated[str | None, typer.Option(
@@ -185,14 +216,10 @@ def rewrite(
     explain: Annotated[bool, typer.Option(help="Ask the generator which features changed.")] = True,
     emotion_model: EmotionModelOpt = DEFAULT_MODEL,
     json_out: JsonOpt = False,
-    backend: Backend = None, base_url: BaseUrl = None, model: Model = None,
-    critic_backend: CriticBackend = None, critic_base_url: CriticBaseUrl = None,
-    critic_model: CriticModel = None, timeout: Timeout = None, no_cache: NoCache = False,
+    settings: Settings = None,  # type: ignore[assignment]  # filled by @with_model_options
 ) -> None:
     """Re-express a text at a target emotion and intensity; a critic checks what it expresses."""
     source = _text_arg(text)
-    settings = _settings(backend, base_url, model, critic_backend, critic_base_url,
-                         critic_model, timeout, no_cache)
     with err.status("rewriting…", spinner="dots") if err.is_terminal else _null():
         r = api.rewrite(source, emotion, intensity, level=level, model=emotion_model,
                         rounds=rounds, tolerance=tolerance, explain=explain, settings=settings)
@@ -205,6 +232,7 @@ def rewrite(
 
 
 @app.command()
+@with_model_options
 def sweep(
     text: Annotated[str | None, typer.Argument(help="Text to render; '-' or omit for stdin.")] = None,
     spectrum: Annotated[str, typer.Option("--spectrum", "-s",
@@ -216,16 +244,12 @@ def sweep(
     plot: Annotated[Path | None, typer.Option(help="Draw target vs measured to .png/.svg.")] = None,
     emotion_model: EmotionModelOpt = DEFAULT_MODEL,
     json_out: JsonOpt = False,
-    backend: Backend = None, base_url: BaseUrl = None, model: Model = None,
-    critic_backend: CriticBackend = None, critic_base_url: CriticBaseUrl = None,
-    critic_model: CriticModel = None, timeout: Timeout = None, no_cache: NoCache = False,
+    settings: Settings = None,  # type: ignore[assignment]  # filled by @with_model_options
 ) -> None:
     """Render a text at every level of a spectrum and measure each rewrite."""
     source = _text_arg(text)
     em = load_model(emotion_model)
     spec = em.spectrum(spectrum)
-    settings = _settings(backend, base_url, model, critic_backend, critic_base_url,
-                         critic_model, timeout, no_cache)
     with _progress() as bar:
         task = bar.add_task(f"sweeping {spec.id}", total=len(spec.levels))
         s = api.sweep(source, spec.id, model=em, rounds=rounds, tolerance=tolerance,
@@ -254,18 +278,15 @@ def sweep(
 
 
 @app.command()
+@with_model_options
 def respond(
     message: Annotated[str | None, typer.Argument(help="The user's message; '-' for stdin.")] = None,
     emotion_model: EmotionModelOpt = DEFAULT_MODEL,
     json_out: JsonOpt = False,
-    backend: Backend = None, base_url: BaseUrl = None, model: Model = None,
-    critic_backend: CriticBackend = None, critic_base_url: CriticBaseUrl = None,
-    critic_model: CriticModel = None, timeout: Timeout = None, no_cache: NoCache = False,
+    settings: Settings = None,  # type: ignore[assignment]  # filled by @with_model_options
 ) -> None:
     """Reply to a message in a tone adapted to the emotions detected in it."""
     msg = _text_arg(message)
-    settings = _settings(backend, base_url, model, critic_backend, critic_base_url,
-                         critic_model, timeout, no_cache)
     r = api.respond(msg, model=emotion_model, settings=settings)
     if json_out:
         _print_json(r.model_dump())
@@ -276,15 +297,12 @@ def respond(
 
 
 @app.command()
+@with_model_options
 def chat(
     emotion_model: EmotionModelOpt = DEFAULT_MODEL,
-    backend: Backend = None, base_url: BaseUrl = None, model: Model = None,
-    critic_backend: CriticBackend = None, critic_base_url: CriticBaseUrl = None,
-    critic_model: CriticModel = None, timeout: Timeout = None, no_cache: NoCache = False,
+    settings: Settings = None,  # type: ignore[assignment]  # filled by @with_model_options
 ) -> None:
     """An interactive conversation whose replies adapt to your emotional state. /quit to end."""
-    settings = _settings(backend, base_url, model, critic_backend, critic_base_url,
-                         critic_model, timeout, no_cache)
     from .render import reply_panel
 
     history: list[dict[str, str]] = []
