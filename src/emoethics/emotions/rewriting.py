@@ -106,9 +106,10 @@ def rewrite_text(text: str, target: Target, model: EmotionModel, generator: Back
         raise ValueError("rounds must be at least 1")
     spec = model.spectrum(target.spectrum)
     goal = spec.level(target.level)
-    messages = render("rewrite", text=text, spectrum_line=spec.describe(), level=goal.word,
-                      level_description=level_description(spec, goal),
-                      examples=_demonstrations(spec))
+    request = dict(spectrum_line=spec.describe(), level=goal.word,
+                   level_description=level_description(spec, goal))
+    messages = render("rewrite") + _demonstration(goal.word, request) + \
+        render("rewrite_request", text=text, **request)
     # Room for a longer, more emotional rewrite; the length cap keeps grammar-constrained
     # decoding from running out of tokens inside the string.
     max_chars = min(4000, 3 * len(text) + 300)
@@ -171,14 +172,14 @@ def sweep_text(text: str, spectrum: str, model: EmotionModel, generator: Backend
                        results=results)
 
 
-def _demonstrations(spec: Spectrum) -> str:
-    """Example rewrites of one sentence at the spectrum's levels, where we have them."""
+def _demonstration(level: str, request: dict[str, str]) -> list[dict[str, str]]:
+    """One worked example as a prior turn: a different sentence rewritten at the same level.
+    As a turn (not a list in the instructions) it shows the pattern without inviting copying."""
     ex = examples("rewrite_examples")
-    lines = [f'- {w}: "{ex["levels"][w]}"' for w in spec.levels if w in ex.get("levels", {})]
-    if len(lines) < 3:
-        return ""
-    return (f'\nExamples on this spectrum, for the original "{ex["source"]}":\n'
-            + "\n".join(lines))
+    if level not in ex.get("levels", {}):
+        return []
+    return render("rewrite_request", text=ex["source"], **request) + \
+        [{"role": "assistant", "content": _dump_text(ex["levels"][level])}]
 
 
 def _parse_text(data: Any) -> str:
