@@ -120,6 +120,7 @@ def test_cli_sensor_analyze_and_eval(tmp_path: Path):
     out = json.loads(run("analyze", "--backend", "sensor", "I am not happy at all", "--json"))
     assert out["analyzer"].startswith("sensor:")
     assert all(not (r["positive"] == "joy" and r["intensity"] > 0) for r in out["readings"])
+    assert any(r["cues"] for r in out["readings"] if r["intensity"] != 0)  # occlusion cues
     head = "ID\tTweet\t" + "\t".join(["anger", "anticipation", "disgust", "fear", "joy", "love",
                                       "optimism", "pessimism", "sadness", "surprise", "trust"])
     rows = ["1\tI am so angry at you\t1\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0",

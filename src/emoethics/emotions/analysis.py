@@ -123,7 +123,7 @@ def analyze_many(analyzer: Analyzer, texts: Iterable[str], *, concurrency: int =
     """Profiles of ``texts`` in order, ``concurrency`` at a time; ``on_done(i)`` after each."""
     texts = list(texts)
     batch = getattr(analyzer, "analyze_batch", None)
-    if batch is not None:  # non-LLM analysers score many texts at once
+    if batch is not None and len(texts) > 1:  # non-LLM analysers score many texts at once
         out: list[EmotionProfile] = []
         for start in range(0, len(texts), 256):
             out += batch(texts[start:start + 256])
