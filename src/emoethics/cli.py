@@ -364,13 +364,9 @@ def eval_emotions(
     no_cache: NoCache = False,
 ) -> None:
     """Macro/micro-F1, Jaccard and per-label F1 (labels), or Pearson/Spearman (intensities)."""
-    from .evals.datasets import FORMATS, load_examples
     from .evals.emotions import evaluate
 
-    if fmt not in FORMATS:
-        raise InputError(f"unknown format '{fmt}'; formats: {', '.join(FORMATS)}")
-    colmap = dict(kv.split("=", 1) for kv in columns.split(",") if "=" in kv)
-    examples = load_examples(data, fmt, columns=colmap)
+    examples = _labelled(data, fmt, columns)
     an = _eval_analyzer(analyzer, calibration, base_url, model, timeout, no_cache)
     n = min(limit or len(examples), len(examples))
     with _progress() as bar:
@@ -391,6 +387,14 @@ def eval_emotions(
         out.print(t)
 
 
+def _labelled(data: Path, fmt: str, columns: str) -> list:
+    """Labelled examples from ``data`` in ``fmt``; ``columns`` is "text=COL,labels=COL,..."."""
+    from .evals.datasets import load_examples
+
+    colmap = dict(kv.split("=", 1) for kv in columns.split(",") if "=" in kv)
+    return load_examples(data, fmt, columns=colmap)
+
+
 def _eval_analyzer(kind: str, calibration: str | None, base_url: str | None, model: str | None,
                    timeout: float | None, no_cache: bool):
     if kind not in ("sensor", "ensemble", "local", "openai"):
@@ -409,15 +413,11 @@ def calibrate(
     json_out: JsonOpt = False,
 ) -> None:
     """Fit the sensor's thresholds (and intensity scale) to your domain and save them by name."""
-    from .evals.datasets import FORMATS, load_examples
     from .evals.emotions import evaluate
     from .sensors.calibration import fit_calibration, save_calibration
     from .sensors.emotion_sensor import EmotionSensor
 
-    if fmt not in FORMATS:
-        raise InputError(f"unknown format '{fmt}'; formats: {', '.join(FORMATS)}")
-    colmap = dict(kv.split("=", 1) for kv in columns.split(",") if "=" in kv)
-    examples = load_examples(data, fmt, columns=colmap)
+    examples = _labelled(data, fmt, columns)
     sensor = EmotionSensor()
     rule = fit_calibration(sensor, examples)
     before = evaluate(sensor, examples)
