@@ -33,7 +33,7 @@ from train_sensor import featurize, load_emobank, load_sets  # noqa: E402
 
 from emoethics.evals.metrics import multilabel_scores, pearson  # noqa: E402
 from emoethics.sensors.calibration import fit_thresholds, tune_relative_rule  # noqa: E402
-from emoethics.sensors.emotion_sensor import EMOTIONS, DecisionRule, EmotionSensor  # noqa: E402
+from emoethics.sensors.emotion_sensor import EMOTIONS, DecisionRule, EmotionSensor, label_sets  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 
@@ -55,10 +55,6 @@ _WORD = re.compile(r"[a-z']+")
 def lexicon_labels(text: str) -> frozenset[str]:
     words = set(_WORD.findall(text.lower()))
     return frozenset(e for e, ws in _LEX.items() if words & ws)
-
-
-def as_sets(matrix: np.ndarray) -> list[frozenset[str]]:
-    return [frozenset(e for e, v in zip(EMOTIONS, row, strict=True) if v) for row in matrix]
 
 
 def train_heads(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -103,7 +99,7 @@ def main() -> None:
         x = feats[name]
         probs = 1 / (1 + np.exp(-(x @ sensor.W + sensor.b)))
         report["in_domain_dev"][name] = {
-            "sensor": short(multilabel_scores(gold[name], as_sets(sensor.rule.labels(probs)), EMOTIONS)),
+            "sensor": short(multilabel_scores(gold[name], label_sets(sensor.rule.labels(probs)), EMOTIONS)),
             "lexicon": short(multilabel_scores(gold[name], [lexicon_labels(e.text) for e in sets[name]],
                                                EMOTIONS)),
             "all_eight": short(multilabel_scores(gold[name], [frozenset(EMOTIONS)] * len(gold[name]),
@@ -122,9 +118,9 @@ def main() -> None:
         calibrated = DecisionRule(thresholds=thresholds)
         report["transfer"][f"{src}->{dst}"] = {
             "rule_from_source_dev": rule.model_dump(exclude_none=True),
-            "uncalibrated": short(multilabel_scores(g[half:], as_sets(rule.labels(target[half:])), EMOTIONS)),
+            "uncalibrated": short(multilabel_scores(g[half:], label_sets(rule.labels(target[half:])), EMOTIONS)),
             "calibrated_on_half_of_target": short(
-                multilabel_scores(g[half:], as_sets(calibrated.labels(target[half:])), EMOTIONS)),
+                multilabel_scores(g[half:], label_sets(calibrated.labels(target[half:])), EMOTIONS)),
             "lexicon": short(multilabel_scores(g[half:], [lexicon_labels(e.text)
                                                          for e in sets[f"{dst}_dev"][half:]], EMOTIONS)),
         }

@@ -99,7 +99,7 @@ def main() -> None:
 
     from emoethics.evals.metrics import multilabel_scores, pearson
     from emoethics.sensors.calibration import tune_relative_rule
-    from emoethics.sensors.emotion_sensor import EMOTIONS, DecisionRule
+    from emoethics.sensors.emotion_sensor import EMOTIONS, DecisionRule, label_sets
 
     sets = load_sets()
     feats = {k: featurize(k, [e.text for e in v]) for k, v in sets.items()}
@@ -121,8 +121,8 @@ def main() -> None:
 
     def scores(rule: DecisionRule, name: str) -> dict:
         pred = rule.labels(probs(feats[name]))
-        gold = [frozenset(e for e, v in zip(EMOTIONS, row, strict=True) if v) for row in ys[name]]
-        p = [frozenset(e for e, v in zip(EMOTIONS, row, strict=True) if v) for row in pred]
+        gold = label_sets(ys[name])
+        p = label_sets(pred)
         return multilabel_scores(gold, p, EMOTIONS)
 
     def probs_of(name: str) -> np.ndarray:

@@ -16,6 +16,7 @@ import os
 import sys
 import typing
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -220,7 +221,7 @@ def rewrite(
 ) -> None:
     """Re-express a text at a target emotion and intensity; a critic checks what it expresses."""
     source = _text_arg(text)
-    with err.status("rewriting…", spinner="dots") if err.is_terminal else _null():
+    with err.status("rewriting…", spinner="dots") if err.is_terminal else nullcontext():
         r = api.rewrite(source, emotion, intensity, level=level, model=emotion_model,
                         rounds=rounds, tolerance=tolerance, explain=explain, settings=settings)
     if json_out:
@@ -436,14 +437,6 @@ def calibrate(
         if c:
             out.print(f"  {label:>12}: macro-F1 {c['macro_f1']:.3f}  micro-F1 {c['micro_f1']:.3f}  "
                       f"Jaccard {c['jaccard']:.3f}")
-
-
-class _null:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *a: object) -> None:
-        return None
 
 
 def main() -> None:

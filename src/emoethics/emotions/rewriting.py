@@ -10,7 +10,9 @@ intensity, then most similar to the source) is returned, not the last, with the 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -192,19 +194,9 @@ def _parse_text(data: Any) -> str:
 
 
 def _dump_text(text: str) -> str:
-    import json
-
     return json.dumps({"text": text}, ensure_ascii=False)
-
-
-class _NoMeter:
-    def __enter__(self) -> Usage:
-        return Usage()
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def _metered(analyzer: Analyzer) -> Any:
     backend = getattr(analyzer, "backend", None)
-    return backend.metered() if backend is not None else _NoMeter()
+    return backend.metered() if backend is not None else nullcontext(Usage())

@@ -19,7 +19,7 @@ from platformdirs import user_data_dir
 
 from ..errors import ConfigError
 from ..evals.datasets import Example
-from .emotion_sensor import EMOTIONS, DecisionRule, EmotionSensor
+from .emotion_sensor import EMOTIONS, DecisionRule, EmotionSensor, label_sets
 
 GRID = np.round(np.arange(0.02, 0.96, 0.02), 2)
 
@@ -53,14 +53,11 @@ def tune_relative_rule(sets: list[tuple[np.ndarray, list[frozenset[str]]]]) -> D
     (probabilities, gold label sets): the domain-independent default."""
     from ..evals.metrics import multilabel_scores
 
-    def labels(mask: np.ndarray) -> list[frozenset[str]]:
-        return [frozenset(e for e, v in zip(EMOTIONS, row, strict=True) if v) for row in mask]
-
     best: tuple[float, DecisionRule] | None = None
     for relative in np.arange(0.3, 0.95, 0.05):
         for floor in np.arange(0.05, 0.6, 0.05):
             rule = DecisionRule(relative=round(float(relative), 2), floor=round(float(floor), 2))
-            score = float(np.mean([multilabel_scores(g, labels(rule.labels(p)), EMOTIONS)["macro_f1"]
+            score = float(np.mean([multilabel_scores(g, label_sets(rule.labels(p)), EMOTIONS)["macro_f1"]
                                    for p, g in sets]))
             if best is None or score > best[0]:
                 best = (score, rule)

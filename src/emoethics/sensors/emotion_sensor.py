@@ -54,6 +54,11 @@ class DecisionRule(BaseModel):
         return (probs >= self.relative * top) & (top >= self.floor)
 
 
+def label_sets(mask: np.ndarray) -> list[frozenset[str]]:
+    """Rows of a boolean [n, 8] matrix as sets of emotion names."""
+    return [frozenset(e for e, v in zip(EMOTIONS, row, strict=True) if v) for row in mask]
+
+
 _vader_lock = threading.Lock()
 
 
