@@ -1,0 +1,129 @@
+"""Small trained classifier heads for the ethics benchmarks, on frozen MiniLM sentence embeddings.
+
+One logistic regression per format of :data:`~emoethics.evals.ethics_data.ETHICS_FORMATS`, trained by
+``training/train_ethics.py`` and shipped as ``heads/<format>.npz`` (``heads/manifest.json`` says on
+what data, with which dev accuracy). Inference is numpy only: features -> standardise -> sigmoid.
+
+Features (``kind`` in the npz), from all-MiniLM-L6-v2 (ONNX int8, 384-d, unit length):
+
+- ``text``: the embedding ``u`` of ``item.text``;
+- ``pair``: ``[u, v, u*v, |u-v|]`` with ``v`` the embedding of ``item.second`` (1,536-d);
+- ``joined``: the embedding ``j`` of both texts written as one (:data:`JOIN`);
+- ``pair+joined``: ``[j, u, v, u*v, |u-v|]`` (1,920-d).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ConfigError
+from ..evals.ethics_data import ETHICS_FORMATS, EthicsItem
+
+HEADS_DIR = Path(__file__).resolve().parent / "heads"
+FEATURE_KINDS = ("text", "pair", "joined", "pair+joined")
+
+#: How a pair item is written as one text for the ``joined`` features.
+JOIN = {
+    "ethics-deontology": "{text} {second}",
+    "ethics-virtue": "{text} [SEP] {second}",
+    "moral-stories": "{second} {text}",
+}
+
+
+def joined_text(item: EthicsItem) -> str:
+    """``item``'s two texts written as one (for ``joined`` features)."""
+    return JOIN.get(item.format, "{text} {second}").format(text=item.text, second=item.second or "")
+
+
+def texts_needed(kind: str, items: list[EthicsItem]) -> dict[str, list[str]]:
+    """The texts to embed for features of ``kind``: ``u`` (text), ``v`` (second), ``j`` (joined)."""
+    if kind not in FEATURE_KINDS:
+        raise ConfigError(f"unknown feature kind '{kind}'; kinds: {', '.join(FEATURE_KINDS)}")
+    out: dict[str, list[str]] = {}
+    if kind != "joined":
+        out["u"] = [it.text for it in items]
+    if kind.startswith("pair"):
+        if any(it.second is None for it in items):
+            raise ConfigError(f"'{kind}' features need items with a second text")
+        out["v"] = [it.second or "" for it in items]
+    if "joined" in kind:
+        out["j"] = [joined_text(it) for it in items]
+    return out
+
+
+def combine(kind: str, emb: dict[str, np.ndarray]) -> np.ndarray:
+    """Feature matrix of ``kind`` from the embeddings of :func:`texts_needed`'s texts."""
+    parts = []
+    if "joined" in kind:
+        parts.append(emb["j"])
+    if kind == "text":
+        parts.append(emb["u"])
+    elif kind.startswith("pair"):
+        u, v = emb["u"], emb["v"]
+        parts += [u, v, u * v, np.abs(u - v)]
+    return np.hstack(parts).astype(np.float32)
+
+
+def embed(texts: list[str]) -> np.ndarray:
+    """MiniLM embeddings of ``texts``, each distinct text encoded once."""
+    from ..sensors.embedding import get_encoder
+
+    unique = list(dict.fromkeys(texts))
+    vecs = get_encoder().encode(unique) if unique else np.zeros((0, 384), dtype=np.float32)
+    index = {t: i for i, t in enumerate(unique)}
+    return vecs[[index[t] for t in texts]] if texts else np.zeros((0, 384), dtype=np.float32)
+
+
+def features(kind: str, items: list[EthicsItem]) -> np.ndarray:
+    """Feature matrix of ``kind`` for ``items`` (encodes with the shared MiniLM encoder)."""
+    needed = texts_needed(kind, items)
+    return combine(kind, {k: embed(v) for k, v in needed.items()})
+
+
+class EthicsHead:
+    """A trained head: P(label == 1) for items of one format."""
+
+    def __init__(self, fmt: str, kind: str, coef: np.ndarray, intercept: float,
+                 mean: np.ndarray, scale: np.ndarray) -> None:
+        self.format, self.kind = fmt, kind
+        self.coef, self.intercept = coef.astype(np.float32), float(intercept)
+        self.mean, self.scale = mean.astype(np.float32), scale.astype(np.float32)
+
+    @property
+    def id(self) -> str:
+        return f"head:{self.format}-minilm"
+
+    @classmethod
+    def load(cls, fmt: str) -> EthicsHead:
+        """The shipped head for ``fmt`` (``heads/<fmt>.npz``)."""
+        if fmt not in ETHICS_FORMATS:
+            raise ConfigError(f"no ethics head for format '{fmt}'; formats: {', '.join(ETHICS_FORMATS)}")
+        path = HEADS_DIR / f"{fmt}.npz"
+        if not path.is_file():
+            raise ConfigError(f"{path} is missing; rebuild the ethics heads with "
+                              "'python training/train_ethics.py' (make train)")
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                head = cls(fmt, str(z["kind"]), z["coef"], float(z["intercept"]), z["mean"], z["scale"])
+        except (KeyError, ValueError, OSError) as e:
+            raise ConfigError(f"{path} is not a valid ethics head ({e}); rebuild it with "
+                              "'python training/train_ethics.py'") from None
+        if head.kind not in FEATURE_KINDS or not (head.coef.shape == head.mean.shape == head.scale.shape):
+            raise ConfigError(f"{path} is not a valid ethics head (kind '{head.kind}', shapes differ)")
+        return head
+
+    def proba_from_features(self, x: np.ndarray) -> np.ndarray:
+        """P(label == 1) from an already computed feature matrix."""
+        z = ((x - self.mean) / self.scale) @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
+
+    def predict_proba(self, items: list[EthicsItem]) -> np.ndarray:
+        """P(label == 1) per item, shape ``(len(items),)``; what 1 means is in ``POSITIVE[format]``."""
+        if not items:
+            return np.zeros(0, dtype=np.float32)
+        wrong = {it.format for it in items} - {self.format}
+        if wrong:
+            raise ConfigError(f"{self.id} scores {self.format} items, got {', '.join(sorted(wrong))}")
+        return self.proba_from_features(features(self.kind, items)).astype(np.float32)
