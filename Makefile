@@ -24,6 +24,8 @@ demo: install
 	$(BIN)/emoethics analyze "I can't believe they cancelled my flight again"
 	$(BIN)/emoethics rewrite "The meeting moved to Friday." --emotion anger --intensity 0.9
 	$(BIN)/emoethics respond "I failed my driving test today and I feel like an idiot."
+	$(BIN)/emoethics judge "I found a wallet with 200 dollars and kept it."
+	$(BIN)/emoethics compose "A note to my neighbour about the loud music last night" --emotion anger --intensity 0.9 --context personal
 
 test: install
 	$(BIN)/ruff check src tests benchmarks
@@ -35,11 +37,13 @@ lint: install
 bench: install
 	$(BIN)/python benchmarks/sensor.py
 	$(BIN)/python benchmarks/rewrite.py --n 20 --spectrum sadness-joy --rounds 2
+	$(BIN)/python benchmarks/ethics.py --limit 200
 
 # Rebuild the emotion sensor's heads from ../shared/data (about 6 minutes on 2 cores).
 train: install
 	$(BIN)/pip install --quiet -e '.[local,dev,train]'
 	$(BIN)/python training/train_sensor.py
+	$(BIN)/python training/train_ethics.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .ruff_cache

@@ -7,19 +7,42 @@ The public API::
     result = emoethics.rewrite("The meeting moved to Friday.", emotion="anger", intensity=0.9)
     report = emoethics.sweep("The meeting moved to Friday.", "sadness-joy")
     reply = emoethics.respond("I failed my exam and I feel awful.")
+    verdict = emoethics.judge("I found a wallet with 200 dollars and kept it.", "personal")
+    debate = emoethics.review("I told my aunt her cake was dry.", "personal")
+    fixed = emoethics.rectify("You ruined everything, you fool.", "personal")
+    text = emoethics.compose("A note to my neighbour", emotion="anger", intensity=0.9, context="personal")
 """
 
-from .api import analyze, analyze_many, make_analyzer, respond, rewrite, sweep
+from .api import (
+    analyze,
+    analyze_many,
+    compose,
+    judge,
+    make_analyzer,
+    make_judge,
+    rectify,
+    respond,
+    review,
+    rewrite,
+    sweep,
+)
 from .config import BackendSpec, Settings, get_backend, load_settings
 from .emotions.models import EmotionModel, Target, builtin_models, load_model
 from .emotions.profile import EmotionProfile, SpectrumReading
 from .emotions.respond import Reply
 from .emotions.rewriting import RewriteResult, SweepResult
 from .errors import BackendError, ConfigError, EmoethicsError, InputError, MalformedOutputError
+from .ethics.adversary import Review
+from .ethics.guidelines import GuidelineSet, load_guidelines
+from .ethics.judge import Judgement
+from .ethics.pipeline import Composition
+from .ethics.rectify import Rectification
 
 __version__ = "0.1.0"
 __all__ = [
     "analyze", "analyze_many", "rewrite", "sweep", "respond", "make_analyzer",
+    "judge", "review", "rectify", "compose", "make_judge", "load_guidelines", "GuidelineSet",
+    "Judgement", "Review", "Rectification", "Composition",
     "load_model", "builtin_models", "EmotionModel", "Target",
     "EmotionProfile", "SpectrumReading", "RewriteResult", "SweepResult", "Reply",
     "Settings", "BackendSpec", "load_settings", "get_backend",

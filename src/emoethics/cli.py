@@ -301,11 +301,17 @@ def respond(
 @with_model_options
 def chat(
     emotion_model: EmotionModelOpt = DEFAULT_MODEL,
+    guardrails: Annotated[str | None, typer.Option(
+        help="Check every reply against a guideline set (default, or a YAML file): judge, review, rectify.")] = None,
+    context: Annotated[str | None, typer.Option(help="Guardrail context, e.g. personal or workplace.")] = None,
+    culture: Annotated[str | None, typer.Option(help="Culture variant of the context.")] = None,
     settings: Settings = None,  # type: ignore[assignment]  # filled by @with_model_options
 ) -> None:
-    """An interactive conversation whose replies adapt to your emotional state. /quit to end."""
+    """An interactive conversation whose replies adapt to your emotional state. /quit to end.
+    With --guardrails, each reply is judged and, if needed, reviewed and rectified before it is shown."""
     from .render import reply_panel
 
+    guard = _reply_guard(guardrails, context, culture, emotion_model, settings) if guardrails else None
     history: list[dict[str, str]] = []
     err.print("[dim]Type a message; /quit or Ctrl-D ends the session.[/]")
     while True:
@@ -322,8 +328,26 @@ def chat(
         except InputError as e:
             err.print(f"[red]error:[/] {e}")
             continue
+        if guard is not None:
+            g = guard(r.reply)
+            r = r.model_copy(update={"reply": g.text or "(I would rather not send the reply I drafted.)"})
+            err.print("[dim]" + " · ".join(g.steps) + "[/]", highlight=False)
         out.print(reply_panel(r))
         history += [{"role": "user", "content": r.message}, {"role": "assistant", "content": r.reply}]
+
+
+def _reply_guard(guardrails: str, context: str | None, culture: str | None, emotion_model: str,
+                 settings: Settings) -> Callable:
+    """A function that takes a draft reply through judge, adversary and rectification."""
+    from .config import get_backend
+    from .ethics.pipeline import guard
+
+    em = load_model(emotion_model)
+    judge = api.make_judge(guardrails, settings=settings, model=em)
+    judge.guidelines.guardrail(context, culture)  # fail now on an unknown context, not mid-chat
+    critic = api.make_analyzer(em, settings=settings, role="critic")
+    gen, adv = get_backend("generator", settings), get_backend("adversary", settings)
+    return lambda text: guard(text, judge, gen, critic, em, adversary=adv, context=context, culture=culture)
 
 
 @app.command()
@@ -439,6 +463,9 @@ def calibrate(
                       f"Jaccard {c['jaccard']:.3f}")
 
 
+from . import cli_ethics  # noqa: E402,F401  (registers the ethics commands on ``app``)
+
+
 def main() -> None:
     """Entry point: run the app, turning every expected failure into one line and an exit code."""
     try:
@@ -458,4 +485,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # run the imported module's app, the one the ethics commands registered on
+    from emoethics.cli import main as _main
+
+    _main()

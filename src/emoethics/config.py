@@ -1,8 +1,9 @@
 """Which model plays which role.
 
 emoethics uses collaborating models (PAPER.md section 3): a ``generator`` that writes, a
-``critic`` that measures the emotion a text actually expresses, and later an ``adversary``. Each
-role is a :class:`BackendSpec`. Settings come from, in increasing priority:
+``critic`` that measures the emotion a text actually expresses, a ``judge`` that assesses
+behaviour against ethical guidelines (DIKE) and an ``adversary`` that challenges its verdicts
+(ERIS). Each role is a :class:`BackendSpec`. Settings come from, in increasing priority:
 
 1. a TOML file (``$EMOETHICS_CONFIG`` or ``<user config dir>/emoethics/config.toml``)::
 
@@ -38,8 +39,8 @@ from .llm.base import Backend
 from .llm.cache import ResponseCache
 from .llm.weights import cache_dir
 
-ROLES = ("generator", "analyzer", "critic", "adversary")
-Role = Literal["generator", "analyzer", "critic", "adversary"]
+ROLES = ("generator", "analyzer", "critic", "judge", "adversary")
+Role = Literal["generator", "analyzer", "critic", "judge", "adversary"]
 #: Backends that are not language models: they can analyse and criticise, not write.
 ANALYSER_ONLY = ("sensor", "ensemble")
 
@@ -69,6 +70,7 @@ class Settings(BaseModel):
     generator: BackendSpec = BackendSpec()
     analyzer: BackendSpec | None = None
     critic: BackendSpec | None = None
+    judge: BackendSpec | None = None
     adversary: BackendSpec | None = None
     cache: bool = True
 
@@ -101,7 +103,7 @@ def _spec_from(values: dict, base: BackendSpec | None, where: str) -> BackendSpe
         raise ConfigError(f"{where}: field '{'.'.join(map(str, err['loc']))}': {err['msg']}") from None
     if spec.backend == "openai" and not spec.model:
         raise ConfigError(f"{where}: the openai backend needs a model name (--model NAME)")
-    if spec.backend in ANALYSER_ONLY and where.split()[0] in ("generator", "adversary"):
+    if spec.backend in ANALYSER_ONLY and where.split()[0] in ("generator", "judge", "adversary"):
         raise ConfigError(f"{where}: the {spec.backend} reads emotions but cannot write text; "
                           "the generator must be a language model (local or openai)")
     return spec

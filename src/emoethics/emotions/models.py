@@ -15,9 +15,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..datafiles import load_yaml_model
 from ..errors import ConfigError
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -209,29 +209,7 @@ def builtin_models() -> list[str]:
 
 @lru_cache(maxsize=32)
 def _load_path(path: Path, mtime: float) -> EmotionModel:
-    try:
-        raw = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise ConfigError(f"emotion model file {path}: not valid UTF-8 ({e.reason} at byte {e.start})") from None
-    except OSError as e:
-        raise ConfigError(f"emotion model file {path}: cannot read ({e.strerror})") from None
-    try:
-        data = yaml.safe_load(raw)
-    except yaml.YAMLError as e:
-        where = getattr(e, "problem_mark", None)
-        at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
-        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise ConfigError(f"emotion model file {path}: invalid YAML{at}: {problem}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"emotion model file {path}: expected a mapping with 'id' and 'spectra'")
-    try:
-        return EmotionModel.model_validate(data)
-    except ValidationError as e:
-        err = e.errors()[0]
-        field = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        msg = err["msg"].removeprefix("Value error, ")
-        more = f" (and {len(e.errors()) - 1} more problems)" if len(e.errors()) > 1 else ""
-        raise ConfigError(f"emotion model file {path}: field '{field}': {msg}{more}") from None
+    return load_yaml_model(path, EmotionModel, "emotion model")
 
 
 def load_model(name_or_path: str | Path | EmotionModel = DEFAULT_MODEL) -> EmotionModel:

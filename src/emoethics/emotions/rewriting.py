@@ -101,8 +101,11 @@ def _direction(spec: Spectrum, target: Level, measured: Level) -> str:
 
 def rewrite_text(text: str, target: Target, model: EmotionModel, generator: Backend,
                  critic: Analyzer, *, rounds: int = 3, tolerance: int = 1,
-                 explain: bool = True) -> RewriteResult:
-    """Rewrite ``text`` toward ``target``: the loop described in this module's docstring."""
+                 explain: bool = True, guidance: str = "") -> RewriteResult:
+    """Rewrite ``text`` toward ``target``: the loop described in this module's docstring.
+
+    ``guidance`` is added to the request (rectification uses it to name the behaviour to reach
+    and the guideline violations to remove)."""
     text = check_text(text)
     if rounds < 1:
         raise ValueError("rounds must be at least 1")
@@ -112,6 +115,8 @@ def rewrite_text(text: str, target: Target, model: EmotionModel, generator: Back
                    level_description=level_description(spec, goal))
     messages = render("rewrite") + _demonstration(goal.word, request) + \
         render("rewrite_request", text=text, **request)
+    if guidance:
+        messages[-1] = {"role": "user", "content": f"{messages[-1]['content']}\n{guidance}"}
     # Room for a longer, more emotional rewrite; the length cap keeps grammar-constrained
     # decoding from running out of tokens inside the string.
     max_chars = min(4000, 3 * len(text) + 300)

@@ -15,8 +15,8 @@ import re
 from pathlib import Path
 
 import numpy as np
-from platformdirs import user_data_dir
 
+from ..datafiles import data_dir
 from ..errors import ConfigError
 from ..evals.datasets import Example
 from .emotion_sensor import EMOTIONS, DecisionRule, EmotionSensor, label_sets
@@ -25,8 +25,7 @@ GRID = np.round(np.arange(0.02, 0.96, 0.02), 2)
 
 
 def calibrations_dir() -> Path:
-    base = os.environ.get("EMOETHICS_DATA_DIR") or user_data_dir("emoethics")
-    return Path(base) / "calibrations"
+    return data_dir() / "calibrations"
 
 
 def _f1(gold: np.ndarray, pred: np.ndarray) -> float:

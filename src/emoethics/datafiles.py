@@ -1,0 +1,52 @@
+"""Loading user-editable YAML files (emotion models, guidelines) into pydantic models.
+
+Every problem becomes one :class:`~emoethics.errors.ConfigError` line naming the file, the place
+and what is wrong: unreadable bytes, invalid YAML (with line and column), a missing or bad field.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TypeVar
+
+import yaml
+from platformdirs import user_data_dir
+from pydantic import BaseModel, ValidationError
+
+from .errors import ConfigError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def data_dir() -> Path:
+    """Where emoethics keeps what users make: calibrations, the review queue, feedback, rulebooks
+    (``$EMOETHICS_DATA_DIR`` or the platform's user data directory)."""
+    return Path(os.environ.get("EMOETHICS_DATA_DIR") or user_data_dir("emoethics"))
+
+
+def load_yaml_model(path: Path, cls: type[M], what: str) -> M:
+    """Parse ``path`` as YAML and validate it as ``cls``; ``what`` names the kind of file."""
+    try:
+        raw = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{what} file {path}: not valid UTF-8 ({e.reason} at byte {e.start})") from None
+    except OSError as e:
+        raise ConfigError(f"{what} file {path}: cannot read ({e.strerror})") from None
+    try:
+        data = yaml.safe_load(raw)
+    except yaml.YAMLError as e:
+        where = getattr(e, "problem_mark", None)
+        at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise ConfigError(f"{what} file {path}: invalid YAML{at}: {problem}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{what} file {path}: expected a mapping at the top level")
+    try:
+        return cls.model_validate(data)
+    except ValidationError as e:
+        err = e.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = err["msg"].removeprefix("Value error, ")
+        more = f" (and {len(e.errors()) - 1} more problems)" if len(e.errors()) > 1 else ""
+        raise ConfigError(f"{what} file {path}: field '{field}': {msg}{more}") from None

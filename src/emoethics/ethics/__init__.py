@@ -1,0 +1,1 @@
+"""Ethics: guidelines as data, the judge (DIKE), the adversary (ERIS), rectification, SSHF."""

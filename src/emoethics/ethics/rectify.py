@@ -1,0 +1,129 @@
+"""Rectification (PAPER.md section 5): rewrite a violating text into the allowed range.
+
+The judge says what is wrong: the behaviour level is outside the context's allowed range, or
+guidelines are violated. The target behaviour is the allowed level nearest to the text's own.
+Its learned emotion signature gives the emotion target for the rewriting loop (the spectrum on
+which the text is furthest from the target level's signature); the rewrite request also names the
+behaviour to reach and the violations to remove. The result is judged again; if the verdict is
+still not ``allow``, the emotion target moves one level toward neutral and the loop runs again,
+up to ``attempts`` times. The best attempt (mildest verdict, then most similar to the source) is
+returned with the before and after judgements.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from ..emotions.analysis import Analyzer
+from ..emotions.models import EmotionModel, Target
+from ..emotions.profile import EmotionProfile
+from ..emotions.rewriting import RewriteResult, rewrite_text
+from ..llm.base import Backend
+from ..prompting import render
+from .guidelines import VERDICT_ORDER, BehaviourLevel, Guardrail, GuidelineSet
+from .judge import Judge, Judgement
+
+
+class RectifyAttempt(BaseModel):
+    attempt: int
+    target: Target
+    text: str
+    verdict: str
+    similarity: float
+
+
+class Rectification(BaseModel):
+    """A violating text, its rectified version, and both judgements."""
+
+    source: str
+    text: str = Field(description="The rectified text (the source itself when it was allowed).")
+    context: str
+    culture: str
+    success: bool = Field(description="The rectified text is judged 'allow'.")
+    changed: bool
+    target_behaviour: str | None
+    before: Judgement
+    after: Judgement
+    similarity: float = Field(description="Content similarity of the result to the source (cosine).")
+    attempts: list[RectifyAttempt]
+    rewrite: RewriteResult | None = Field(description="The rewriting loop's result for the chosen attempt.")
+
+
+def allowed_level(guidelines: GuidelineSet, guardrail: Guardrail, intensity: float) -> BehaviourLevel:
+    """The level of the guardrail's behaviour spectrum inside the allowed range nearest to
+    ``intensity`` (ties go toward neutral)."""
+    spectrum = guidelines.behaviour(guardrail.behaviour)
+    lo, hi = guardrail.allowed
+    inside = [lv for lv in spectrum.levels if lo - 1e-9 <= lv.intensity <= hi + 1e-9]
+    if not inside:
+        return spectrum.nearest((lo + hi) / 2)
+    return min(inside, key=lambda lv: (abs(lv.intensity - intensity), abs(lv.intensity)))
+
+
+def emotion_target(model: EmotionModel, profile: EmotionProfile, judge: Judge, guardrail: Guardrail,
+                   level: BehaviourLevel) -> Target:
+    """Where the emotions must go for ``level``: the spectrum with the largest gap between the
+    text's reading and the level's signature (without signatures: the dominant reading, to neutral)."""
+    sig = judge.signatures.get(guardrail.behaviour)
+    goal = next((s for s in sig.levels if s.level == level.word), None) if sig else None
+    best: tuple[float, str, float] | None = None
+    if goal is not None:
+        for s in model.spectra:
+            want = goal.mean.get(f"spectrum:{s.id}")
+            if want is None:
+                continue
+            gap = abs(want - profile.reading(s.id).intensity)
+            if best is None or gap > best[0]:
+                best = (gap, s.id, want)
+    if best is None:
+        r = profile.dominant()
+        best = (abs(r.intensity), r.spectrum, 0.0)
+    spec = model.spectrum(best[1])
+    lv = spec.nearest(best[2])
+    return Target(spectrum=spec.id, intensity=lv.intensity, level=lv.word)
+
+
+def toward_neutral(model: EmotionModel, target: Target) -> Target:
+    """``target`` one level closer to the neutral middle of its spectrum."""
+    spec = model.spectrum(target.spectrum)
+    levels = spec.anchors()
+    i = next(k for k, lv in enumerate(levels) if lv.word == target.level)
+    mid = next(k for k, lv in enumerate(levels) if lv.intensity == 0)
+    j = i + (1 if i < mid else -1 if i > mid else 0)
+    return Target(spectrum=spec.id, intensity=levels[j].intensity, level=levels[j].word)
+
+
+def rectify_text(text: str, judge: Judge, generator: Backend, critic: Analyzer, model: EmotionModel,
+                 context: str | None = None, culture: str | None = None, *, attempts: int = 2,
+                 rounds: int = 2, before: Judgement | None = None,
+                 target: Target | None = None) -> Rectification:
+    """Rectify ``text`` for ``context``; ``target`` starts the emotion target somewhere else than
+    the level's signature (compose passes the requested emotion, to keep as much of it as allowed)."""
+    before = before or judge.judge(text, context, culture)
+    if before.verdict == "allow":
+        return Rectification(source=before.text, text=before.text, context=before.context,
+                             culture=before.culture, success=True, changed=False, target_behaviour=None,
+                             before=before, after=before, similarity=1.0, attempts=[], rewrite=None)
+    guardrail = before.guardrail
+    level = allowed_level(judge.guidelines, guardrail, before.behaviour.intensity)
+    goal = target or emotion_target(model, before.profile, judge, guardrail, level)
+    problems = "; ".join(f"it violates '{h.guideline}' ({h.principle}) with \"{h.quote}\""
+                         for h in before.violations) or "its behaviour is outside the allowed range"
+    guidance = render("rectify", context=before.context, problems=problems, behaviour=level.word,
+                      behaviour_description=level.description or level.word)[0]["content"]
+    tried: list[tuple[tuple, RectifyAttempt, RewriteResult, Judgement]] = []
+    for n in range(1, attempts + 1):
+        result = rewrite_text(before.judged_text, goal, model, generator, critic, rounds=rounds,
+                              tolerance=1, explain=False, guidance=guidance)
+        after = judge.judge(result.text, before.context, before.culture)
+        att = RectifyAttempt(attempt=n, target=goal, text=result.text, verdict=after.verdict,
+                             similarity=result.similarity)
+        tried.append(((VERDICT_ORDER.index(after.verdict), -result.similarity, n), att, result, after))
+        if after.verdict == "allow":
+            break
+        goal = toward_neutral(model, goal)
+    _, _, result, after = min(tried, key=lambda t: t[0])
+    return Rectification(source=before.text, text=result.text, context=before.context,
+                         culture=before.culture, success=after.verdict == "allow", changed=True,
+                         target_behaviour=level.word, before=before, after=after,
+                         similarity=result.similarity, attempts=[t[1] for t in tried], rewrite=result)
