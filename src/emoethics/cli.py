@@ -125,6 +125,27 @@ def _print_json(obj: object) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
 
 
+def _emit(result: typing.Any, json_out: bool, panel: Callable[[typing.Any], typing.Any]) -> None:
+    """Print a result as JSON with ``--json``, else as the rich renderable ``panel(result)``."""
+    if json_out:
+        _print_json(result.model_dump(mode="json"))
+    else:
+        out.print(panel(result))
+
+
+def _report(report: dict, output: Path | None, json_out: bool) -> bool:
+    """Write an evaluation report to ``output`` if given; print it as JSON with ``--json``
+    (and say so: True means nothing else should be printed)."""
+    if output is not None:
+        try:
+            output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        except OSError as e:
+            raise InputError(f"{output}: cannot write ({e.strerror})") from None
+    if json_out:
+        _print_json(report)
+    return json_out
+
+
 def _progress() -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TimeRemainingColumn(), console=err, transient=True,
@@ -398,13 +419,7 @@ def eval_emotions(
         task = bar.add_task(f"evaluating {an.name}", total=n)
         report = evaluate(an, examples, limit=limit, seed=seed, on_done=lambda: bar.advance(task))
     report = {"data": str(data), "format": fmt, **report}
-    if output is not None:
-        try:
-            output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-        except OSError as e:
-            raise InputError(f"{output}: cannot write ({e.strerror})") from None
-    if json_out:
-        _print_json(report)
+    if _report(report, output, json_out):
         return
     from .render import eval_tables
 

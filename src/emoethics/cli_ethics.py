@@ -13,8 +13,10 @@ import typer
 from . import api
 from .cli import (
     JsonOpt,
+    _emit,
     _print_json,
     _progress,
+    _report,
     _text_arg,
     app,
     eval_app,
@@ -24,6 +26,7 @@ from .cli import (
 from .config import Settings, get_backend
 from .errors import ConfigError, InputError
 from .ethics.guidelines import DEFAULT_GUIDELINES, builtin_guidelines, load_guidelines
+from .render_ethics import composition_panel, judgement_panel, rectification_panel, review_panel
 from .textio import decode
 
 GuidelinesOpt = Annotated[str, typer.Option(
@@ -82,12 +85,7 @@ def judge(
     """Judge a text (DIKE): verdict, behaviour through emotions, guidelines violated, rationale."""
     j = _judge(guidelines, settings, rulebook, no_model, behaviour_method)
     result = j.judge(_text_arg(text), context, culture, history=_history(history))
-    if json_out:
-        _print_json(result.model_dump(mode="json"))
-        return
-    from .render_ethics import judgement_panel
-
-    out.print(judgement_panel(result))
+    _emit(result, json_out, judgement_panel)
 
 
 @app.command()
@@ -104,12 +102,7 @@ def review(
     """Adversarial review (ERIS): argue the opposite reading of the verdict, debate, escalate."""
     j = _judge(guidelines, settings, None)
     result = api.review(_text_arg(text), context, culture=culture, rounds=rounds, judge=j, settings=settings)
-    if json_out:
-        _print_json(result.model_dump(mode="json"))
-        return
-    from .render_ethics import review_panel
-
-    out.print(review_panel(result))
+    _emit(result, json_out, review_panel)
 
 
 @app.command()
@@ -127,12 +120,7 @@ def rectify(
     j = _judge(guidelines, settings, None)
     result = api.rectify(_text_arg(text), context, culture=culture, attempts=attempts, judge=j,
                          settings=settings)
-    if json_out:
-        _print_json(result.model_dump(mode="json"))
-        return
-    from .render_ethics import rectification_panel
-
-    out.print(rectification_panel(result))
+    _emit(result, json_out, rectification_panel)
 
 
 @app.command()
@@ -152,12 +140,7 @@ def compose(
     j = _judge(guidelines, settings, None)
     result = api.compose(_text_arg(prompt), emotion, intensity, level=level, context=context,
                          culture=culture, judge=j, settings=settings)
-    if json_out:
-        _print_json(result.model_dump(mode="json"))
-        return
-    from .render_ethics import composition_panel
-
-    out.print(composition_panel(result))
+    _emit(result, json_out, composition_panel)
 
 
 @app.command()
@@ -376,13 +359,7 @@ def eval_ethics(
         random.Random(seed).shuffle(immoral)
         report["rectification"] = ev.rectification_rate(immoral[:rectify_n], api.make_judge(settings=settings),
                                                         settings)
-    if output is not None:
-        try:
-            output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-        except OSError as e:
-            raise InputError(f"{output}: cannot write ({e.strerror})") from None
-    if json_out:
-        _print_json(report)
+    if _report(report, output, json_out):
         return
     out.print(f"[bold]{fmt}[/] {report['predictor']}: accuracy [bold]{report['accuracy']:.3f}[/] on {report['n']} "
               f"items; {report['seconds_per_item']:.2f} s and {report['llm_calls_per_item']:.2f} LLM calls per item; "

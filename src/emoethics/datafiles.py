@@ -7,6 +7,7 @@ and what is wrong: unreadable bytes, invalid YAML (with line and column), a miss
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
 
@@ -23,6 +24,26 @@ def data_dir() -> Path:
     """Where emoethics keeps what users make: calibrations, the review queue, feedback, rulebooks
     (``$EMOETHICS_DATA_DIR`` or the platform's user data directory)."""
     return Path(os.environ.get("EMOETHICS_DATA_DIR") or user_data_dir("emoethics"))
+
+
+def builtin_names(folder: Path) -> list[str]:
+    """Names of the YAML files shipped in ``folder``."""
+    return sorted(p.stem for p in folder.glob("*.yaml"))
+
+
+def load_named(key: str, folder: Path, cls: type[M], what: str) -> M:
+    """A built-in YAML file of ``folder`` by name, or a user's file by path, validated as ``cls``
+    (cached until the file changes)."""
+    builtins = builtin_names(folder)
+    path = folder / f"{key}.yaml" if key in builtins else Path(key).expanduser()
+    if not path.is_file():
+        raise ConfigError(f"unknown {what} '{key}': not a built-in ({', '.join(builtins)}) and no such file")
+    return _load_cached(path.resolve(), path.stat().st_mtime, cls, what)  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=64)
+def _load_cached(path: Path, mtime: float, cls: type[BaseModel], what: str) -> BaseModel:
+    return load_yaml_model(path, cls, what)
 
 
 def load_yaml_model(path: Path, cls: type[M], what: str) -> M:

@@ -12,12 +12,11 @@ own YAML file with the same fields, and validates it with pydantic.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..datafiles import load_yaml_model
+from ..datafiles import builtin_names, load_named
 from ..errors import ConfigError
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -204,24 +203,14 @@ def resolve_target(
 
 def builtin_models() -> list[str]:
     """Names of the emotion models shipped with emoethics."""
-    return sorted(p.stem for p in DATA_DIR.glob("*.yaml"))
-
-
-@lru_cache(maxsize=32)
-def _load_path(path: Path, mtime: float) -> EmotionModel:
-    return load_yaml_model(path, EmotionModel, "emotion model")
+    return builtin_names(DATA_DIR)
 
 
 def load_model(name_or_path: str | Path | EmotionModel = DEFAULT_MODEL) -> EmotionModel:
     """Load a built-in emotion model by name, or a user's YAML file by path."""
     if isinstance(name_or_path, EmotionModel):
         return name_or_path
-    key = str(name_or_path)
-    path = DATA_DIR / f"{key}.yaml" if key in builtin_models() else Path(key).expanduser()
-    if not path.is_file():
-        raise ConfigError(f"unknown emotion model '{key}': not a built-in "
-                          f"({', '.join(builtin_models())}) and no such file")
-    return _load_path(path.resolve(), path.stat().st_mtime)
+    return load_named(str(name_or_path), DATA_DIR, EmotionModel, "emotion model")
 
 
 def _check_scale(scale: list[float], n_levels: int) -> None:

@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..datafiles import load_yaml_model
+from ..datafiles import builtin_names, load_named
 from ..errors import ConfigError
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -230,21 +229,12 @@ class GuidelineSet(_Strict):
 
 
 def builtin_guidelines() -> list[str]:
-    return sorted(p.stem for p in DATA_DIR.glob("*.yaml"))
-
-
-@lru_cache(maxsize=16)
-def _load_path(path: Path, mtime: float) -> GuidelineSet:
-    return load_yaml_model(path, GuidelineSet, "guidelines")
+    """Names of the guideline sets shipped with emoethics."""
+    return builtin_names(DATA_DIR)
 
 
 def load_guidelines(name_or_path: str | Path | GuidelineSet = DEFAULT_GUIDELINES) -> GuidelineSet:
     """A built-in guideline set by name, or a user's YAML file by path."""
     if isinstance(name_or_path, GuidelineSet):
         return name_or_path
-    key = str(name_or_path)
-    path = DATA_DIR / f"{key}.yaml" if key in builtin_guidelines() else Path(key).expanduser()
-    if not path.is_file():
-        raise ConfigError(f"unknown guidelines '{key}': not a built-in "
-                          f"({', '.join(builtin_guidelines())}) and no such file")
-    return _load_path(path.resolve(), path.stat().st_mtime)
+    return load_named(str(name_or_path), DATA_DIR, GuidelineSet, "guidelines")

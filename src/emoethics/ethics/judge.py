@@ -152,16 +152,16 @@ class Judge:
         ids = self.guidelines.guideline_ids() + (self.rulebook.rule_ids() if self.rulebook is not None else [])
         words = [lv.word for lv in self.guidelines.behaviour(guardrail.behaviour).levels]
         return {"type": "object", "additionalProperties": False,
-                "required": ["rationale", "violations", "behaviour", "wrong"],
+                "required": ["rationale", "wrong", "violations", "behaviour"],
                 "properties": {
                     "rationale": {"type": "string", "minLength": 1, "maxLength": 300},
+                    "wrong": {"type": "boolean"},
                     "violations": {"type": "array", "maxItems": 3, "items": {
                         "type": "object", "additionalProperties": False,
                         "required": ["guideline", "quote"],
                         "properties": {"guideline": {"type": "string", "enum": ids},
                                        "quote": {"type": "string", "maxLength": 160}}}},
-                    "behaviour": {"type": "string", "enum": words},
-                    "wrong": {"type": "boolean"}}}
+                    "behaviour": {"type": "string", "enum": words}}}
 
     def _ask(self, text: str, guardrail: Guardrail) -> dict[str, Any]:
         schema = self._schema(guardrail)
