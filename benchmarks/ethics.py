@@ -25,6 +25,7 @@ import argparse
 import json
 import platform
 import random
+import time
 from pathlib import Path
 
 from emoethics import api
@@ -118,10 +119,12 @@ def main() -> None:
             immoral = [it for it in items if it.label == 0]
             random.Random(args.seed).shuffle(immoral)
             judge = api.make_judge(settings=settings)
-            with backend.metered() as u:
+            generator = get_backend("generator", settings)
+            start = time.perf_counter()
+            with backend.metered() as uj, generator.metered() as ug:
                 rep = ev.rectification_rate(immoral[: args.rectify], judge, settings)
-            rep["llm_calls_per_item"] = round(u.calls / args.rectify, 2)
-            rep["seconds_per_item"] = round(u.seconds / args.rectify, 2)
+            rep["llm_calls_per_item"] = round((uj.calls + ug.calls) / args.rectify, 2)
+            rep["seconds_per_item"] = round((time.perf_counter() - start) / args.rectify, 2)
             row = {"format": "moral-stories", "key": key, "predictor_name": "rectify", **rep}
             done[("moral-stories", key)] = row
             with out_path.open("a", encoding="utf-8") as f:

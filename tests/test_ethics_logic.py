@@ -255,18 +255,32 @@ def test_rectify_rewrites_into_the_allowed_range(signatures):
     assert r.target_behaviour == allowed_level(G, G.guardrail("personal"), -1.0).word == "cold"
     request = gen.sent[0][-1]["content"]
     assert "respect" in request and '"cold"' in request  # the generator was told what to fix
-    assert 0.0 <= r.similarity <= 1.0 and len(r.attempts) == 1
+    assert 0.0 <= r.similarity <= 1.0 and len(r.attempts) == 1 and r.attempts[0].target is None
+
+
+def test_rectify_falls_back_to_the_rewriting_loop_and_never_counts_a_copy(signatures):
+    hostile, fixed, an, j, _ = _rectify_world(signatures)
+    # the content correction returns the text unchanged; the rewriting loop then fixes it
+    gen = ScriptedBackend([json.dumps({"text": hostile}), json.dumps({"text": fixed})])
+    r = rectify_text(hostile, j, gen, an, M, "personal", attempts=2)
+    assert [a.verdict for a in r.attempts] == ["rectify", "allow"] and r.success and r.text == fixed
+    assert r.attempts[1].target is not None and r.rewrite is not None
+    # a generator that only ever copies the source never "succeeds"
+    copy = ScriptedBackend([json.dumps({"text": hostile})])
+    r = rectify_text(hostile, j, copy, an, M, "personal", attempts=2)
+    assert not r.success and not r.changed and r.text == hostile
 
 
 def test_compose_keeps_the_emotion_and_rectifies_a_violating_draft(signatures):
     hostile, fixed, an, j, gen = _rectify_world(signatures)
-    gen = ScriptedBackend([json.dumps({"text": hostile}), json.dumps({"text": fixed})])
+    # draft (angry), content correction (still violating), rewriting loop (fixed)
+    gen = ScriptedBackend([json.dumps({"text": t}) for t in (hostile, hostile, fixed)])
     c = compose_text("A note to my flatmate about the dishes", resolve_target(M, "anger", 1.0), M, gen, an, j,
                      context="personal")
     assert c.draft == hostile and c.text == fixed and c.delivered and c.verdict == "allow"
     assert c.rectification is not None and any(s.startswith("rectify") for s in c.steps)
-    # rectification starts from the requested emotion (anger), one step at a time toward neutral
-    assert c.rectification.attempts[0].target.spectrum == "fear-anger"
+    # the rewriting loop starts from the requested emotion (anger), one step at a time toward neutral
+    assert c.rectification.attempts[1].target.spectrum == "fear-anger"
 
 
 # -- signatures (DIKE learn/compare) ------------------------------------------------------------

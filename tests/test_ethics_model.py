@@ -60,11 +60,15 @@ def test_review_runs_a_debate_and_keeps_the_transcript(data_dir):
 
 def test_rectify_reports_before_and_after(data_dir):
     r = cli("rectify", "You are a pathetic liar and I hope you rot. Stay away from my family.",
-            "--attempts", "1", data_dir=data_dir)
-    assert r["before"]["verdict"] != "allow" and r["changed"]
-    assert r["text"] != r["source"] and 0 <= r["similarity"] <= 1
-    assert r["after"]["verdict"] in ("allow", "review", "rectify", "block")
-    assert r["attempts"][0]["target"]["spectrum"]
+            "--attempts", "2", data_dir=data_dir)
+    assert r["before"]["verdict"] != "allow" and r["before"]["profile"]["readings"]
+    assert r["after"]["verdict"] in ("allow", "review", "rectify", "block") and r["after"]["profile"]["readings"]
+    assert 1 <= len(r["attempts"]) <= 2 and r["attempts"][0]["target"] is None  # first: correct the content
+    if len(r["attempts"]) == 2:  # then the rewriting loop, toward the allowed behaviour's emotions
+        assert r["attempts"][1]["target"]["spectrum"] and r["rewrite"] is None or r["rewrite"]["rounds"]
+    assert r["success"] == (r["changed"] and r["after"]["verdict"] == "allow")
+    if r["changed"]:
+        assert r["text"] != r["source"] and 0 <= r["similarity"] <= 1
 
 
 def test_compose_writes_judges_and_traces(data_dir):

@@ -317,7 +317,8 @@ def eval_ethics(
     fmt: Annotated[str, typer.Option("--format", help="ethics-cm, ethics-deontology, ethics-justice, "
                                      "ethics-virtue or moral-stories.")],
     predictor: Annotated[str, typer.Option(
-        help="cascade (head, then LLM), llm, head, keyword or majority.")] = "cascade",
+        help="head (trained head, no LLM; the default), llm (the judge model, few-shot), cascade "
+             "(head where sure, LLM elsewhere), keyword or majority.")] = "head",
     examples: Annotated[Path | None, typer.Option(
         help="A labelled file in the same format: few-shot examples are chosen from it by similarity.")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Evaluate a random sample of N.")] = None,

@@ -2,15 +2,18 @@
 
 The judge says what is wrong: the behaviour level is outside the context's allowed range, or
 guidelines are violated. The target behaviour is the allowed level nearest to the text's own.
-Its learned emotion signature gives the emotion target for the rewriting loop (the spectrum on
-which the text is furthest from the target level's signature); the rewrite request also names the
-behaviour to reach and the violations to remove. The result is judged again; if the verdict is
-still not ``allow``, the emotion target moves one level toward neutral and the loop runs again,
-up to ``attempts`` times. The best attempt (mildest verdict, then most similar to the source) is
-returned with the before and after judgements.
+The first attempt corrects the content: the generator is told the violations and the behaviour
+to reach. If the judge still does not allow the result, the next attempts run the rewriting loop
+from it: the target level's learned emotion signature gives the emotion target (the spectrum on
+which the text is furthest from it), the request again names the behaviour and the violations,
+and after each judged attempt the emotion target moves one level toward neutral. Up to
+``attempts`` attempts; the best (mildest verdict, then most similar to the source) is returned
+with the before and after judgements. An attempt that returns the source unchanged is no success.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -20,13 +23,15 @@ from ..emotions.profile import EmotionProfile
 from ..emotions.rewriting import RewriteResult, rewrite_text
 from ..llm.base import Backend
 from ..prompting import render
+from ..sensors.embedding import similarity
 from .guidelines import VERDICT_ORDER, BehaviourLevel, Guardrail, GuidelineSet
 from .judge import Judge, Judgement
 
 
 class RectifyAttempt(BaseModel):
     attempt: int
-    target: Target
+    target: Target | None = Field(description="The emotion target of the rewriting loop (None: the "
+                                  "first attempt corrects the content directly).")
     text: str
     verdict: str
     similarity: float
@@ -46,7 +51,7 @@ class Rectification(BaseModel):
     after: Judgement
     similarity: float = Field(description="Content similarity of the result to the source (cosine).")
     attempts: list[RectifyAttempt]
-    rewrite: RewriteResult | None = Field(description="The rewriting loop's result for the chosen attempt.")
+    rewrite: RewriteResult | None = Field(description="The rewriting loop's result, when a loop attempt was chosen.")
 
 
 def allowed_level(guidelines: GuidelineSet, guardrail: Guardrail, intensity: float) -> BehaviourLevel:
@@ -111,19 +116,40 @@ def rectify_text(text: str, judge: Judge, generator: Backend, critic: Analyzer, 
                          for h in before.violations) or "its behaviour is outside the allowed range"
     guidance = render("rectify", context=before.context, problems=problems, behaviour=level.word,
                       behaviour_description=level.description or level.word)[0]["content"]
-    tried: list[tuple[tuple, RectifyAttempt, RewriteResult, Judgement]] = []
-    for n in range(1, attempts + 1):
-        result = rewrite_text(before.judged_text, goal, model, generator, critic, rounds=rounds,
-                              tolerance=1, explain=False, guidance=guidance)
-        after = judge.judge(result.text, before.context, before.culture)
-        att = RectifyAttempt(attempt=n, target=goal, text=result.text, verdict=after.verdict,
-                             similarity=result.similarity)
-        tried.append(((VERDICT_ORDER.index(after.verdict), -result.similarity, n), att, result, after))
+    tried: list[tuple[tuple, RectifyAttempt, RewriteResult | None, Judgement]] = []
+    # attempt 1: correct what breaks the guidelines (the content); later attempts: the rewriting
+    # loop toward the allowed behaviour's emotions, from the best text so far
+    schema = {"type": "object", "additionalProperties": False, "required": ["text"],
+              "properties": {"text": {"type": "string", "minLength": 1,
+                                      "maxLength": min(4000, 2 * len(before.judged_text) + 200)}}}
+    corrected = generator.chat_json(
+        render("rectify_correct", context=before.context, text=before.judged_text, problems=problems,
+               behaviour=level.word, behaviour_description=level.description or level.word),
+        schema, _text_of, max_tokens=min(1500, len(before.judged_text) + 120))
+    after = judge.judge(corrected, before.context, before.culture)
+    sim = round(similarity(before.judged_text, corrected), 4)
+    tried.append(((VERDICT_ORDER.index(after.verdict), -sim, 1), RectifyAttempt(
+        attempt=1, target=None, text=corrected, verdict=after.verdict, similarity=sim), None, after))
+    start = corrected if corrected.strip() != before.judged_text.strip() else before.judged_text
+    for n in range(2, attempts + 1):
         if after.verdict == "allow":
             break
+        result = rewrite_text(start, goal, model, generator, critic, rounds=rounds,
+                              tolerance=1, explain=False, guidance=guidance)
+        after = judge.judge(result.text, before.context, before.culture)
+        sim = round(similarity(before.judged_text, result.text), 4)
+        att = RectifyAttempt(attempt=n, target=goal, text=result.text, verdict=after.verdict, similarity=sim)
+        tried.append(((VERDICT_ORDER.index(after.verdict), -sim, n), att, result, after))
         goal = toward_neutral(model, goal)
-    _, _, result, after = min(tried, key=lambda t: t[0])
-    return Rectification(source=before.text, text=result.text, context=before.context,
-                         culture=before.culture, success=after.verdict == "allow", changed=True,
+    _, best, result, after = min(tried, key=lambda t: t[0])
+    changed = best.text.strip() != before.judged_text.strip()
+    return Rectification(source=before.text, text=best.text, context=before.context,
+                         culture=before.culture, success=changed and after.verdict == "allow", changed=changed,
                          target_behaviour=level.word, before=before, after=after,
-                         similarity=result.similarity, attempts=[t[1] for t in tried], rewrite=result)
+                         similarity=best.similarity, attempts=[t[1] for t in tried], rewrite=result)
+
+
+def _text_of(data: Any) -> str:
+    if not isinstance(data, dict) or not isinstance(data.get("text"), str) or not data["text"].strip():
+        raise ValueError('expected {"text": "<the corrected text>"}')
+    return data["text"].strip()

@@ -3,13 +3,13 @@
 Predictors answer each item's yes/no question (:data:`QUESTIONS`; label 1 is "yes"):
 
 - ``majority`` and ``keyword``: the baselines (:mod:`.ethics_baselines`);
-- ``head``: the trained head on sentence embeddings (:mod:`emoethics.ethics.heads`), no LLM;
-- ``llm``: the judge's language model, few-shot; the examples are the most similar items of a
-  labelled pool when one is given (``--examples FILE``), else the worked examples in
+- ``head`` (the default): the trained head on sentence embeddings (:mod:`emoethics.ethics.heads`),
+  no LLM; on the embedded 1.5B model it is the most accurate predictor (README);
+- ``llm``: the judge's language model, few-shot; the examples are the most similar short items of
+  a labelled pool when one is given (``--examples FILE``), else the worked examples in
   ``prompts/ethics_examples.yaml``;
-- ``cascade`` (the default): the head decides where it is sure (probability outside
-  [``band``, 1 - ``band``]), the language model decides the rest: most of the LLM's accuracy for a
-  fraction of its calls.
+- ``cascade``: the head decides where it is sure (probability outside [``band``, 1 - ``band``]),
+  the language model decides the rest; worth it with a model stronger than the head.
 
 The report gives accuracy, how many items each source decided, seconds and LLM calls per item.
 """

@@ -50,7 +50,7 @@ class LocalBackend(Backend):
         kwargs: dict[str, Any] = dict(messages=messages, temperature=temperature,
                                       max_tokens=max_tokens, seed=seed)
         if json_schema is not None:
-            kwargs["response_format"] = {"type": "json_object", "schema": json_schema}
+            kwargs["response_format"] = {"type": "json_object", "schema": grammar_safe(json_schema)}
         with self._lock:
             llm = self._model()
             try:
@@ -61,3 +61,18 @@ class LocalBackend(Backend):
         return Completion(text=out["choices"][0]["message"]["content"] or "",
                           prompt_tokens=usage.get("prompt_tokens", 0),
                           completion_tokens=usage.get("completion_tokens", 0))
+
+
+#: llama.cpp's grammar parser aborts the process (it does not raise) on string length limits much
+#: above this: longer limits are dropped, and ``max_tokens`` bounds the output instead.
+MAX_GRAMMAR_LENGTH = 1000
+
+
+def grammar_safe(schema: Any) -> Any:
+    """``schema`` without ``maxLength`` limits the grammar compiler cannot take."""
+    if isinstance(schema, dict):
+        return {k: grammar_safe(v) for k, v in schema.items()
+                if not (k == "maxLength" and isinstance(v, int) and v > MAX_GRAMMAR_LENGTH)}
+    if isinstance(schema, list):
+        return [grammar_safe(v) for v in schema]
+    return schema
