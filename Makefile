@@ -25,7 +25,7 @@ demo: install
 	$(BIN)/emoethics rewrite "The meeting moved to Friday." --emotion anger --intensity 0.9
 	$(BIN)/emoethics respond "I failed my driving test today and I feel like an idiot."
 	$(BIN)/emoethics judge "I found a wallet with 200 dollars and kept it."
-	$(BIN)/emoethics compose "A note to my neighbour about the loud music last night" --emotion anger --intensity 0.9 --context personal
+	$(BIN)/emoethics compose "A short note asking my neighbour to keep the music down after 11" --emotion anger --intensity 0.4 --context personal
 
 test: install
 	$(BIN)/ruff check src tests benchmarks

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from ..llm.base import Backend
+from ..llm.local import MAX_GRAMMAR_LENGTH
 from ..llm.usage import Usage
 from ..prompting import examples, render
 from ..sensors.embedding import ENCODER_ID, similarity
@@ -118,8 +119,9 @@ def rewrite_text(text: str, target: Target, model: EmotionModel, generator: Back
     if guidance:
         messages[-1] = {"role": "user", "content": f"{messages[-1]['content']}\n{guidance}"}
     # Room for a longer, more emotional rewrite; the length cap keeps grammar-constrained
-    # decoding from running out of tokens inside the string.
-    max_chars = min(4000, 3 * len(text) + 300)
+    # decoding from running out of tokens inside the string (a small model at an extreme level
+    # can repeat itself until it does). Up to MAX_GRAMMAR_LENGTH the cap goes into the grammar.
+    max_chars = min(MAX_GRAMMAR_LENGTH, 3 * len(text) + 300) if len(text) <= 700 else int(1.3 * len(text)) + 100
     schema = {"type": "object", "additionalProperties": False,
               "properties": {"text": {"type": "string", "minLength": 1, "maxLength": max_chars}},
               "required": ["text"]}

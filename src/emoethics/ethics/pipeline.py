@@ -84,8 +84,10 @@ def compose_text(prompt: str, target: Target, model: EmotionModel, generator: Ba
     """Write for ``prompt`` at ``target``, then :func:`guard` the draft."""
     spec = model.spectrum(target.spectrum)
     goal = spec.level(target.level)
+    # the length cap (about 1-4 sentences) ends the string before the token budget runs out,
+    # even at extreme levels where a small model rambles
     schema = {"type": "object", "additionalProperties": False, "required": ["text"],
-              "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 1200}}}
+              "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 500}}}
 
     def parse(data: Any) -> str:
         if not isinstance(data, dict) or not isinstance(data.get("text"), str) or not data["text"].strip():
@@ -96,7 +98,7 @@ def compose_text(prompt: str, target: Target, model: EmotionModel, generator: Ba
     with generator.metered() as gen_usage:
         draft = generator.chat_json(render("compose", prompt=prompt, spectrum_line=spec.describe(), level=goal.word,
                                            level_description=level_description(spec, goal)),
-                                    schema, parse, max_tokens=420)
+                                    schema, parse, max_tokens=450)
         measured = critic.analyze(draft).reading(spec.id)
         steps = [f"draft: measured {measured.level} for target {goal.word}"]
         if abs(spec.level(measured.level).index - goal.index) > 1:

@@ -21,7 +21,9 @@ from ..emotions.analysis import Analyzer
 from ..emotions.models import EmotionModel, Target
 from ..emotions.profile import EmotionProfile
 from ..emotions.rewriting import RewriteResult, rewrite_text
+from ..errors import MalformedOutputError
 from ..llm.base import Backend
+from ..llm.local import MAX_GRAMMAR_LENGTH
 from ..prompting import render
 from ..sensors.embedding import similarity
 from .guidelines import VERDICT_ORDER, BehaviourLevel, Guardrail, GuidelineSet
@@ -119,13 +121,17 @@ def rectify_text(text: str, judge: Judge, generator: Backend, critic: Analyzer, 
     tried: list[tuple[tuple, RectifyAttempt, RewriteResult | None, Judgement]] = []
     # attempt 1: correct what breaks the guidelines (the content); later attempts: the rewriting
     # loop toward the allowed behaviour's emotions, from the best text so far
+    n_chars = len(before.judged_text)
+    cap = min(MAX_GRAMMAR_LENGTH, 2 * n_chars + 200) if n_chars <= 700 else int(1.3 * n_chars) + 100
     schema = {"type": "object", "additionalProperties": False, "required": ["text"],
-              "properties": {"text": {"type": "string", "minLength": 1,
-                                      "maxLength": min(4000, 2 * len(before.judged_text) + 200)}}}
-    corrected = generator.chat_json(
-        render("rectify_correct", context=before.context, text=before.judged_text, problems=problems,
-               behaviour=level.word, behaviour_description=level.description or level.word),
-        schema, _text_of, max_tokens=min(1500, len(before.judged_text) + 120))
+              "properties": {"text": {"type": "string", "minLength": 1, "maxLength": cap}}}
+    try:
+        corrected = generator.chat_json(
+            render("rectify_correct", context=before.context, text=before.judged_text, problems=problems,
+                   behaviour=level.word, behaviour_description=level.description or level.word),
+            schema, _text_of, max_tokens=cap // 2 + 40)
+    except MalformedOutputError:  # a failed attempt, not the end of the rectification
+        corrected = before.judged_text
     after = judge.judge(corrected, before.context, before.culture)
     sim = round(similarity(before.judged_text, corrected), 4)
     tried.append(((VERDICT_ORDER.index(after.verdict), -sim, 1), RectifyAttempt(
@@ -134,8 +140,12 @@ def rectify_text(text: str, judge: Judge, generator: Backend, critic: Analyzer, 
     for n in range(2, attempts + 1):
         if after.verdict == "allow":
             break
-        result = rewrite_text(start, goal, model, generator, critic, rounds=rounds,
-                              tolerance=1, explain=False, guidance=guidance)
+        try:
+            result = rewrite_text(start, goal, model, generator, critic, rounds=rounds,
+                                  tolerance=1, explain=False, guidance=guidance)
+        except MalformedOutputError:
+            goal = toward_neutral(model, goal)
+            continue
         after = judge.judge(result.text, before.context, before.culture)
         sim = round(similarity(before.judged_text, result.text), 4)
         att = RectifyAttempt(attempt=n, target=goal, text=result.text, verdict=after.verdict, similarity=sim)
