@@ -28,6 +28,8 @@ from pydantic import BaseModel, Field
 
 from ..emotions.analysis import Analyzer
 from ..emotions.profile import EmotionProfile
+from ..errors import ConfigError
+from ..evals.ethics_data import EthicsItem
 from ..llm.base import Backend, Message
 from ..llm.usage import Usage
 from ..prompting import examples, render
@@ -213,8 +215,6 @@ class Judge:
             direct = BehaviourReading(spectrum=spectrum.id, level=lv.word, intensity=lv.intensity,
                                       method="direct", confidence=0.5)
         if by_emotion is None and direct is None:
-            from ..errors import ConfigError
-
             raise ConfigError(f"no emotion signatures for behaviour '{spectrum.id}' and no judge model: "
                               "learn signatures with 'emoethics dike learn' or give a model")
         use_direct = self.behaviour_method == "direct" and direct is not None
@@ -239,8 +239,6 @@ class Judge:
 
         p_wrong = None
         if self.head is not None:
-            from ..evals.ethics_data import EthicsItem
-
             p_wrong = round(float(self.head.predict_proba(
                 [EthicsItem(id="0", format="ethics-cm", text=clean, label=0)])[0]), 4)
         wrong = llm["wrong"] if llm else None

@@ -19,6 +19,7 @@ import datetime
 import hashlib
 import json
 from collections.abc import Callable
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -95,6 +96,11 @@ class Signatures(BaseModel):
         blob = json.dumps([self.features, self.center, [s.mean for s in self.levels]], sort_keys=True)
         return f"{self.spectrum.id}@{hashlib.sha256(blob.encode()).hexdigest()[:12]}"
 
+    @cached_property
+    def _centroids(self) -> np.ndarray:
+        """The level signatures, standardised once (rows in level order)."""
+        return np.array([self._x(s.mean) for s in self.levels])
+
     def _x(self, vector: dict[str, float]) -> np.ndarray:
         x = np.array([vector.get(f, 0.0) for f in self.features])
         return (x - np.array(self.center)) / np.array(self.scale)
@@ -105,7 +111,7 @@ class Signatures(BaseModel):
         with the neighbouring levels counting half (the levels are ordered)."""
         vec = emotion_vector(profile) if isinstance(profile, EmotionProfile) else profile
         x = self._x(vec)
-        d = np.array([np.sum((x - self._x(s.mean)) ** 2) for s in self.levels]) / max(len(x), 1)
+        d = np.sum((self._centroids - x) ** 2, axis=1) / max(len(x), 1)
         p = np.exp(-(d - d.min()) * 4.0)
         p /= p.sum()
         i = int(np.argmin(d))
