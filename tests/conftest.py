@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import tempfile
 
 import pytest
 
 os.environ.setdefault("EMOETHICS_NO_CACHE", "1")
+# What tests store (the database, rulebooks, queue) goes to a folder of this run, never the user's.
+os.environ["EMOETHICS_DATA_DIR"] = tempfile.mkdtemp(prefix="emoethics-tests-")
+os.environ.pop("EMOETHICS_DATABASE_URL", None)
 
 
 def has_module(name: str) -> bool:

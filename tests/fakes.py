@@ -49,3 +49,53 @@ class ScriptedAnalyzer:
                                             level=lv.word, cues=[], confidence=0.9))
         return EmotionProfile(emotion_model=self.emotion_model.id, analyzer=self.name,
                               readings=readings)
+
+
+def answer_for(schema: dict | None, seed: str = "") -> object:
+    """A deterministic value that satisfies ``schema`` (the subset of JSON Schema the prompts use)."""
+    if not schema:
+        return "A calm and considerate reply."
+    if "enum" in schema:
+        return schema["enum"][len(seed) % len(schema["enum"])]
+    if "anyOf" in schema:
+        return answer_for(schema["anyOf"][0], seed)
+    t = schema.get("type")
+    if isinstance(t, list):
+        t = next((x for x in t if x != "null"), "null")
+    if t == "object":
+        props = schema.get("properties", {})
+        return {k: answer_for(v, seed + k) for k, v in props.items() if k in schema.get("required", props)}
+    if t == "array":
+        n = max(schema.get("minItems", 1), 1)
+        n = min(n, schema.get("maxItems", n))
+        return [answer_for(schema.get("items", {}), seed + str(i)) for i in range(n)]
+    if t in ("number", "integer"):
+        lo = schema.get("minimum", 0)
+        hi = schema.get("maximum", lo + 1)
+        v = lo + (hi - lo) * ((len(seed) % 7) / 7)
+        return int(v) if t == "integer" else round(v, 3)
+    if t == "boolean":
+        return len(seed) % 2 == 0
+    if t == "null":
+        return None
+    words = f"Please note, {seed or 'this'} matters to me and I ask you kindly to consider it. "
+    text = (words * 10)[: schema.get("maxLength", 200)].strip()
+    return text.ljust(schema.get("minLength", 0), ".")
+
+
+class SchemaBackend(Backend):
+    """Answers every request with a valid value for its JSON schema (plain text without one)."""
+
+    kind = "schema"
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__("schema", **kw)
+        self.calls = 0
+
+    def _complete(self, messages, *, temperature, max_tokens, seed, json_schema) -> Completion:
+        self.calls += 1
+        import json
+
+        value = answer_for(json_schema, str(self.calls))
+        return Completion(text=json.dumps(value) if json_schema else str(value), prompt_tokens=20,
+                          completion_tokens=10)

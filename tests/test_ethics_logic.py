@@ -19,6 +19,7 @@ from emoethics.ethics.rectify import allowed_level, rectify_text
 from emoethics.ethics.signatures import compare_methods, learn_signatures
 from emoethics.ethics.sshf import learn_rulebook
 from emoethics.store.queue import Feedback, ReviewStore
+from emoethics.store.records import Records
 
 from fakes import ScriptedAnalyzer, ScriptedBackend
 
@@ -341,6 +342,10 @@ def test_sshf_learns_a_rulebook_and_human_feedback_changes_the_next_version(tmp_
     v2 = learn_rulebook(G, ["personal"], gen, an, only=["respect", "honesty"], pairs=4, previous=v1, store=store)
     assert len(gen.sent) == calls  # examples and rules are reused, not generated again
     assert v2.version == 2 and v2.parent == v1.id and len(v2.feedback_used) == 3
+    # both versions are kept in the database, with the feedback each used
+    stored = Records(store.url).rulebooks()
+    assert [b["id"] for b in stored] == [v1.id, v2.id]
+    assert stored[1]["feedback_used"] == v2.feedback_used and stored[0]["feedback_used"] == []
     assert v2.rule("respect@personal").statement == "Never insult."
     assert v2.rule("honesty@personal").status == "rejected" and "honesty@personal" not in v2.rule_ids()
     relabelled = next(e for e in v2.examples if e.id == queued[0].detail["example_id"])

@@ -478,7 +478,8 @@ def calibrate(
                       f"Jaccard {c['jaccard']:.3f}")
 
 
-from . import cli_ethics  # noqa: E402,F401  (registers the ethics commands on ``app``)
+# the other command groups register themselves on ``app``
+from . import cli_ethics, cli_service  # noqa: E402,F401
 
 
 def main() -> None:

@@ -183,7 +183,7 @@ def feedback(
             _print_json([c.model_dump(mode="json") for c in pending])
             return
         if not pending:
-            out.print(f"no pending cases ({store.queue_path})")
+            out.print(f"no pending cases ({store.where})")
         for c in pending:
             out.print(f"[bold]{c.id}[/] {c.kind} · {c.context} · {c.verdict} ({c.confidence:.2f}) · "
                       f"{c.text[:80]!r}", highlight=False)
@@ -195,7 +195,7 @@ def feedback(
     if json_out:
         _print_json(fb.model_dump(mode="json"))
         return
-    out.print(f"recorded feedback {fb.id} ({fb.decision}) in {store.feedback_path}")
+    out.print(f"recorded feedback {fb.id} ({fb.decision}) in {store.where}")
 
 
 sshf_app = typer.Typer(help="Self-supervised learning with human feedback: the rulebook.", no_args_is_help=True)
@@ -209,8 +209,9 @@ def sshf_learn(
     contexts: Annotated[str, typer.Option(help="Comma-separated contexts.")] = "personal",
     only: Annotated[str, typer.Option(help="Comma-separated guideline ids (default: all).")] = "",
     pairs: Annotated[int, typer.Option(min=2, max=12, help="Contrasting pairs per guideline and context.")] = 4,
-    previous: Annotated[Path | None, typer.Option(
-        "--from", help="Build the next version of this rulebook, applying the feedback given since.")] = None,
+    previous: Annotated[str | None, typer.Option(
+        "--from", help="Build the next version of this rulebook (a file, a stored rulebook id, or 'latest'), "
+                       "applying the feedback given since.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Where to write the rulebook.")] = None,
     sample: Annotated[int, typer.Option(min=0, help="Examples per rule queued for human review.")] = 1,
     json_out: JsonOpt = False,

@@ -33,10 +33,11 @@ from pydantic import BaseModel, Field
 from ..datafiles import data_dir
 from ..emotions.analysis import Analyzer
 from ..emotions.profile import EmotionProfile
-from ..errors import ConfigError, EmoethicsError
+from ..errors import ConfigError, EmoethicsError, InputError
 from ..llm.base import Backend
 from ..prompting import render
 from ..store.queue import Case, Feedback, ReviewStore
+from ..store.records import Records
 from .guidelines import Conduct, GuidelineSet, Severity
 from .judge import GuidelineHit
 from .signatures import emotion_vector
@@ -143,6 +144,13 @@ def rulebooks_dir() -> Path:
 
 
 def load_rulebook(path: Path | str) -> Rulebook:
+    """A rulebook from a JSON file, or from the database by id (``rulebook-v3@...``) or ``latest``."""
+    key = str(path)
+    if key == "latest" or (key.startswith("rulebook-v") and not Path(key).exists()):
+        try:
+            return Rulebook.model_validate(Records().rulebook_content(key))
+        except InputError as e:
+            raise ConfigError(str(e)) from None
     path = Path(path).expanduser()
     if not path.is_file():
         raise ConfigError(f"no rulebook file {path}")
@@ -232,7 +240,7 @@ def learn_rulebook(guidelines: GuidelineSet, contexts: list[str], generator: Bac
         guidelines.guardrail(c)  # unknown contexts fail early
     store = store or ReviewStore()
     feedback = [f for f in store.feedback() if previous is None or f.id not in previous.feedback_used]
-    examples: list[RuleExample] = list(previous.examples) if previous else []
+    examples: list[RuleExample] = [e.model_copy() for e in previous.examples] if previous else []
     old_rules = {r.id: r for r in previous.rules} if previous else {}
     used = _apply_example_feedback(examples, feedback, store)
     rules: list[Rule] = []
@@ -295,6 +303,9 @@ def learn_rulebook(guidelines: GuidelineSet, contexts: list[str], generator: Bac
                                 "rules": len(rules), "active_rules": sum(r.active for r in rules),
                                 "examples": len(examples), "feedback_applied": len(set(used))})
     _queue_sample(book, store, sample)
+    records = Records(store.url)
+    records.save_guidelines(guidelines)
+    records.save_rulebook(book)
     return book
 
 

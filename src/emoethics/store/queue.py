@@ -1,33 +1,32 @@
-"""A file-backed human review queue and feedback log (JSON lines in the user data directory).
+"""The human review queue and the feedback log, in the database (see ``store/db.py``).
 
-Cases the judge and the adversary could not settle, and verdicts of low confidence, wait here
-for a person (``emoethics feedback``). Every write is appended, flushed and fsynced before the
-call returns, so an acknowledged case or feedback item survives a crash; a line cut off by a
-crash is skipped on reading. Records are never rewritten: a case's state is derived from the
-feedback given on it.
+Cases the judge and the adversary could not settle, verdicts of low confidence, and samples of
+what SSHF learned wait here for a person (the web page, ``emoethics feedback`` or the API).
+Every write is committed before the call returns, so an acknowledged case or feedback item
+survives a crash. A case's state is derived from the feedback given on it; nothing is rewritten.
 """
 
 from __future__ import annotations
 
 import datetime
 import json
-import os
-import threading
 import uuid
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+from sqlalchemy import func, select
 
-from ..datafiles import data_dir
 from ..errors import InputError
+from . import db
+from .models import CaseRow, FeedbackRow
 
 Decision = Literal["accept", "reject", "relabel", "edit-rule"]
-_lock = threading.Lock()
+DECISIONS: tuple[str, ...] = ("accept", "reject", "relabel", "edit-rule")
 
 
 def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class Case(BaseModel):
@@ -52,76 +51,98 @@ class Feedback(BaseModel):
 
     id: str = Field(default_factory=lambda: uuid.uuid4().hex[:12])
     created: str = Field(default_factory=_now)
-    case_id: str | None = None
-    rule_id: str | None = None
+    case_id: str | None = Field(default=None, max_length=32)
+    rule_id: str | None = Field(default=None, max_length=128)
     decision: Decision
-    label: str | None = Field(default=None, description="relabel: the right verdict (allow, review, "
-                              "rectify, block) or 'violating'/'compliant' for a rulebook example.")
-    rule_text: str | None = Field(default=None, description="edit-rule: the corrected rule.")
-    reviewer: str = "anonymous"
-    note: str = ""
+    label: str | None = Field(default=None, max_length=32,
+                              description="relabel: the right verdict (allow, review, rectify, block) or "
+                                          "'violating'/'compliant' for a rulebook example.")
+    rule_text: str | None = Field(default=None, max_length=2000, description="edit-rule: the corrected rule.")
+    reviewer: str = Field(default="anonymous", max_length=128)
+    note: str = Field(default="", max_length=4000)
 
 
-def _append(path: Path, record: BaseModel) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    line = record.model_dump_json() + "\n"
-    with _lock, path.open("a", encoding="utf-8") as f:
-        f.write(line)
-        f.flush()
-        os.fsync(f.fileno())
+_CASE_FIELDS = tuple(Case.model_fields)
+_FEEDBACK_FIELDS = tuple(Feedback.model_fields)
 
 
-def _read(path: Path, cls: type[BaseModel]) -> list[Any]:
-    if not path.is_file():
-        return []
-    out = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            out.append(cls.model_validate_json(line))
-        except ValueError:
-            continue  # a line cut off by a crash
-    return out
+def _case(row: CaseRow) -> Case:
+    return Case.model_validate({f: getattr(row, f) for f in _CASE_FIELDS})
+
+
+def _feedback(row: FeedbackRow) -> Feedback:
+    return Feedback.model_validate({f: getattr(row, f) for f in _FEEDBACK_FIELDS})
 
 
 class ReviewStore:
-    """The queue (``review_queue.jsonl``) and the feedback log (``feedback.jsonl``) in ``root``."""
+    """The review queue and the feedback log of one database.
 
-    def __init__(self, root: Path | None = None) -> None:
-        self.root = root or data_dir()
-        self.queue_path = self.root / "review_queue.jsonl"
-        self.feedback_path = self.root / "feedback.jsonl"
+    ``ReviewStore()`` uses ``$EMOETHICS_DATABASE_URL`` or SQLite in the user data directory;
+    ``ReviewStore(folder)`` SQLite in ``folder``; ``ReviewStore(url=...)`` any SQLAlchemy URL.
+    """
+
+    def __init__(self, root: Path | None = None, *, url: str | None = None) -> None:
+        self.url = url or db.database_url(root)
+
+    @property
+    def where(self) -> str:
+        return db.describe(self.url)
 
     def enqueue(self, case: Case) -> Case:
-        _append(self.queue_path, case)
+        with db.session(self.url) as s:
+            s.add(CaseRow(**case.model_dump()))
         return case
 
-    def cases(self) -> list[Case]:
-        return _read(self.queue_path, Case)
+    def cases(self, kind: str | None = None) -> list[Case]:
+        q = select(CaseRow).order_by(CaseRow.created, CaseRow.id)
+        if kind:
+            q = q.where(CaseRow.kind == kind)
+        with db.session(self.url) as s:
+            return [_case(r) for r in s.scalars(q)]
 
     def case(self, case_id: str) -> Case:
-        for c in self.cases():
-            if c.id == case_id:
-                return c
-        raise InputError(f"no case '{case_id}' in the review queue ({self.queue_path})")
+        with db.session(self.url) as s:
+            row = s.get(CaseRow, case_id)
+            if row is None:
+                raise InputError(f"no case '{case_id}' in the review queue ({self.where})")
+            return _case(row)
 
-    def pending(self) -> list[Case]:
-        done = {f.case_id for f in self.feedback()}
-        return [c for c in self.cases() if c.id not in done]
+    def pending(self, limit: int | None = None) -> list[Case]:
+        """Cases nobody has decided on yet, oldest first."""
+        decided = select(FeedbackRow.case_id).where(FeedbackRow.case_id.is_not(None))
+        q = select(CaseRow).where(CaseRow.id.not_in(decided)).order_by(CaseRow.created, CaseRow.id)
+        if limit:
+            q = q.limit(limit)
+        with db.session(self.url) as s:
+            return [_case(r) for r in s.scalars(q)]
+
+    def counts(self) -> dict[str, int]:
+        """How many cases there are, and how many wait for a decision."""
+        with db.session(self.url) as s:
+            total = s.scalar(select(func.count()).select_from(CaseRow)) or 0
+            decided = s.scalar(select(func.count(func.distinct(FeedbackRow.case_id)))) or 0
+        return {"cases": total, "pending": total - decided}
 
     def add_feedback(self, fb: Feedback) -> Feedback:
+        """Check and record a decision; it is committed before this returns."""
         if fb.case_id is None and fb.rule_id is None:
             raise InputError("feedback names a case or a rule")
-        if fb.case_id is not None:
-            self.case(fb.case_id)
         if fb.decision == "relabel" and not fb.label:
             raise InputError("relabel needs the new label")
-        if fb.decision == "edit-rule" and not (fb.rule_text and fb.rule_id):
+        if fb.decision == "edit-rule" and not (fb.rule_text and fb.rule_text.strip() and fb.rule_id):
             raise InputError("edit-rule needs the rule id and the corrected rule text")
-        _append(self.feedback_path, fb)
+        with db.session(self.url) as s:
+            if fb.case_id is not None and s.get(CaseRow, fb.case_id) is None:
+                raise InputError(f"no case '{fb.case_id}' in the review queue ({self.where})")
+            s.add(FeedbackRow(**fb.model_dump()))
         return fb
 
-    def feedback(self) -> list[Feedback]:
-        return _read(self.feedback_path, Feedback)
+    def feedback(self, case_id: str | None = None) -> list[Feedback]:
+        q = select(FeedbackRow).order_by(FeedbackRow.created, FeedbackRow.id)
+        if case_id:
+            q = q.where(FeedbackRow.case_id == case_id)
+        with db.session(self.url) as s:
+            return [_feedback(r) for r in s.scalars(q)]
 
 
 def dump(obj: Any) -> Any:

@@ -1,0 +1,112 @@
+"""What was run and with which rules: the run log, guideline files and rulebook versions.
+
+Every analysis, rewrite, judgement (and the other service calls) can be recorded as a *run* with
+its inputs, output, model ids and token usage, so a verdict can be traced to the exact guideline
+file and rulebook version behind it.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import desc, select
+
+from ..errors import InputError
+from . import db
+from .models import GuidelineFileRow, RulebookRow, RunRow
+
+
+class Run(BaseModel):
+    """One recorded call."""
+
+    id: str
+    created: datetime.datetime
+    kind: str
+    source: str
+    status: str
+    inputs: dict[str, Any]
+    output: Any = None
+    error: str | None = None
+    models: dict[str, Any] = {}
+    usage: dict[str, Any] = {}
+    seconds: float = 0.0
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, BaseModel):
+        return x.model_dump(mode="json")
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_jsonable(v) for v in x]
+    return x
+
+
+class Records:
+    """Runs, guideline files and rulebook versions of one database (``url``; default as in ``db``)."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = url or db.database_url()
+
+    # runs
+    def record_run(self, kind: str, inputs: dict[str, Any], output: Any = None, *, error: str | None = None,
+                   models: dict[str, Any] | None = None, usage: Any = None, seconds: float = 0.0,
+                   source: str = "library") -> str:
+        row = RunRow(kind=kind, source=source, status="error" if error else "ok", inputs=_jsonable(inputs),
+                     output=_jsonable(output), error=error, models=_jsonable(models or {}),
+                     usage=_jsonable(usage) or {}, seconds=round(seconds, 4))
+        with db.session(self.url) as s:
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def runs(self, kind: str | None = None, limit: int = 50) -> list[Run]:
+        q = select(RunRow).order_by(desc(RunRow.created)).limit(limit)
+        if kind:
+            q = q.where(RunRow.kind == kind)
+        with db.session(self.url) as s:
+            return [Run.model_validate(r, from_attributes=True) for r in s.scalars(q)]
+
+    # guideline files
+    def save_guidelines(self, guidelines: Any) -> str:
+        """Keep the content of a guideline set under its version id (once)."""
+        with db.session(self.url) as s:
+            if s.get(GuidelineFileRow, guidelines.version) is None:
+                s.add(GuidelineFileRow(version=guidelines.version, name=guidelines.id,
+                                       content=guidelines.model_dump(mode="json")))
+        return guidelines.version
+
+    def guideline_versions(self) -> list[str]:
+        with db.session(self.url) as s:
+            return list(s.scalars(select(GuidelineFileRow.version).order_by(GuidelineFileRow.created)))
+
+    # rulebooks
+    def save_rulebook(self, book: Any) -> str:
+        """Keep a rulebook version (``ethics.sshf.Rulebook``); the same version is stored once."""
+        with db.session(self.url) as s:
+            if s.get(RulebookRow, book.id) is None:
+                s.add(RulebookRow(id=book.id, version=book.version, parent=book.parent,
+                                  guidelines_version=book.guidelines_version,
+                                  feedback_used=list(book.feedback_used), content=book.model_dump(mode="json")))
+        return book.id
+
+    def rulebook_content(self, rulebook_id: str = "latest") -> dict[str, Any]:
+        """A stored rulebook's JSON by id, or the newest with ``"latest"``."""
+        with db.session(self.url) as s:
+            if rulebook_id == "latest":
+                row = s.scalars(select(RulebookRow).order_by(desc(RulebookRow.version),
+                                                             desc(RulebookRow.created))).first()
+            else:
+                row = s.get(RulebookRow, rulebook_id)
+            if row is None:
+                raise InputError(f"no rulebook '{rulebook_id}' in {db.describe(self.url)}")
+            return row.content
+
+    def rulebooks(self) -> list[dict[str, Any]]:
+        """Id, version, parent and the feedback each stored version used, oldest first."""
+        with db.session(self.url) as s:
+            return [{"id": r.id, "version": r.version, "parent": r.parent, "created": r.created.isoformat(),
+                     "guidelines_version": r.guidelines_version, "feedback_used": r.feedback_used}
+                    for r in s.scalars(select(RulebookRow).order_by(RulebookRow.version, RulebookRow.created))]
