@@ -1,0 +1,136 @@
+"""The database store on SQLite (always) and PostgreSQL (when EMOETHICS_TEST_DATABASE_URL names
+one; .ci/run starts it): migrations, the review queue, feedback durability, runs, rulebooks, keys."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from sqlalchemy import text
+
+from emoethics.errors import ConfigError, InputError
+from emoethics.store import db
+from emoethics.store.keys import KeyStore
+from emoethics.store.models import Base
+from emoethics.store.queue import Case, Feedback, ReviewStore
+from emoethics.store.records import Records
+
+PG = os.environ.get("EMOETHICS_TEST_DATABASE_URL")
+TABLES = ["alembic_version", "api_keys", "cases", "feedback", "guideline_files", "jobs", "rulebooks", "runs"]
+
+
+def _reset_postgres(url: str) -> None:
+    from sqlalchemy import create_engine
+
+    eng = create_engine(url)
+    with eng.begin() as c:
+        Base.metadata.drop_all(c)
+        c.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    eng.dispose()
+    db.forget_engines()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    if not PG:
+        pytest.skip("no PostgreSQL: set EMOETHICS_TEST_DATABASE_URL (.ci/run starts one)")
+    _reset_postgres(PG)
+    return PG
+
+
+def case(**kw) -> Case:
+    return Case(**{"kind": "low-confidence", "text": "Maybe rude?", "context": "personal", "verdict": "review",
+                   "confidence": 0.3, "rationale": "unsure", **kw})
+
+
+def test_migrations_create_the_schema_the_models_describe(url):
+    assert db.schema_tables(url) == TABLES
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with db.engine(url).connect() as c:
+        assert compare_metadata(MigrationContext.configure(c), Base.metadata) == []
+
+
+def test_sqlite_uses_the_write_ahead_log(tmp_path):
+    url = f"sqlite:///{tmp_path / 'wal.db'}"
+    with db.engine(url).connect() as c:
+        assert c.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert c.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+
+
+def test_review_queue_and_feedback(url):
+    store = ReviewStore(url=url)
+    a, b = store.enqueue(case(text="first")), store.enqueue(case(text="second", detail={"k": [1, 2]}))
+    assert [c.id for c in store.pending()] == [a.id, b.id]
+    assert store.case(b.id).detail == {"k": [1, 2]}
+    fb = store.add_feedback(Feedback(case_id=a.id, decision="relabel", label="allow", reviewer="ana"))
+    assert [c.id for c in store.pending()] == [b.id]
+    assert store.counts() == {"cases": 2, "pending": 1}
+    assert store.feedback(a.id) == [fb]
+    with pytest.raises(InputError, match="no case"):
+        store.add_feedback(Feedback(case_id="nope", decision="accept"))
+    with pytest.raises(InputError, match="relabel needs"):
+        store.add_feedback(Feedback(case_id=a.id, decision="relabel"))
+    with pytest.raises(InputError, match="edit-rule needs"):
+        store.add_feedback(Feedback(rule_id="r", decision="edit-rule", rule_text="  "))
+
+
+def test_runs_guidelines_and_rulebooks_are_kept(url):
+    from emoethics.ethics.guidelines import load_guidelines
+
+    rec = Records(url)
+    run = rec.record_run("judge", {"text": "hi"}, {"verdict": "allow"}, models={"judge": "m"},
+                         usage={"calls": 1}, seconds=0.5)
+    rec.record_run("judge", {"text": "x"}, error="server down")
+    runs = rec.runs("judge")
+    assert {r.id for r in runs} >= {run} and {r.status for r in runs} == {"ok", "error"}
+    g = load_guidelines("default")
+    assert rec.save_guidelines(g) == rec.save_guidelines(g) == g.version
+    assert rec.guideline_versions() == [g.version]
+    with pytest.raises(InputError, match="no rulebook"):
+        rec.rulebook_content("latest")
+
+
+def test_api_keys_are_stored_as_digests_and_can_be_revoked(url):
+    keys = KeyStore(url)
+    key, secret = keys.create("app", "5/second")
+    assert secret.startswith("ee_") and keys.verify(secret).id == key.id
+    with db.engine(url).connect() as c:
+        stored = c.execute(text("SELECT digest FROM api_keys")).scalars().all()
+    assert secret not in stored and len(stored[0]) == 64
+    keys.revoke(key.id)
+    assert keys.verify(secret) is None and keys.verify("") is None
+    with pytest.raises(InputError, match="rate limit"):
+        keys.create("x", "lots")
+
+
+def test_a_bad_database_url_is_a_clear_error(tmp_path):
+    with pytest.raises(ConfigError, match="not a database URL"):
+        db.engine("not a url")
+    with pytest.raises(ConfigError, match="cannot"):
+        db.engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+
+
+def test_acknowledged_feedback_survives_a_kill(url):
+    """A process records feedback and is killed (SIGKILL) the moment the call returns."""
+    store = ReviewStore(url=url)
+    c = store.enqueue(case())
+    script = textwrap.dedent(f"""
+        import os, signal
+        from emoethics.store.queue import Feedback, ReviewStore
+        fb = ReviewStore(url={url!r}).add_feedback(Feedback(case_id={c.id!r}, decision="accept", note="kept"))
+        print(fb.id, flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == -signal.SIGKILL
+    fb_id = proc.stdout.strip()
+    db.forget_engines()
+    assert [f.id for f in ReviewStore(url=url).feedback(c.id)] == [fb_id]
