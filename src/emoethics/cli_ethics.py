@@ -14,6 +14,7 @@ from . import api
 from .cli import (
     JsonOpt,
     _emit,
+    _log_run,
     _print_json,
     _progress,
     _report,
@@ -84,7 +85,10 @@ def judge(
 ) -> None:
     """Judge a text (DIKE): verdict, behaviour through emotions, guidelines violated, rationale."""
     j = _judge(guidelines, settings, rulebook, no_model, behaviour_method)
-    result = j.judge(_text_arg(text), context, culture, history=_history(history))
+    source = _text_arg(text)
+    result = j.judge(source, context, culture, history=_history(history))
+    _log_run("judge", {"text": source, "context": context, "culture": culture, "guidelines": guidelines,
+                       "rulebook": rulebook}, result)
     _emit(result, json_out, judgement_panel)
 
 
@@ -101,7 +105,9 @@ def review(
 ) -> None:
     """Adversarial review (ERIS): argue the opposite reading of the verdict, debate, escalate."""
     j = _judge(guidelines, settings, None)
-    result = api.review(_text_arg(text), context, culture=culture, rounds=rounds, judge=j, settings=settings)
+    source = _text_arg(text)
+    result = api.review(source, context, culture=culture, rounds=rounds, judge=j, settings=settings)
+    _log_run("review", {"text": source, "context": context, "culture": culture, "rounds": rounds}, result)
     _emit(result, json_out, review_panel)
 
 
@@ -118,8 +124,9 @@ def rectify(
 ) -> None:
     """Rewrite a violating text into the allowed range, keeping its content; judge it again."""
     j = _judge(guidelines, settings, None)
-    result = api.rectify(_text_arg(text), context, culture=culture, attempts=attempts, judge=j,
-                         settings=settings)
+    source = _text_arg(text)
+    result = api.rectify(source, context, culture=culture, attempts=attempts, judge=j, settings=settings)
+    _log_run("rectify", {"text": source, "context": context, "culture": culture, "attempts": attempts}, result)
     _emit(result, json_out, rectification_panel)
 
 
@@ -138,8 +145,11 @@ def compose(
 ) -> None:
     """Write at a target emotion, then judge, review and rectify: the whole pipeline."""
     j = _judge(guidelines, settings, None)
-    result = api.compose(_text_arg(prompt), emotion, intensity, level=level, context=context,
-                         culture=culture, judge=j, settings=settings)
+    source = _text_arg(prompt)
+    result = api.compose(source, emotion, intensity, level=level, context=context, culture=culture, judge=j,
+                         settings=settings)
+    _log_run("compose", {"text": source, "emotion": emotion, "intensity": intensity, "level": level,
+                         "context": context, "culture": culture}, result)
     _emit(result, json_out, composition_panel)
 
 

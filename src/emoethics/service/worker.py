@@ -96,7 +96,7 @@ class Worker:
                 self.records.record_run(kind, inputs, error=str(e), models=self.model_ids(),
                                         usage=_total(meters), seconds=time.perf_counter() - start, source=source)
                 raise
-        self.records.record_run(kind, inputs, result, models=self.model_ids(), usage=_total(meters),
+        self.records.record_run(kind, inputs, result, models=self.model_ids(), usage=_usage_of(result, meters),
                                 seconds=time.perf_counter() - start, source=source)
         return result
 
@@ -152,6 +152,17 @@ def _same_kind(analyzer: Analyzer, em: Any) -> Analyzer | None:
     if isinstance(analyzer, LLMAnalyzer):
         return LLMAnalyzer(analyzer.backend, em)
     return None
+
+
+def _usage_of(result: Any, meters: list[Usage]) -> dict[str, Any]:
+    """The usage a result reports (one record, or one per role, added up), else what was metered
+    (models made during the call are not metered: the result's own account is the reliable one)."""
+    usage = getattr(result, "usage", None)
+    if isinstance(usage, Usage):
+        return usage.model_dump()
+    if isinstance(usage, dict) and all(isinstance(u, Usage) for u in usage.values()):
+        return _total(list(usage.values()))
+    return _total(meters)
 
 
 def _total(meters: list[Usage]) -> dict[str, Any]:
