@@ -59,7 +59,8 @@ def test_serve_judges_with_the_embedded_model_and_shows_the_review_page(tmp_path
         with httpx.Client(base_url=base, timeout=120) as browser:
             login = browser.get("/login").text
             csrf = re.search(r'name="csrf" value="([^"]+)"', login).group(1)
-            assert browser.post("/login", data={"key": secret, "csrf": csrf}).status_code == 200
+            signed = browser.post("/login", data={"key": secret, "csrf": csrf})
+            assert signed.status_code == 303 and signed.headers["location"] == "/review"
             page = browser.get(f"/review/{c.id}")
             assert page.status_code == 200 and "You never listen." in page.text and "<svg" in page.text
     finally:
