@@ -160,3 +160,14 @@ def test_commands_log_their_runs_and_manage_keys(tmp_path):
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and "rate limit" in bad.stderr
     public = _cli("serve", "--host", "0.0.0.0", data=str(tmp_path))
     assert public.returncode == 2 and "--public" in public.stderr
+
+
+def test_a_queue_kept_as_json_lines_by_earlier_versions_is_imported_once(tmp_path):
+    old = case(text="from the old queue")
+    fb = Feedback(case_id=old.id, decision="accept")
+    (tmp_path / "review_queue.jsonl").write_text(old.model_dump_json() + "\n{cut off", encoding="utf-8")
+    (tmp_path / "feedback.jsonl").write_text(fb.model_dump_json() + "\n", encoding="utf-8")
+    store = ReviewStore(tmp_path)
+    assert [c.id for c in store.cases()] == [old.id] and [f.id for f in store.feedback()] == [fb.id]
+    assert (tmp_path / "review_queue.jsonl.imported").is_file() and not (tmp_path / "feedback.jsonl").exists()
+    assert len(ReviewStore(tmp_path).cases()) == 1

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
+from ..datafiles import data_dir
 from ..errors import InputError
 from . import db
 from .models import CaseRow, FeedbackRow
@@ -83,6 +84,31 @@ class ReviewStore:
 
     def __init__(self, root: Path | None = None, *, url: str | None = None) -> None:
         self.url = url or db.database_url(root)
+        if url is None:
+            self._import_jsonl(root or data_dir())
+
+    def _import_jsonl(self, folder: Path) -> None:
+        """Move a queue and feedback log kept as JSON lines by earlier versions into the database
+        (once: the files are renamed ``*.imported``)."""
+        files = [(folder / "review_queue.jsonl", Case, CaseRow), (folder / "feedback.jsonl", Feedback, FeedbackRow)]
+        if not any(path.is_file() for path, _, _ in files):
+            return
+        with db.session(self.url) as s:
+            for path, model, row in files:
+                if not path.is_file():
+                    continue
+                for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+                    try:
+                        item = model.model_validate_json(line)
+                    except ValueError:
+                        continue  # a line cut off by a crash
+                    orphan = isinstance(item, Feedback) and item.case_id and s.get(CaseRow, item.case_id) is None
+                    if s.get(row, item.id) is None and not orphan:
+                        s.add(row(**item.model_dump()))
+                s.flush()
+        for path, _, _ in files:
+            if path.is_file():
+                path.replace(path.with_suffix(".jsonl.imported"))
 
     @property
     def where(self) -> str:
