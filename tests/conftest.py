@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
+import shutil
 import tempfile
 
 import pytest
@@ -11,6 +13,7 @@ import pytest
 os.environ.setdefault("EMOETHICS_NO_CACHE", "1")
 # What tests store (the database, rulebooks, queue) goes to a folder of this run, never the user's.
 os.environ["EMOETHICS_DATA_DIR"] = tempfile.mkdtemp(prefix="emoethics-tests-")
+atexit.register(shutil.rmtree, os.environ["EMOETHICS_DATA_DIR"], ignore_errors=True)
 os.environ.pop("EMOETHICS_DATABASE_URL", None)
 
 

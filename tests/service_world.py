@@ -4,6 +4,8 @@ tests marked slow use the embedded model)."""
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 import threading
 import time
@@ -31,7 +33,9 @@ def sensor() -> EmotionSensor:
 
 def make_service(folder: Path | None = None, **config):
     """(app, database url, API key secret)."""
-    folder = folder or Path(tempfile.mkdtemp(prefix="emoethics-service-"))
+    if folder is None:
+        folder = Path(tempfile.mkdtemp(prefix="emoethics-service-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
     url = f"sqlite:///{folder / 'service.db'}"
     llm = SchemaBackend()
     worker = Worker(url=url, generator=llm, judge_backend=llm, adversary=llm, analyzer=sensor(), critic=sensor())
