@@ -118,3 +118,16 @@ def test_the_playground_sweeps_a_spectrum_with_a_chart_per_level(browser, servic
         assert page.locator("figure.chart").count() == levels.count() + 1  # and the text as written
     finally:
         page.context.close()
+
+
+def test_the_api_docs_render_without_any_outside_resource(browser, service):
+    base, _, _ = service
+    page = browser.new_context().new_page()
+    outside = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(base) else None)
+    try:
+        page.goto(f"{base}/docs")
+        page.wait_for_selector(".opblock", timeout=30_000)
+        assert page.locator(".opblock").count() >= 12 and outside == []
+    finally:
+        page.context.close()

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -63,6 +65,7 @@ class ServiceConfig(BaseModel):
 
 
 Key = Annotated[ApiKey, Depends(api_key)]
+BEARER = HTTPBearer(auto_error=False, description="An API key from `emoethics keys create NAME`.")
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": why} for code, why in (
         (400, "the request cannot be carried out (bad option, unknown context)"),
@@ -85,7 +88,7 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
         yield
         jobs.shutdown()
 
-    app = FastAPI(title="emoethics", version=_version(), lifespan=lifespan,
+    app = FastAPI(title="emoethics", version=_version(), lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Emotion analysis and rewriting, ethical judgement, adversarial review, "
                               "rectification and human feedback.")
     app.state.keys = KeyStore(url)
@@ -101,7 +104,15 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
     app.include_router(_api(worker, jobs))
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=web.HERE / "static"), name="static")
+    app.mount("/docs-assets", StaticFiles(directory=_swagger_ui_files()), name="docs-assets")
     return app
+
+
+def _swagger_ui_files() -> Path:
+    """Swagger UI 5 (reads OpenAPI 3.1), as installed with the fastapi-offline package."""
+    import fastapi_offline
+
+    return Path(fastapi_offline.__file__).parent / "static"
 
 
 def _version() -> str:
@@ -143,7 +154,7 @@ def _error_handlers(app: FastAPI) -> None:
 
 
 def _api(worker: Worker, jobs: JobRunner) -> APIRouter:
-    r = APIRouter(prefix="/v1", responses=ERRORS)
+    r = APIRouter(prefix="/v1", responses=ERRORS, dependencies=[Depends(BEARER)])
 
     def maybe_background(kind: str, req: BaseModel, fn: Callable[[], Any], key: ApiKey, background: bool) -> Any:
         inputs = req.model_dump(exclude={"background"})

@@ -62,6 +62,12 @@ def home() -> RedirectResponse:
     return RedirectResponse("/review", status_code=303)
 
 
+@router.get("/docs")
+def api_docs(request: Request) -> HTMLResponse:
+    """The interactive API documentation (Swagger UI from the installed package, no CDN)."""
+    return page(request, "docs.html")
+
+
 @router.get("/login")
 def login_form(request: Request, next: str | None = None) -> HTMLResponse:  # noqa: A002
     return page(request, "login.html", next=_safe_next(next), failed=False)
