@@ -152,15 +152,16 @@ def load_settings(overrides: dict[str, dict] | None = None, *, no_cache: bool | 
 
 _registry: dict[tuple, Backend] = {}
 _registry_lock = threading.Lock()
-_cache: ResponseCache | None = None
+_caches: dict[Path, ResponseCache] = {}
 
 
 def response_cache() -> ResponseCache:
-    """The shared response cache (``<cache dir>/responses.sqlite``)."""
-    global _cache
-    if _cache is None:
-        _cache = ResponseCache(cache_dir() / "responses.sqlite")
-    return _cache
+    """The shared response cache (``<cache dir>/responses.sqlite``), one per cache directory."""
+    path = cache_dir() / "responses.sqlite"
+    with _registry_lock:
+        if path not in _caches:
+            _caches[path] = ResponseCache(path)
+        return _caches[path]
 
 
 def make_backend(spec: BackendSpec, *, cache: bool = True) -> Backend:
@@ -180,8 +181,11 @@ def get_backend(role: Role = "generator", settings: Settings | None = None) -> B
     """The language model playing ``role``, created once per role and spec and then reused."""
     settings = settings or load_settings()
     spec = settings.llm_spec(role)
-    key = (role, spec, settings.cache)
+    key = (role, spec, str(cache_dir()) if settings.cache else None)
     with _registry_lock:
-        if key not in _registry:
-            _registry[key] = make_backend(spec, cache=settings.cache)
-        return _registry[key]
+        found = _registry.get(key)
+    if found is not None:
+        return found
+    backend = make_backend(spec, cache=settings.cache)
+    with _registry_lock:
+        return _registry.setdefault(key, backend)

@@ -38,3 +38,12 @@ class MalformedOutputError(BackendError):
 
 class ModelFileError(BackendError):
     """The local model weights are missing, incomplete or fail verification."""
+
+
+class TransientBackendError(BackendError):
+    """A backend failure that may pass if the call is made again later: a timeout, a lost
+    connection, or HTTP 408/409/429/5xx. ``retry_after`` is the server's Retry-After, in seconds."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

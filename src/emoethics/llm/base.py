@@ -47,6 +47,9 @@ class Backend(ABC):
         self.model = model
         self.cache = cache
         self.max_reasks = max_reasks
+        #: Also cache sampled (temperature > 0) calls, keyed with their seed: batch jobs turn this
+        #: on so that a re-run replays every answer instead of paying for it again.
+        self.cache_sampled = False
         self.usage = Usage()
         self._usage_lock = threading.Lock()
         self._meters = threading.local()
@@ -104,7 +107,7 @@ class Backend(ABC):
         """Plain chat: the model's reply as text."""
         params = dict(temperature=temperature, max_tokens=max_tokens, seed=seed)
         key = cache_key(backend=self.id, messages=messages, schema=None, **params)
-        use_cache = temperature == 0.0
+        use_cache = temperature == 0.0 or self.cache_sampled
         if use_cache and (hit := self._cached(key)) is not None:
             return hit
         comp = self._call(messages, json_schema=None, **params)
@@ -123,7 +126,7 @@ class Backend(ABC):
         """
         params = dict(temperature=temperature, max_tokens=max_tokens, seed=seed)
         key = cache_key(backend=self.id, messages=messages, schema=schema, **params)
-        use_cache = temperature == 0.0
+        use_cache = temperature == 0.0 or self.cache_sampled
         if use_cache and (hit := self._cached(key)) is not None:
             try:
                 return parse(parse_json(hit))

@@ -2,17 +2,23 @@
 
 Structured output asks for ``response_format: json_schema``; a server that rejects it is asked
 for ``json_object`` instead, then for plain text, and the reply is validated either way. The SDK
-retries 408/409/429/5xx with exponential backoff (honouring Retry-After); what still fails
-becomes a one-line :class:`~emoethics.errors.BackendError`.
+retries 408/409/429/5xx with exponential backoff (honouring Retry-After) ``max_retries`` times;
+what still fails becomes a one-line :class:`~emoethics.errors.BackendError`, a
+:class:`~emoethics.errors.TransientBackendError` (with the server's Retry-After) when calling again
+later may succeed. Batch jobs set ``max_retries=0`` and retry with their own policy
+(:mod:`emoethics.batch.retry`), so that a failing call is never retried by two layers at once.
 """
 
 from __future__ import annotations
 
+import email.utils
 import os
+import time
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlparse
 
-from ..errors import BackendError, ConfigError, MalformedOutputError
+from ..errors import BackendError, ConfigError, MalformedOutputError, TransientBackendError
 from .base import Backend, Completion, Message
 from .cache import ResponseCache
 
@@ -74,12 +80,12 @@ class OpenAIBackend(Backend):
                     continue
                 raise self._status_error(e) from None
             except oa.APITimeoutError:
-                raise BackendError(f"{self.base_url} did not answer within {self.timeout:g} s "
-                                   f"({self.max_retries} retries); raise --timeout or check "
-                                   "the server") from None
+                raise TransientBackendError(f"{self.base_url} did not answer within {self.timeout:g} s "
+                                            f"({self.max_retries} retries); raise --timeout or check "
+                                            "the server") from None
             except oa.APIConnectionError as e:
                 cause = e.__cause__ or e
-                raise BackendError(f"cannot reach {self.base_url}: {_brief(cause)}") from None
+                raise TransientBackendError(f"cannot reach {self.base_url}: {_brief(cause)}") from None
             except oa.APIError as e:
                 raise MalformedOutputError(f"{self.base_url} returned an unusable response: "
                                            f"{_brief(e)}") from None
@@ -93,7 +99,6 @@ class OpenAIBackend(Backend):
             raise MalformedOutputError(f"{self.base_url} returned something that is not a chat "
                                        f"completion: {str(resp)[:120]!r}") from None
 
-
     def _status_error(self, e: Exception) -> BackendError:
         status = getattr(e, "status_code", 0)
         if status == 400:
@@ -104,11 +109,34 @@ class OpenAIBackend(Backend):
         if status == 404:
             return BackendError(f"{self.base_url}: not found (HTTP 404); is model "
                                 f"'{self.model}' served there?")
+        response = getattr(e, "response", None)
+        wait = retry_after(response.headers) if response is not None else None
         if status == 429:
-            return BackendError(f"{self.base_url} is still rate-limiting (HTTP 429) after "
-                                f"{self.max_retries} retries")
-        return BackendError(f"{self.base_url} answered HTTP {status} after {self.max_retries} "
-                            f"retries: {_brief(e)}")
+            return TransientBackendError(f"{self.base_url} is still rate-limiting (HTTP 429) after "
+                                         f"{self.max_retries} retries", wait)
+        message = f"{self.base_url} answered HTTP {status} after {self.max_retries} retries: {_brief(e)}"
+        if status in (408, 409) or status >= 500:
+            return TransientBackendError(message, wait)
+        return BackendError(message)
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds a server asks us to wait: ``retry-after-ms``, or ``Retry-After`` as seconds or as
+    an HTTP date; ``None`` when it says nothing usable."""
+    try:
+        ms = headers.get("retry-after-ms")
+        if ms is not None:
+            return max(0.0, float(ms) / 1000)
+        value = headers.get("retry-after")
+        if value is None:
+            return None
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            when = email.utils.parsedate_to_datetime(value)
+            return max(0.0, when.timestamp() - time.time())
+    except (TypeError, ValueError, OverflowError):
+        return None
 
 
 def _brief(e: BaseException) -> str:
