@@ -35,7 +35,7 @@ from ..llm.usage import Usage
 from ..prompting import examples, render
 from ..textio import check_text
 from .guidelines import Conduct, Guardrail, GuidelineSet, Verdict, stricter
-from .injection import Injection, find_injections, without_injections
+from .injection import Injection, find_injections, sanitise, without_injections
 from .signatures import BehaviourReading, Signatures, builtin_signatures
 
 #: A conversation whose behaviour falls by this much from its first turn is escalating.
@@ -196,7 +196,7 @@ class Judge:
         guardrail = self.guidelines.guardrail(context, culture)
         spectrum = self.guidelines.behaviour(guardrail.behaviour)
         injections = find_injections(text)
-        clean = without_injections(text, injections)
+        clean = sanitise(without_injections(text, injections)) or text
         sig = self.signatures.get(spectrum.id)
         usage = Usage()
         reasons: list[str] = []
