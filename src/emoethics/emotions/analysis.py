@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 from ..llm.base import Backend, Message
+from ..llm.usage import Usage
 from ..prompting import examples, render
 from ..textio import check_text
 from .models import EmotionModel, Spectrum, load_model
@@ -68,6 +69,48 @@ class LLMAnalyzer:
                                               max_tokens=110 * len(self.emotion_model.spectra))
         return EmotionProfile(emotion_model=self.emotion_model.id, analyzer=self.name,
                               readings=readings, usage=usage)
+
+
+    def analyze_several(self, texts: list[str]) -> list[EmotionProfile | None]:
+        """Profiles of several texts from one call (``prompts/analyze_batch.md``): the texts are
+        numbered in one message and the answer has one entry per number. An entry that is missing
+        or invalid comes back as ``None``, for the caller to analyse that text on its own. The
+        call's usage is reported on the first profile."""
+        texts = [check_text(t) for t in texts]
+        if len(texts) == 1:
+            return [self.analyze(texts[0])]
+        keys = [str(i) for i in range(1, len(texts) + 1)]
+        blocks = "\n\n".join(render("analyze_batch_item", n=k, text=t)[0]["content"]
+                              for k, t in zip(keys, texts, strict=True))
+        messages = self._prefix + render("analyze_batch", n=len(texts), texts=blocks)
+        schema = {"type": "object", "additionalProperties": False,
+                  "properties": {k: self._schema for k in keys}, "required": keys}
+
+        def parse(data: Any) -> list[list[SpectrumReading] | None]:
+            if not isinstance(data, dict):
+                raise ValueError(f'expected a JSON object with keys "1" to "{len(texts)}"')
+            out: list[list[SpectrumReading] | None] = []
+            for k, t in zip(keys, texts, strict=True):
+                try:
+                    out.append(parse_readings(data.get(k), self.emotion_model, t))
+                except ValueError:
+                    out.append(None)
+            if all(o is None for o in out):
+                raise ValueError(f'no valid entry among keys "1" to "{len(texts)}"')
+            return out
+
+        with self.backend.metered() as usage:
+            parsed = self.backend.chat_json(messages, schema, parse,
+                                            max_tokens=110 * len(self.emotion_model.spectra) * len(texts))
+        profiles: list[EmotionProfile | None] = []
+        for readings in parsed:
+            if readings is None:
+                profiles.append(None)
+                continue
+            first = not any(p is not None for p in profiles)
+            profiles.append(EmotionProfile(emotion_model=self.emotion_model.id, analyzer=self.name,
+                                           readings=readings, usage=usage if first else Usage()))
+        return profiles
 
 
 def reading_schema(model: EmotionModel) -> dict[str, Any]:
