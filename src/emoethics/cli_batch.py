@@ -45,22 +45,17 @@ from .cli import (
     out,
     with_model_options,
 )
+from .cli_ethics import ContextOpt, CultureOpt, GuidelinesOpt, RulebookOpt
 from .config import Settings
 from .emotions.models import DEFAULT_MODEL
 from .errors import BackendError, ConfigError
-from .ethics.guidelines import DEFAULT_GUIDELINES, builtin_guidelines
+from .ethics.guidelines import DEFAULT_GUIDELINES
 
 batch_app = typer.Typer(help="Analyse, judge or rewrite every text of a large JSONL, CSV or Parquet file: "
                         "resumable, retried, concurrent, locally or on Ray.", no_args_is_help=True)
 app.add_typer(batch_app, name="batch")
 
 _RUN = "Run"
-GuidelinesOpt = Annotated[str, typer.Option(
-    "--guidelines", "-G", help=f"Guideline set: {', '.join(builtin_guidelines())} or a YAML file.")]
-ContextOpt = Annotated[str | None, typer.Option(
-    "--context", "-c", help="Context of the guardrails (e.g. personal, workplace); default: the first.")]
-CultureOpt = Annotated[str | None, typer.Option("--culture", help="Culture variant of the context.")]
-RulebookOpt = Annotated[Path | None, typer.Option("--rulebook", help="An SSHF rulebook to apply.")]
 
 
 @dataclass
