@@ -40,7 +40,8 @@ def service(tmp_path):
 def sign_in(page, base: str, secret: str) -> None:
     page.goto(f"{base}/review")
     assert "/login" in page.url
-    page.keyboard.type(secret)  # the key field has the focus
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'key'")  # autofocus
+    page.keyboard.type(secret)
     page.keyboard.press("Enter")
     page.wait_for_url(f"{base}/review")
 
