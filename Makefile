@@ -39,10 +39,14 @@ bench: install
 	$(BIN)/python benchmarks/rewrite.py --n 20 --spectrum sadness-joy --rounds 2
 	$(BIN)/python benchmarks/ethics.py --limit 200
 
-# Rebuild the emotion sensor's heads from ../shared/data (about 6 minutes on 2 cores).
+# Rebuild the sensor's emotion-tuned encoder and heads and the ethics heads from ../shared/data
+# (about 25 minutes on 2 cores; fine-tuning the encoder takes most of it).
 train: install
 	$(BIN)/pip install --quiet -e '.[local,dev,train]'
+	$(BIN)/python training/finetune_encoder.py
 	$(BIN)/python training/train_sensor.py
+	for s in correspondence workplace; do \
+	  $(BIN)/emoethics dike remeasure --signatures $$s -o src/emoethics/ethics/signatures/$$s.json; done
 	$(BIN)/python training/train_ethics.py
 
 clean:

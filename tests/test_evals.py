@@ -32,10 +32,11 @@ def test_xed_both_layouts(tmp_path):
 
 
 def test_goemotions_mapping(tmp_path):
-    write(tmp_path, "labels.txt", "admiration\namusement\nanger\nneutral\n")
-    data = write(tmp_path, "dev.tsv", "great job\t0,1\tid1\nmeh\t3\tid2\n")
+    write(tmp_path, "labels.txt", "admiration\namusement\nanger\nneutral\nlove\n")
+    data = write(tmp_path, "dev.tsv", "great job\t0,1\tid1\nmeh\t3\tid2\nI love it\t4\tid3\n")
     ex = load_examples(data, "goemotions")
-    assert [set(e.labels) for e in ex] == [{"trust", "joy"}, set()]
+    # love is Plutchik's dyad of joy and trust
+    assert [set(e.labels) for e in ex] == [{"trust", "joy"}, set(), {"joy", "trust"}]
 
 
 def test_semeval_ec_and_ei(tmp_path):

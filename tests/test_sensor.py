@@ -14,8 +14,10 @@ import pytest
 import emoethics
 from emoethics.emotions.ensemble import EnsembleAnalyzer
 from emoethics.evals.datasets import Example
-from emoethics.sensors.calibration import fit_calibration, load_calibration, save_calibration
-from emoethics.sensors.embedding import get_encoder
+from emoethics.errors import ModelFileError
+from emoethics.sensors.calibration import (fit_calibration, load_calibration, save_calibration,
+                                           tune_relative_rule)
+from emoethics.sensors.embedding import EMOTION_ENCODER, Encoder, get_emotion_encoder, get_encoder
 from emoethics.sensors.emotion_sensor import DEFAULT_HEADS, EMOTIONS, DecisionRule, EmotionSensor
 
 from fakes import ScriptedAnalyzer
@@ -35,6 +37,31 @@ def test_encoder_is_deterministic_and_order_independent():
     b = enc.encode(texts[::-1])[::-1]
     assert a.shape == (3, 384) and np.allclose(a, b, atol=1e-5)
     assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-4)
+
+
+def test_emotion_encoder_is_the_fine_tuned_one_and_pinned(tmp_path):
+    texts = ["I am so angry right now", "What a lovely surprise"]
+    tuned, original = get_emotion_encoder().encode(texts), get_encoder().encode(texts)
+    assert tuned.shape == original.shape == (2, 384)
+    assert np.allclose(np.linalg.norm(tuned, axis=1), 1.0, atol=1e-4)
+    assert not np.allclose(tuned, original, atol=1e-2)  # fine-tuning moved the embedding
+    digest = json.loads((EMOTION_ENCODER.parent / "encoder-manifest.json").read_text())["sha256"]
+    damaged = tmp_path / "damaged.onnx"
+    damaged.write_bytes(EMOTION_ENCODER.read_bytes()[:4096])
+    with pytest.raises(ModelFileError, match="sha256"):
+        Encoder(damaged, digest)
+
+
+def test_relative_rule_is_tuned_on_whole_sets_and_emotional_texts():
+    # neutral texts: everything low; emotional texts: a clear emotion and a weaker second one
+    neutral = np.full((20, 8), 0.08)
+    emotional = np.full((20, 8), 0.04)
+    emotional[:, 0], emotional[:, 2] = 0.8, 0.4
+    probs = np.vstack([neutral, emotional])
+    gold = [frozenset()] * 20 + [frozenset({"anger", "disgust"})] * 20
+    rule = tune_relative_rule([(probs, gold)])
+    assert rule.relative <= 0.5 and 0.08 < rule.floor <= 0.8
+    assert [frozenset(e for e, v in zip(EMOTIONS, row) if v) for row in rule.labels(probs)] == gold
 
 
 def test_profile_shape_and_folding(sensor):

@@ -8,10 +8,12 @@ Data (all read from ``../shared/data/``; nothing is copied into the repository):
   ``emoethics.evals.datasets.GOEMOTIONS_TO_PLUTCHIK``;
 - EmoBank ``emobank.csv``: valence and arousal, its own train/dev/test split.
 
-Features: MiniLM sentence embedding + VADER scores (``emoethics.sensors.emotion_sensor.features``).
+Features: the emotion-tuned MiniLM sentence embedding (``training/finetune_encoder.py`` runs
+first) + VADER scores (``emoethics.sensors.emotion_sensor.features``).
 Heads: one logistic regression per emotion; ridge regression for valence and arousal. The decision
 rule (relative-to-strongest, floor) is chosen on the two dev sets together, maximising the mean of
-their macro-F1, so it does not favour one domain. Writes
+their macro-F1, whole and on their emotional texts
+(:func:`emoethics.sensors.calibration.tune_relative_rule`), so it does not favour one domain. Writes
 ``src/emoethics/sensors/heads/plutchik-minilm-vader.npz`` and ``manifest.json`` beside it.
 """
 
@@ -69,19 +71,23 @@ def load_emobank() -> dict[str, tuple[list[str], np.ndarray]]:
     return {k: (t, np.array(y, dtype=np.float32)) for k, (t, y) in out.items()}
 
 
-def featurize(name: str, texts: list[str]) -> np.ndarray:
-    """Features for ``texts``, cached on disk by content hash (training/.cache, not committed)."""
+def featurize(name: str, texts: list[str], encoder: Path | None = None) -> np.ndarray:
+    """Features for ``texts``, cached on disk by content hash (training/.cache, not committed);
+    ``encoder``: another ONNX encoder file than the shipped one."""
+    from emoethics.sensors.embedding import EMOTION_ENCODER, Encoder
     from emoethics.sensors.emotion_sensor import features
 
-    key = hashlib.sha256("\n".join(texts).encode("utf-8")).hexdigest()[:16]
+    digest = sha256(encoder or EMOTION_ENCODER)  # the cache is only valid for the same encoder
+    key = hashlib.sha256(("\n".join(texts) + digest).encode("utf-8")).hexdigest()[:16]
     path = CACHE / f"{name}-{key}.npy"
     if path.is_file():
         return np.load(path)
+    enc = Encoder(encoder, digest) if encoder else None
     start = time.perf_counter()
     out = []
     step = 2048
     for i in range(0, len(texts), step):
-        out.append(features(texts[i:i + step]))
+        out.append(features(texts[i:i + step], enc))
         print(f"  {name}: {min(i + step, len(texts))}/{len(texts)}", file=sys.stderr, flush=True)
     x = np.vstack(out)
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -159,7 +165,8 @@ def main() -> None:
         "heads": out.name, "sha256": sha256(out),
         "trained": datetime.date.today().isoformat(),
         "command": f"python training/train_sensor.py --C {args.C}",
-        "features": "all-MiniLM-L6-v2 ONNX int8 mean-pooled (384) + VADER neg/neu/pos/compound (4)",
+        "features": "all-MiniLM-L6-v2 fine-tuned on emotions (minilm-emotions-int8.onnx, see "
+                    "encoder-manifest.json) mean-pooled (384) + VADER neg/neu/pos/compound (4)",
         "emotions": list(EMOTIONS), "rule": rule.model_dump(exclude_none=True),
         "data": {str(f.relative_to(DATA)): sha256(f) for f in files},
         "train_size": {"xed": len(sets["xed_train"]), "goemotions": len(sets["go_train"]),

