@@ -16,7 +16,7 @@ from emoethics.ethics.injection import find_injections, without_injections
 from emoethics.ethics.judge import Judge, locate
 from emoethics.ethics.pipeline import compose_text
 from emoethics.ethics.rectify import allowed_level, rectify_text
-from emoethics.ethics.signatures import compare_methods, learn_signatures
+from emoethics.ethics.signatures import compare_methods, learn_signatures, remeasure_signatures
 from emoethics.ethics.sshf import learn_rulebook
 from emoethics.store.queue import Feedback, ReviewStore
 from emoethics.store.records import Records
@@ -301,6 +301,25 @@ def test_signatures_learn_and_compare(signatures, tmp_path):
     calls = len(gen.sent)
     again = learn_signatures(seeds[:3], SPEC, gen, an, checkpoint=ck)
     assert len(gen.sent) == calls and len(again.examples) == 21
+
+
+def test_remeasure_keeps_the_rewrites_and_refits_with_the_new_analyser(signatures):
+    # a new analyser that reads every level one step warmer: same texts, new vectors and signatures
+    words = [lv.word for lv in SPEC.levels]
+    shifted = {e.text: LEVEL_EMOTION[words[min(words.index(e.level) + 1, len(words) - 1)]]
+               for e in signatures.examples}
+    new_analyser = ScriptedAnalyzer(shifted)
+    new_analyser.name = "new-critic"
+    again = remeasure_signatures(signatures, new_analyser)
+    assert again.analyzer == "new-critic" and again.generator == signatures.generator
+    assert [(e.seed, e.level, e.text, e.split) for e in again.examples] == \
+        [(e.seed, e.level, e.text, e.split) for e in signatures.examples]
+    assert again.id != signatures.id
+    # "cold" rewrites now read as "neutral" did before, and the new signatures know it
+    cold = next(e for e in again.examples if e.level == "cold")
+    assert cold.vector == next(e for e in signatures.examples if e.level == "neutral").vector
+    assert again.classify(cold.vector).level == "cold"
+    assert compare_methods(again, None).scores[0].accuracy < 1.0  # devoted and affectionate now merge
 
 
 # -- SSHF ----------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """The ethics commands of the ``emoethics`` command line: judge, review, rectify, compose,
-feedback, guidelines, ``sshf learn``, ``dike learn|compare`` and ``eval ethics``."""
+feedback, guidelines, ``sshf learn``, ``dike learn|remeasure|compare`` and ``eval ethics``."""
 
 from __future__ import annotations
 
@@ -294,6 +294,27 @@ def dike_learn(
         _print_json({"path": str(path), "id": sig.id, "levels": [s.model_dump() for s in sig.levels]})
         return
     out.print(f"wrote signatures [bold]{sig.id}[/] to {path} ({len(sig.examples)} rewrites)")
+
+
+@dike_app.command("remeasure")
+@with_model_options
+def dike_remeasure(
+    signatures: Annotated[str, typer.Option(help="A signature file, or a built-in spectrum name.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Signature file to write.")],
+    json_out: JsonOpt = False,
+    settings: Settings = None,  # type: ignore[assignment]
+) -> None:
+    """Measure the stored rewrites again with the critic analyser (the sensor by default) and
+    refit the signatures: for a retrained sensor, without rewriting anything."""
+    from .ethics.signatures import load_signatures, remeasure_signatures
+
+    sig = remeasure_signatures(load_signatures(signatures), api.make_analyzer(settings=settings, role="critic"))
+    sig.save(output)
+    if json_out:
+        _print_json({"path": str(output), "id": sig.id, "analyzer": sig.analyzer})
+        return
+    out.print(f"wrote signatures [bold]{sig.id}[/] to {output} ({len(sig.examples)} rewrites measured "
+              f"by {sig.analyzer})")
 
 
 @dike_app.command("compare")

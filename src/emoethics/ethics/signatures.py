@@ -26,7 +26,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-from ..emotions.analysis import Analyzer
+from ..emotions.analysis import Analyzer, analyze_many
 from ..emotions.profile import EmotionProfile
 from ..errors import ConfigError, EmoethicsError, MalformedOutputError
 from ..llm.base import Backend
@@ -263,6 +263,18 @@ def learn_signatures(seeds: list[str], spectrum: BehaviourSpectrum, generator: B
                 created=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 seeds_sha256=hashlib.sha256("\n".join(seeds).encode()).hexdigest())
     return _fit(spectrum, examples, meta)
+
+
+def remeasure_signatures(sig: Signatures, analyzer: Analyzer) -> Signatures:
+    """The same rewrites measured again by ``analyzer`` and the signatures refitted: what to do
+    when the measuring analyser changes (a retrained sensor), without rewriting anything."""
+    profiles = analyze_many(analyzer, [e.text for e in sig.examples])
+    examples = [e.model_copy(update={"vector": {k: round(v, 4) for k, v in emotion_vector(p).items()}})
+                for e, p in zip(sig.examples, profiles, strict=True)]
+    meta = dict(generator=sig.generator, analyzer=analyzer.name, skipped=sig.skipped,
+                created=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                seeds_sha256=sig.seeds_sha256)
+    return _fit(sig.spectrum, examples, meta)
 
 
 class MethodScore(BaseModel):
