@@ -60,28 +60,21 @@ def export(base: Path, weights: Path, out: Path) -> None:
     import torch
     from transformers import AutoModel
 
-    def int8_rows(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        scale = w.abs().amax(dim=1, keepdim=True).clamp(min=1e-8) / 127.0
-        return torch.round(w / scale).to(torch.int8), scale
+    class Int8Rows(torch.nn.Module):
+        """A weight matrix kept as int8 with one scale per row (symmetric)."""
 
-    class Int8Linear(torch.nn.Module):
-        def __init__(self, lin: torch.nn.Linear) -> None:
+        def __init__(self, w: torch.Tensor, bias: torch.nn.Parameter | None = None) -> None:
             super().__init__()
-            q, scale = int8_rows(lin.weight.data)
-            self.register_buffer("q", q)
+            scale = w.abs().amax(dim=1, keepdim=True).clamp(min=1e-8) / 127.0
+            self.register_buffer("q", torch.round(w / scale).to(torch.int8))
             self.register_buffer("scale", scale)
-            self.bias = lin.bias
+            self.bias = bias
 
+    class Int8Linear(Int8Rows):
         def forward(self, x):
             return torch.nn.functional.linear(x, self.q.float() * self.scale, self.bias)
 
-    class Int8Embedding(torch.nn.Module):
-        def __init__(self, emb: torch.nn.Embedding) -> None:
-            super().__init__()
-            q, scale = int8_rows(emb.weight.data)
-            self.register_buffer("q", q)
-            self.register_buffer("scale", scale)
-
+    class Int8Embedding(Int8Rows):
         def forward(self, ids):
             return self.q[ids].float() * self.scale[ids]
 
@@ -92,8 +85,8 @@ def export(base: Path, weights: Path, out: Path) -> None:
     for parent in list(bert.modules()):
         for name, child in list(parent.named_children()):
             if isinstance(child, torch.nn.Linear):
-                setattr(parent, name, Int8Linear(child))
-    bert.embeddings.word_embeddings = Int8Embedding(bert.embeddings.word_embeddings)
+                setattr(parent, name, Int8Linear(child.weight.data, child.bias))
+    bert.embeddings.word_embeddings = Int8Embedding(bert.embeddings.word_embeddings.weight.data)
 
     class Export(torch.nn.Module):
         def __init__(self) -> None:
