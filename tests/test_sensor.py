@@ -13,12 +13,11 @@ import pytest
 
 import emoethics
 from emoethics.emotions.ensemble import EnsembleAnalyzer
-from emoethics.evals.datasets import Example
 from emoethics.errors import ModelFileError
-from emoethics.sensors.calibration import (fit_calibration, load_calibration, save_calibration,
-                                           tune_relative_rule)
+from emoethics.evals.datasets import Example
+from emoethics.sensors.calibration import fit_calibration, load_calibration, save_calibration, tune_relative_rule
 from emoethics.sensors.embedding import EMOTION_ENCODER, Encoder, get_emotion_encoder, get_encoder
-from emoethics.sensors.emotion_sensor import DEFAULT_HEADS, EMOTIONS, DecisionRule, EmotionSensor
+from emoethics.sensors.emotion_sensor import DEFAULT_HEADS, EMOTIONS, DecisionRule, EmotionSensor, label_sets
 
 from fakes import ScriptedAnalyzer
 
@@ -61,7 +60,7 @@ def test_relative_rule_is_tuned_on_whole_sets_and_emotional_texts():
     gold = [frozenset()] * 20 + [frozenset({"anger", "disgust"})] * 20
     rule = tune_relative_rule([(probs, gold)])
     assert rule.relative <= 0.5 and 0.08 < rule.floor <= 0.8
-    assert [frozenset(e for e, v in zip(EMOTIONS, row) if v) for row in rule.labels(probs)] == gold
+    assert label_sets(rule.labels(probs)) == gold
 
 
 def test_profile_shape_and_folding(sensor):
