@@ -148,6 +148,12 @@ def builtin_signatures(spectrum: str) -> Signatures | None:
     return load_signatures(path) if path.is_file() else None
 
 
+def _provenance(generator: str, analyzer: str, skipped: list[dict[str, Any]], seeds_sha256: str) -> dict[str, Any]:
+    """The models, skipped rewrites, seeds and time a signature file records."""
+    return dict(generator=generator, analyzer=analyzer, skipped=skipped, seeds_sha256=seeds_sha256,
+                created=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
 def _fit(spectrum: BehaviourSpectrum, examples: list[SignatureExample], meta: dict[str, Any]) -> Signatures:
     train = [e for e in examples if e.split == "train"]
     if len({e.level for e in train}) < 2:
@@ -259,10 +265,8 @@ def learn_signatures(seeds: list[str], spectrum: BehaviourSpectrum, generator: B
         if sink:
             sink.close()
     examples = [done[(i, lv.word)] for i in range(len(seeds)) for lv in spectrum.levels if (i, lv.word) in done]
-    meta = dict(generator=generator.id, analyzer=analyzer.name, skipped=skipped,
-                created=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                seeds_sha256=hashlib.sha256("\n".join(seeds).encode()).hexdigest())
-    return _fit(spectrum, examples, meta)
+    return _fit(spectrum, examples, _provenance(generator.id, analyzer.name, skipped,
+                                                hashlib.sha256("\n".join(seeds).encode()).hexdigest()))
 
 
 def remeasure_signatures(sig: Signatures, analyzer: Analyzer) -> Signatures:
@@ -271,10 +275,8 @@ def remeasure_signatures(sig: Signatures, analyzer: Analyzer) -> Signatures:
     profiles = analyze_many(analyzer, [e.text for e in sig.examples])
     examples = [e.model_copy(update={"vector": {k: round(v, 4) for k, v in emotion_vector(p).items()}})
                 for e, p in zip(sig.examples, profiles, strict=True)]
-    meta = dict(generator=sig.generator, analyzer=analyzer.name, skipped=sig.skipped,
-                created=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                seeds_sha256=sig.seeds_sha256)
-    return _fit(sig.spectrum, examples, meta)
+    return _fit(sig.spectrum, examples, _provenance(sig.generator, analyzer.name, sig.skipped,
+                                                    sig.seeds_sha256))
 
 
 class MethodScore(BaseModel):

