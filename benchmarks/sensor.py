@@ -10,8 +10,15 @@ Reports, in one run:
    corpus' own dev set, and with thresholds calibrated on a random half of the target dev set
    (scored on the other half). The two one-corpus encoders are fine-tuned on the first run (about 15
    minutes; ``training/.cache/``);
-3. valence / arousal Pearson on EmoBank's test split;
-4. throughput in batch (texts/s), cold start (process start to first profile) and peak memory
+3. how the decision rule itself transfers: with the shipped encoder and heads, a rule chosen on
+   one dev set alone and scored on the other, next to the same kind of rule chosen on the scored
+   set (its upper bound), for three rule families that do not use absolute thresholds: relative
+   to the strongest emotion (the sensor's), share of the text's total probability, and a margin
+   in logits below the strongest;
+4. valence / arousal Pearson on EmoBank's test split, and as a proxy for intensity (no
+   intensity-annotated emotion data is in the shared folder) the correlation of the valence
+   ratings with the profile's signed sadness-joy reading and with p(joy) - p(sadness);
+5. throughput in batch (texts/s), cold start (process start to first profile) and peak memory
    (RSS) of a fresh process, for the sensor and the lexicon baseline.
 
     python benchmarks/sensor.py            # writes benchmarks/results/sensor.json
@@ -33,7 +40,7 @@ sys.path.insert(0, str(ROOT / "training"))
 
 from train_sensor import CACHE, featurize, load_emobank, load_sets  # noqa: E402
 
-from emoethics.evals.metrics import multilabel_scores, pearson  # noqa: E402
+from emoethics.evals.metrics import multilabel_scores, pearson, spearman  # noqa: E402
 from emoethics.sensors.calibration import fit_thresholds, tune_relative_rule  # noqa: E402
 from emoethics.sensors.emotion_sensor import EMOTIONS, DecisionRule, EmotionSensor, label_sets  # noqa: E402
 
@@ -99,6 +106,62 @@ def one_corpus_encoder(corpus: str) -> Path:
     return path
 
 
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-z))
+
+
+def _top(z: np.ndarray) -> np.ndarray:
+    return z.max(axis=1, keepdims=True)
+
+
+# Rule families that ignore the training domain's absolute probabilities: (name, grid, labels(z,
+# a, floor)) on logits z; every family also requires the strongest probability >= floor.
+RULE_FAMILIES = {
+    "relative to the strongest (p >= a * max p)": (
+        np.arange(0.2, 0.95, 0.05),
+        lambda z, a: _sigmoid(z) >= a * _top(_sigmoid(z))),
+    "share of the total (p / sum p >= a)": (
+        np.arange(0.05, 0.6, 0.05),
+        lambda z, a: _sigmoid(z) / _sigmoid(z).sum(axis=1, keepdims=True) >= a),
+    "logit margin (z >= max z - a)": (
+        np.arange(0.2, 3.0, 0.2),
+        lambda z, a: z >= _top(z) - a),
+}
+FLOORS = np.arange(0.05, 0.6, 0.05)
+
+
+def rule_transfer(logits: dict[str, np.ndarray], gold: dict[str, list]) -> dict:
+    """Each rule family chosen on one dev set (whole and emotional texts, as
+    ``tune_relative_rule`` does) and scored on the other, next to its choice on the scored set."""
+
+    def views(name: str) -> list[tuple[np.ndarray, list]]:
+        z, g = logits[name], gold[name]
+        emotional = np.array([bool(x) for x in g])
+        return [(z, g), (z[emotional], [x for x in g if x])]
+
+    def scored(family, a, floor, vs) -> list[float]:
+        return [multilabel_scores(g, label_sets(family(z, a) & (_sigmoid(_top(z)) >= floor)),
+                                  EMOTIONS)["macro_f1"] for z, g in vs]
+
+    def choose(family, grid, vs) -> tuple[float, float]:
+        return max(((a, f) for a in grid for f in FLOORS),
+                   key=lambda af: np.mean(scored(family, *af, vs)))
+
+    out = {}
+    for fam, (grid, family) in RULE_FAMILIES.items():
+        out[fam] = {}
+        for src, dst in (("go_dev", "xed_dev"), ("xed_dev", "go_dev")):
+            chosen, own = choose(family, grid, views(src)), choose(family, grid, views(dst))
+            got, best = scored(family, *chosen, views(dst)), scored(family, *own, views(dst))
+            out[fam][f"{src}->{dst}"] = {
+                "chosen_on_source": [round(float(x), 2) for x in chosen],
+                "macro_f1": round(got[0], 4), "macro_f1_emotional_texts": round(got[1], 4),
+                "chosen_on_target (upper bound)": [round(float(x), 2) for x in own],
+                "upper_bound_macro_f1": round(best[0], 4),
+                "upper_bound_macro_f1_emotional_texts": round(best[1], 4)}
+    return out
+
+
 def main() -> None:
     sets = load_sets()
     feats = {k: featurize(k, [e.text for e in v]) for k, v in sets.items()}
@@ -109,7 +172,7 @@ def main() -> None:
 
     for name in ("xed_dev", "go_dev"):
         x = feats[name]
-        probs = 1 / (1 + np.exp(-(x @ sensor.W + sensor.b)))
+        probs = _sigmoid(x @ sensor.W + sensor.b)
         report["in_domain_dev"][name] = {
             "sensor": short(multilabel_scores(gold[name], label_sets(sensor.rule.labels(probs)), EMOTIONS)),
             "lexicon": short(multilabel_scores(gold[name], [lexicon_labels(e.text) for e in sets[name]],
@@ -144,7 +207,15 @@ def main() -> None:
                 multilabel_scores(g, label_sets(calibrated.labels(target[test])), EMOTIONS)),
             "lexicon": short(multilabel_scores(g, [lexicon_labels(sets[f"{dst}_dev"][i].text)
                                                    for i in test], EMOTIONS)),
+            # an upper bound, not a result: thresholds chosen on the scored half itself
+            "oracle_thresholds_on_scored_half": short(multilabel_scores(g, label_sets(DecisionRule(
+                thresholds=fit_thresholds(target[test], ys[f"{dst}_dev"][test].astype(bool))
+            ).labels(target[test])), EMOTIONS)),
         }
+
+    report["rule_transfer"] = rule_transfer(
+        {k: feats[k] @ sensor.W + sensor.b for k in ("xed_dev", "go_dev")},
+        {k: gold[k] for k in ("xed_dev", "go_dev")})
 
     eb = load_emobank()
     x_test = featurize("emobank_test", eb["test"][0])
@@ -152,6 +223,19 @@ def main() -> None:
     report["emobank_test"] = {"n": len(va),
                               "valence_pearson": round(pearson(eb["test"][1][:, 0], va[:, 0]), 4),
                               "arousal_pearson": round(pearson(eb["test"][1][:, 1], va[:, 1]), 4)}
+    # A proxy only (no intensity-annotated emotion data is here): do the sensor's emotion scores
+    # rise and fall with people's valence ratings? Once as the profile's signed sadness-joy
+    # reading (the presence rule and folding applied), once as p(joy) - p(sadness), the
+    # per-emotion scores that `eval emotions` uses as intensities.
+    profiles = sensor.analyze_batch(eb["test"][0])
+    gold_v = eb["test"][1][:, 0]
+    spectrum = np.array([p.reading("sadness-joy").intensity for p in profiles])
+    scores = np.array([p.emotions["joy"] - p.emotions["sadness"] for p in profiles])
+    report["emobank_test"]["valence_proxy_for_intensity"] = {
+        name: {"pearson": round(pearson(gold_v, v), 4), "spearman": round(spearman(gold_v, v), 4)}
+        for name, v in (("sadness_joy_reading", spectrum), ("p_joy_minus_p_sadness", scores))}
+    report["emobank_test"]["valence_proxy_for_intensity"]["sadness_joy_reading_zero_share"] = \
+        round(float((spectrum == 0).mean()), 3)
 
     texts = [e.text for e in sets["xed_dev"]][:1000]
     sensor.analyze_batch(texts[:32])  # warm up

@@ -6,7 +6,7 @@ import pytest
 
 from emoethics.errors import InputError
 from emoethics.evals.datasets import load_examples
-from emoethics.evals.emotions import evaluate, profile_labels, sample
+from emoethics.evals.emotions import evaluate, profile_intensity, profile_labels, sample
 from emoethics.evals.metrics import multilabel_scores, pearson, spearman
 
 from fakes import ScriptedAnalyzer
@@ -88,6 +88,16 @@ def test_evaluate_with_scripted_analyzer(tmp_path):
                "1\tgrr\tanger\t0.9\n2\tmeh\tanger\t0.1\n3\tyay\tjoy\t0.5\n")
     r = evaluate(analyzer, load_examples(ei, "semeval-ei"))
     assert r["intensity"]["anger"]["pearson"] == pytest.approx(1.0)
+
+
+def test_intensity_is_the_emotions_own_score_where_the_analyser_gives_one():
+    """Anger rated 0.9 in a text that also carries more fear: the spectrum leans to fear (no
+    anger at all), the per-emotion score still says how angry it is."""
+    profile = ScriptedAnalyzer({"x": {"fear-anger": "fear"}}).analyze("x")
+    assert profile_intensity(profile, "anger") == 0.0
+    scored = profile.model_copy(update={"emotions": {"anger": 0.7, "fear": 0.8}})
+    assert profile_intensity(scored, "anger") == 0.7
+    assert profile_intensity(scored, "joy") == max(0.0, scored.reading("sadness-joy").intensity)
 
 
 def test_sample_is_seeded_and_ordered():

