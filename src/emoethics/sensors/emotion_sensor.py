@@ -1,7 +1,8 @@
 """The emotion sensor: a fast, non-LLM analyser of Plutchik's eight emotions.
 
 Features are the sentence embedding of all-MiniLM-L6-v2 fine-tuned on emotion data (ONNX int8,
-:func:`emoethics.sensors.embedding.get_emotion_encoder`) plus VADER's four sentiment scores
+:func:`emoethics.sensors.embedding.get_emotion_encoder`; emoji are read as their names) plus
+VADER's four sentiment scores
 (VADER handles negation: "not happy" scores negative). Small linear heads trained by
 ``training/train_sensor.py`` (``make train``) turn them into a probability per emotion, and
 valence and arousal on EmoBank's 1..5 scale. The heads are a small
@@ -31,6 +32,7 @@ from ..emotions.profile import EmotionProfile, SpectrumReading
 from ..errors import ConfigError, ModelFileError
 from ..textio import check_text
 from .embedding import Encoder, get_emotion_encoder
+from .emoji_words import spell_out_emoji
 
 HEADS_DIR = Path(__file__).parent / "heads"
 DEFAULT_HEADS = HEADS_DIR / "plutchik-minilm-vader.npz"
@@ -80,9 +82,11 @@ def vader_features(texts: list[str]) -> np.ndarray:
 
 def features(texts: list[str], encoder: Encoder | None = None) -> np.ndarray:
     """The sensor's input features: [emotion-tuned MiniLM embedding (384), VADER (4)]
-    (``encoder``: another encoder instead, for experiments)."""
+    (``encoder``: another encoder instead, for experiments). The encoder reads emoji as their
+    names (:func:`spell_out_emoji`); VADER reads the text as it is (it knows emoji itself)."""
     encoder = encoder or get_emotion_encoder()
-    return np.hstack([encoder.encode(texts), vader_features(texts)]).astype(np.float32)
+    embedded = encoder.encode([spell_out_emoji(t) for t in texts])
+    return np.hstack([embedded, vader_features(texts)]).astype(np.float32)
 
 
 class EmotionSensor:
