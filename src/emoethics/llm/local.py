@@ -2,7 +2,9 @@
 
 Loads a packaged GGUF model (see :mod:`emoethics.llm.weights`) from disk, never from the network,
 and decodes JSON output under a grammar compiled from the requested JSON schema, so even a small
-model returns well-formed structures.
+model returns well-formed structures. Before the first load of a llama.cpp build on a machine, a
+child process checks that the build can decode here (:mod:`emoethics.llm.cpu_check`), and the
+evaluated prompt prefixes are saved for the next process (:mod:`emoethics.llm.prefix_states`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from typing import Any
 from ..errors import BackendError
 from .base import Backend, Completion, Message
 from .cache import ResponseCache
-from .weights import resolve_model_path
+from .cpu_check import build_identity, check_decodes
+from .prefix_states import PrefixStates
+from .weights import cache_dir, resolve_model_path
 
 
 class LocalBackend(Backend):
@@ -23,13 +27,24 @@ class LocalBackend(Backend):
     kind = "local"
 
     def __init__(self, model: str | None = None, cache: ResponseCache | None = None, *,
-                 n_ctx: int = 4096, n_threads: int | None = None, max_reasks: int = 2) -> None:
+                 n_ctx: int = 4096, n_threads: int | None = None, max_reasks: int = 2,
+                 prefix_states: bool = True) -> None:
         name, self.path = resolve_model_path(model)
         super().__init__(name, cache, max_reasks)
         self.n_ctx = n_ctx
-        self.n_threads = n_threads or int(os.environ.get("EMOETHICS_THREADS", 0)) or os.cpu_count()
+        self.n_threads = n_threads or int(os.environ.get("EMOETHICS_THREADS", 0)) or os.cpu_count() or 1
+        #: Save evaluated prompt prefixes for the next process, and load them (first answers in
+        #: seconds instead of tens of seconds).
+        self.use_prefix_states = prefix_states
+        self._prefixes: PrefixStates | None = None
+        self._live_key: str | None = None
         self._llm: Any = None
         self._lock = threading.Lock()
+
+    def llama(self) -> Any:
+        """The ``llama_cpp.Llama`` behind this backend, loaded on first use."""
+        with self._lock:
+            return self._model()
 
     def _model(self) -> Any:
         if self._llm is None:
@@ -38,11 +53,16 @@ class LocalBackend(Backend):
             except ImportError:
                 raise BackendError("the local backend needs llama-cpp-python: "
                                    "pip install 'emoethics[local]' (or make install)") from None
+            check_decodes(self.path, self.n_threads)
             try:
                 self._llm = Llama(model_path=str(self.path), n_ctx=self.n_ctx,
                                   n_threads=self.n_threads, verbose=False)
             except (ValueError, RuntimeError, OSError) as e:
                 raise BackendError(f"cannot load {self.path}: {e}") from None
+            if self.use_prefix_states:
+                st = self.path.stat()
+                identity = f"{build_identity()}:{self.path.resolve()}:{st.st_size}:{self.n_ctx}"
+                self._prefixes = PrefixStates(cache_dir() / "prefix-states" / self.model, identity)
         return self._llm
 
     def _complete(self, messages: list[Message], *, temperature: float, max_tokens: int,
@@ -53,11 +73,18 @@ class LocalBackend(Backend):
             kwargs["response_format"] = {"type": "json_object", "schema": grammar_safe(json_schema)}
         with self._lock:
             llm = self._model()
+            key = self._prefixes.key(messages) if self._prefixes else None
+            if self._prefixes and key and key != self._live_key:
+                self._prefixes.load(llm, key)
             try:
                 out = llm.create_chat_completion(**kwargs)
             except ValueError as e:  # e.g. the prompt exceeds the context window
+                self._live_key = None
                 raise BackendError(f"{self.id}: {e}") from None
-        usage = out.get("usage") or {}
+            usage = out.get("usage") or {}
+            self._live_key = key
+            if self._prefixes and key:
+                self._prefixes.save(llm, key, usage.get("prompt_tokens", 0))
         return Completion(text=out["choices"][0]["message"]["content"] or "",
                           prompt_tokens=usage.get("prompt_tokens", 0),
                           completion_tokens=usage.get("completion_tokens", 0))
