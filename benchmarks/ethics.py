@@ -29,10 +29,11 @@ import time
 from pathlib import Path
 
 from emoethics import api
-from emoethics.config import get_backend, load_settings
+from emoethics.config import load_settings
 from emoethics.evals import ethics as ev
 from emoethics.evals.ethics_baselines import majority_label
 from emoethics.evals.ethics_data import ETHICS_FORMATS, EthicsItem, load_ethics, split_key, split_of
+from emoethics.session import get_backend
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"

@@ -26,7 +26,7 @@ from .api import (
     rewrite,
     sweep,
 )
-from .config import BackendSpec, Settings, get_backend, load_settings
+from .config import BackendSpec, Settings, load_settings
 from .emotions.models import EmotionModel, Target, builtin_models, load_model
 from .emotions.profile import EmotionProfile, SpectrumReading
 from .emotions.respond import Reply
@@ -37,6 +37,7 @@ from .ethics.guidelines import GuidelineSet, load_guidelines
 from .ethics.judge import Judgement
 from .ethics.pipeline import Composition
 from .ethics.rectify import Rectification
+from .session import Session, get_backend, register_backend
 
 __version__ = "0.1.0"
 __all__ = [
@@ -45,6 +46,6 @@ __all__ = [
     "Judgement", "Review", "Rectification", "Composition",
     "load_model", "builtin_models", "EmotionModel", "Target",
     "EmotionProfile", "SpectrumReading", "RewriteResult", "SweepResult", "Reply",
-    "Settings", "BackendSpec", "load_settings", "get_backend",
+    "Session", "Settings", "BackendSpec", "load_settings", "get_backend", "register_backend",
     "EmoethicsError", "InputError", "ConfigError", "BackendError", "MalformedOutputError",
 ]

@@ -20,29 +20,90 @@ behaviour against ethical guidelines (DIKE) and an ``adversary`` that challenges
    ``_MODEL``, ``_TIMEOUT``) for one role; ``EMOETHICS_NO_CACHE=1``;
 3. explicit arguments (the CLI's ``--backend/--base-url/--model`` and ``--critic-*`` flags).
 
-A role without settings of its own uses the generator's.
+A role without settings of its own uses the generator's. Every environment variable emoethics
+reads is in :data:`ENVIRONMENT` and read here, through :func:`env`; so are the folders it keeps
+files in (:func:`cache_dir`, :func:`data_dir`). This module imports nothing else of emoethics but
+its errors: every layer may read settings, and settings depend on none of them. The objects the
+settings describe are made by :class:`emoethics.session.Session`.
 """
 
 from __future__ import annotations
 
 import os
-import threading
 import tomllib
 from pathlib import Path
 from typing import Literal
 
-from platformdirs import user_config_dir
-from pydantic import BaseModel, ConfigDict, ValidationError
+from platformdirs import user_cache_dir, user_config_dir, user_data_dir
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from .errors import ConfigError
-from .llm.base import Backend
-from .llm.cache import ResponseCache
-from .llm.weights import cache_dir
 
 ROLES = ("generator", "analyzer", "critic", "judge", "adversary")
 Role = Literal["generator", "analyzer", "critic", "judge", "adversary"]
 #: Backends that are not language models: they can analyse and criticise, not write.
 ANALYSER_ONLY = ("sensor", "ensemble")
+#: Names of language-model backends; a plugin adds its own with ``session.register_backend``.
+LLM_BACKENDS: set[str] = {"local", "openai"}
+
+#: Every environment variable emoethics reads: name -> what it does.
+ENVIRONMENT: dict[str, str] = {
+    "EMOETHICS_CONFIG": "the settings file (default: <user config dir>/emoethics/config.toml)",
+    "EMOETHICS_BACKEND": "backend of every role: local, openai (sensor or ensemble for the analyser)",
+    "EMOETHICS_BASE_URL": "OpenAI-compatible server of every role (implies the openai backend)",
+    "EMOETHICS_MODEL": "model of every role",
+    "EMOETHICS_TIMEOUT": "seconds per server request, every role",
+    "EMOETHICS_<ROLE>_BACKEND": "the same for one role (GENERATOR, ANALYZER, CRITIC, JUDGE, ADVERSARY); "
+                                "also _BASE_URL, _MODEL, _TIMEOUT",
+    "EMOETHICS_NO_CACHE": "1: do not use the response cache",
+    "EMOETHICS_API_KEY": "key for the openai backend (else OPENAI_API_KEY; none needed with a base URL)",
+    "OPENAI_API_KEY": "key for the openai backend when EMOETHICS_API_KEY is not set",
+    "EMOETHICS_CACHE_DIR": "assembled model weights, saved prompt prefixes, the response cache",
+    "EMOETHICS_DATA_DIR": "what users make: the database, calibrations, rulebooks, the service secret",
+    "EMOETHICS_DATABASE_URL": "the store's database (default: SQLite in the data folder)",
+    "EMOETHICS_SECRET_KEY": "the service's session-cookie secret (default: a random one kept in the data folder)",
+    "EMOETHICS_MAX_CHARS": "longest text accepted, in characters (default 8000)",
+    "EMOETHICS_THREADS": "CPU threads of the embedded model (default: every core)",
+    "EMOETHICS_NO_LOG": "1: the CLI does not record its runs in the run log",
+    "EMOETHICS_DEBUG": "1: internal errors print their traceback",
+}
+#: Prefixes of the variables handed to worker processes (batch jobs on Ray).
+FORWARDED_PREFIXES = ("EMOETHICS_", "OPENAI_")
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    """The value of environment variable ``name`` (one of :data:`ENVIRONMENT`), or ``default``."""
+    return os.environ.get(name) or default
+
+
+def env_flag(name: str) -> bool:
+    """Whether environment variable ``name`` is set to 1, true or yes."""
+    return (os.environ.get(name) or "").lower() in ("1", "true", "yes")
+
+
+def forwarded_environment() -> dict[str, str]:
+    """The variables a worker process needs to see the same settings."""
+    return {k: v for k, v in os.environ.items() if k.startswith(FORWARDED_PREFIXES)}
+
+
+def cache_dir() -> Path:
+    """Where emoethics keeps assembled weights, saved prompt prefixes and its response cache."""
+    return Path(env("EMOETHICS_CACHE_DIR") or user_cache_dir("emoethics"))
+
+
+def data_dir() -> Path:
+    """Where emoethics keeps what users make: calibrations, the review queue, feedback, rulebooks
+    (``$EMOETHICS_DATA_DIR`` or the platform's user data directory)."""
+    return Path(env("EMOETHICS_DATA_DIR") or user_data_dir("emoethics"))
+
+
+def max_chars() -> int:
+    """The longest text accepted, in characters (a small local model has a 4k-token context)."""
+    value = env("EMOETHICS_MAX_CHARS", "8000") or "8000"
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"EMOETHICS_MAX_CHARS must be a whole number, not {value!r}") from None
 
 
 class BackendSpec(BaseModel):
@@ -50,16 +111,25 @@ class BackendSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    backend: Literal["local", "openai", "sensor", "ensemble"] = "local"
+    backend: str = "local"
     model: str | None = None
     base_url: str | None = None
     timeout: float = 120.0
     max_retries: int = 3
 
+    @field_validator("backend")
+    @classmethod
+    def _known_backend(cls, v: str) -> str:
+        if v not in LLM_BACKENDS and v not in ANALYSER_ONLY:
+            raise ValueError(f"unknown backend '{v}' (known: {', '.join(sorted(LLM_BACKENDS | set(ANALYSER_ONLY)))})")
+        return v
+
     def describe(self) -> str:
         if self.backend in ("local", *ANALYSER_ONLY):
             return f"{self.backend}:{self.model or 'default'}"
-        return f"openai:{self.model}@{self.base_url or 'api.openai.com'}"
+        if self.backend == "openai":
+            return f"openai:{self.model}@{self.base_url or 'api.openai.com'}"
+        return f"{self.backend}:{self.model or 'default'}"
 
 
 class Settings(BaseModel):
@@ -89,7 +159,7 @@ class Settings(BaseModel):
 
 
 def _config_file() -> Path:
-    return Path(os.environ.get("EMOETHICS_CONFIG") or Path(user_config_dir("emoethics")) / "config.toml")
+    return Path(env("EMOETHICS_CONFIG") or Path(user_config_dir("emoethics")) / "config.toml")
 
 
 def _spec_from(values: dict, base: BackendSpec | None, where: str) -> BackendSpec:
@@ -143,49 +213,8 @@ def load_settings(overrides: dict[str, dict] | None = None, *, no_cache: bool | 
         specs[role] = _spec_from(values, None if "backend" in values or "base_url" in values
                                  else specs["generator"], f"{role} settings") if values else None
     cache = bool(file_data.get("cache", True))
-    if os.environ.get("EMOETHICS_NO_CACHE", "").lower() in ("1", "true", "yes"):
+    if env_flag("EMOETHICS_NO_CACHE"):
         cache = False
     if no_cache is not None:
         cache = not no_cache
     return Settings(cache=cache, **specs)
-
-
-_registry: dict[tuple, Backend] = {}
-_registry_lock = threading.Lock()
-_caches: dict[Path, ResponseCache] = {}
-
-
-def response_cache() -> ResponseCache:
-    """The shared response cache (``<cache dir>/responses.sqlite``), one per cache directory."""
-    path = cache_dir() / "responses.sqlite"
-    with _registry_lock:
-        if path not in _caches:
-            _caches[path] = ResponseCache(path)
-        return _caches[path]
-
-
-def make_backend(spec: BackendSpec, *, cache: bool = True) -> Backend:
-    """A new backend for ``spec``."""
-    rc = response_cache() if cache else None
-    if spec.backend == "local":
-        from .llm.local import LocalBackend
-
-        return LocalBackend(spec.model, cache=rc)
-    from .llm.openai_backend import OpenAIBackend
-
-    return OpenAIBackend(spec.model or "", base_url=spec.base_url, timeout=spec.timeout,
-                         max_retries=spec.max_retries, cache=rc)
-
-
-def get_backend(role: Role = "generator", settings: Settings | None = None) -> Backend:
-    """The language model playing ``role``, created once per role and spec and then reused."""
-    settings = settings or load_settings()
-    spec = settings.llm_spec(role)
-    key = (role, spec, str(cache_dir()) if settings.cache else None)
-    with _registry_lock:
-        found = _registry.get(key)
-    if found is not None:
-        return found
-    backend = make_backend(spec, cache=settings.cache)
-    with _registry_lock:
-        return _registry.setdefault(key, backend)

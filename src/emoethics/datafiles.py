@@ -6,24 +6,19 @@ and what is wrong: unreadable bytes, invalid YAML (with line and column), a miss
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
 
 import yaml
-from platformdirs import user_data_dir
 from pydantic import BaseModel, ValidationError
 
+from .config import data_dir
 from .errors import ConfigError
 
+__all__ = ["data_dir", "builtin_names", "load_named"]
+
 M = TypeVar("M", bound=BaseModel)
-
-
-def data_dir() -> Path:
-    """Where emoethics keeps what users make: calibrations, the review queue, feedback, rulebooks
-    (``$EMOETHICS_DATA_DIR`` or the platform's user data directory)."""
-    return Path(os.environ.get("EMOETHICS_DATA_DIR") or user_data_dir("emoethics"))
 
 
 def builtin_names(folder: Path) -> list[str]:

@@ -12,15 +12,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from .config import max_chars
 from .errors import InputError
 
 #: Longest text accepted, in characters (a small local model has a 4k-token context).
-MAX_CHARS = int(os.environ.get("EMOETHICS_MAX_CHARS", "8000"))
+MAX_CHARS = max_chars()
 
 
 @dataclass

@@ -13,7 +13,8 @@
     summary = run_batch(JobSpec(kind="judge", context="workplace"), "in.jsonl", "out.jsonl")
 """
 
+from .groups import BatchOptions
 from .jobs import JobSpec
-from .runner import BatchOptions, Summary, run_batch
+from .runner import Summary, run_batch
 
 __all__ = ["BatchOptions", "JobSpec", "Summary", "run_batch"]

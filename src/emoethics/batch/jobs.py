@@ -15,11 +15,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from .. import api
 from ..config import BackendSpec, Settings, load_settings
 from ..emotions.analysis import LLMAnalyzer
 from ..emotions.models import load_model, resolve_target
 from ..llm.base import Backend
+from ..session import Session
 
 Kind = Literal["analyze", "judge", "rewrite"]
 
@@ -160,7 +160,7 @@ class AnalyzeJob(Job):
 
     def __init__(self, spec: JobSpec, settings: Settings) -> None:
         self.model = load_model(spec.emotion_model)
-        self.analyzer = api.make_analyzer(self.model, settings=settings, calibration=spec.calibration)
+        self.analyzer = Session(settings).make_analyzer(self.model, calibration=spec.calibration)
         self._track(*analyser_backends(self.analyzer))
         self.columns = [("analyzer", "str"), ("dominant", "str")] + [
             (f"{s.id}:{k}", t) for s in self.model.spectra for k, t in (("intensity", "float"), ("level", "str"))]
@@ -207,9 +207,8 @@ class JudgeJob(Job):
 
     def __init__(self, spec: JobSpec, settings: Settings) -> None:
         self.spec = spec
-        self.judge = api.make_judge(spec.guidelines, model=spec.emotion_model, settings=settings,
-                                    rulebook=spec.rulebook, use_model=spec.use_model,
-                                    behaviour_method=spec.behaviour_method)
+        self.judge = Session(settings).make_judge(spec.guidelines, model=spec.emotion_model, rulebook=spec.rulebook,
+                                                  use_model=spec.use_model, behaviour_method=spec.behaviour_method)
         self.judge.guidelines.guardrail(spec.context, spec.culture)  # an unknown context fails now
         self._track(self.judge.backend, *analyser_backends(self.judge.analyzer))
 
@@ -235,19 +234,18 @@ class RewriteJob(Job):
                ("hit", "bool"), ("similarity", "float"), ("best_round", "int")]
 
     def __init__(self, spec: JobSpec, settings: Settings) -> None:
-        from ..config import get_backend
-
         self.spec = spec
         self.model = load_model(spec.emotion_model)
         resolve_target(self.model, spec.emotion, spec.intensity, spec.level)  # a bad target fails now
-        self.generator = get_backend("generator", settings)
-        self.critic = api.make_analyzer(self.model, settings=settings, role="critic")
+        self.session = Session(settings)
+        self.generator = self.session.backend("generator")
+        self.critic = self.session.make_analyzer(self.model, role="critic")
         self._track(self.generator, *analyser_backends(self.critic))
 
     def run_one(self, text: str) -> dict[str, Any]:
         s = self.spec
-        r = api.rewrite(text, s.emotion, s.intensity, level=s.level, model=self.model, rounds=s.rounds,
-                        tolerance=s.tolerance, explain=s.explain, generator=self.generator, critic=self.critic)
+        r = self.session.rewrite(text, s.emotion, s.intensity, level=s.level, model=self.model, rounds=s.rounds,
+                                 tolerance=s.tolerance, explain=s.explain)
         return strip_usage(r.model_dump(mode="json"))
 
     def flatten(self, result: dict[str, Any]) -> dict[str, Any]:

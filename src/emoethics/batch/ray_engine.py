@@ -24,16 +24,16 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
+from ..config import forwarded_environment
 from ..errors import ConfigError, EmoethicsError, InputError
 from .checkpoint import DoneSet
 from .io import Record, iter_csv, iter_jsonl, iter_parquet
 from .jobs import JobSpec
 
 if TYPE_CHECKING:
-    from .runner import BatchOptions, Sink
+    from .groups import BatchOptions, Sink
 
 #: Environment variables the workers need to reach the same models and cache.
-ENV_PREFIXES = ("EMOETHICS_", "OPENAI_")
 
 
 def _ray() -> Any:
@@ -120,7 +120,7 @@ class Worker:
         """Result rows (as JSON, with their index) of a batch of records (a pyarrow table)."""
         import pyarrow as pa
 
-        from .runner import groups, process
+        from .groups import groups, process
 
         cols = batch.to_pydict()
         records = [Record(int(i), str(d), t, e) for i, d, t, e in
@@ -170,7 +170,7 @@ def run_ray(spec: JobSpec, options: BatchOptions, path: str, fmt: str, text_fiel
         local = "://" not in path
         source = _source_class()(os.path.abspath(path) if local else path, fmt, text_field, id_field,
                                  done, options.limit)
-        env = {k: v for k, v in os.environ.items() if k.startswith(ENV_PREFIXES)}
+        env = forwarded_environment()
         size = max(1, options.batch_size or group_size)
         ds = ray.data.read_datasource(source, num_cpus=0.25)
         ds = ds.map_batches(

@@ -19,8 +19,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ..config import cache_dir
 from ..errors import BackendError
-from .weights import cache_dir
 
 #: How to get a build that runs on any x86-64 CPU (AVX2, no AVX-512, no AMX).
 PORTABLE_FIX = ("reinstall it built for any x86-64 CPU: 'make install' in the emoethics source tree, or "

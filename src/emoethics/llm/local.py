@@ -13,12 +13,13 @@ import os
 import threading
 from typing import Any
 
+from ..config import cache_dir, env
 from ..errors import BackendError
 from .base import Backend, Completion, Message
 from .cache import ResponseCache
 from .cpu_check import build_identity, check_decodes
 from .prefix_states import PrefixStates
-from .weights import cache_dir, resolve_model_path
+from .weights import resolve_model_path
 
 
 class LocalBackend(Backend):
@@ -32,7 +33,7 @@ class LocalBackend(Backend):
         name, self.path = resolve_model_path(model)
         super().__init__(name, cache, max_reasks)
         self.n_ctx = n_ctx
-        self.n_threads = n_threads or int(os.environ.get("EMOETHICS_THREADS", 0)) or os.cpu_count() or 1
+        self.n_threads = n_threads or int(env("EMOETHICS_THREADS", "0") or 0) or os.cpu_count() or 1
         #: Save evaluated prompt prefixes for the next process, and load them (first answers in
         #: seconds instead of tens of seconds).
         self.use_prefix_states = prefix_states

@@ -12,12 +12,12 @@ later may succeed. Batch jobs set ``max_retries=0`` and retry with their own pol
 from __future__ import annotations
 
 import email.utils
-import os
 import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlparse
 
+from ..config import env
 from ..errors import BackendError, ConfigError, MalformedOutputError, TransientBackendError
 from .base import Backend, Completion, Message
 from .cache import ResponseCache
@@ -38,7 +38,7 @@ class OpenAIBackend(Backend):
         import openai
 
         super().__init__(model, cache, max_reasks)
-        key = (api_key or os.environ.get("EMOETHICS_API_KEY") or os.environ.get("OPENAI_API_KEY")
+        key = (api_key or env("EMOETHICS_API_KEY") or env("OPENAI_API_KEY")
                or ("not-needed" if base_url else None))
         if not key:
             raise ConfigError("no API key for the openai backend: set OPENAI_API_KEY, "

@@ -30,3 +30,17 @@ class Usage(BaseModel):
             completion_tokens=self.completion_tokens - other.completion_tokens,
             seconds=round(self.seconds - other.seconds, 4),
         )
+
+
+def usage_record(usage: Usage | dict[str, Usage] | None) -> dict:
+    """The one shape usage is recorded in (the run log, the service, batch summaries): the total
+    (``calls``, ``cached_calls``, tokens, ``seconds``), and ``roles`` with each role's share when
+    the usage came per role."""
+    if usage is None:
+        return Usage().model_dump()
+    if isinstance(usage, Usage):
+        return usage.model_dump()
+    total = Usage()
+    for u in usage.values():
+        total.add(u)
+    return {**total.model_dump(), "roles": {role: u.model_dump() for role, u in usage.items()}}

@@ -15,8 +15,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from platformdirs import user_cache_dir
-
+from ..config import cache_dir
 from ..errors import ModelFileError
 
 
@@ -51,10 +50,6 @@ ALIASES = {"qwen": QWEN.name, "qwen2.5-coder-1.5b": QWEN.name, "default": QWEN.n
            "smollm2": SMOLLM2.name, "smollm2-135m": SMOLLM2.name}
 DEFAULT_LOCAL_MODEL = QWEN.name
 
-
-def cache_dir() -> Path:
-    """Where emoethics keeps assembled weights and its response cache."""
-    return Path(os.environ.get("EMOETHICS_CACHE_DIR") or user_cache_dir("emoethics"))
 
 
 def _package_file(module: str, rel: str, hint: str) -> Path:

@@ -14,7 +14,7 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..datafiles import data_dir
+from ..config import data_dir, env
 from ..store.keys import ApiKey, KeyStore
 
 SESSION_KEY = "key_id"
@@ -25,8 +25,8 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 def session_secret() -> str:
     """``$EMOETHICS_SECRET_KEY``, or a random secret kept (0600) in the data directory."""
-    if os.environ.get("EMOETHICS_SECRET_KEY"):
-        return os.environ["EMOETHICS_SECRET_KEY"]
+    if secret := env("EMOETHICS_SECRET_KEY"):
+        return secret
     path = Path(data_dir()) / "service-secret"
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)

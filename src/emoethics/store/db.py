@@ -8,7 +8,6 @@ Alembic migrations in ``store/migrations`` the first time a process opens a data
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..datafiles import data_dir
+from ..config import data_dir, env
 from ..errors import ConfigError
 
 _engines: dict[str, Engine] = {}
@@ -29,8 +28,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def database_url(root: Path | None = None) -> str:
     """``$EMOETHICS_DATABASE_URL``, or SQLite in ``root`` (default: the user data directory)."""
-    if root is None and os.environ.get("EMOETHICS_DATABASE_URL"):
-        return os.environ["EMOETHICS_DATABASE_URL"]
+    if root is None and (url := env("EMOETHICS_DATABASE_URL")):
+        return url
     return f"sqlite:///{(root or data_dir()) / 'emoethics.db'}"
 
 

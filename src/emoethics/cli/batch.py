@@ -33,23 +33,23 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from .batch import BatchOptions, JobSpec, Summary, run_batch
-from .batch.checkpoint import Checkpoint
-from .cli import (
+from ..batch import BatchOptions, JobSpec, Summary, run_batch
+from ..batch.checkpoint import Checkpoint
+from ..config import Settings
+from ..emotions.models import DEFAULT_MODEL
+from ..errors import BackendError, ConfigError
+from ..ethics.guidelines import DEFAULT_GUIDELINES
+from .app import (
     Calibration,
     EmotionModelOpt,
     JsonOpt,
-    _print_json,
     app,
     err,
     out,
+    print_json,
     with_model_options,
 )
-from .cli_ethics import ContextOpt, CultureOpt, GuidelinesOpt, RulebookOpt
-from .config import Settings
-from .emotions.models import DEFAULT_MODEL
-from .errors import BackendError, ConfigError
-from .ethics.guidelines import DEFAULT_GUIDELINES
+from .ethics import ContextOpt, CultureOpt, GuidelinesOpt, RulebookOpt
 
 batch_app = typer.Typer(help="Analyse, judge or rewrite every text of a large JSONL, CSV or Parquet file: "
                         "resumable, retried, concurrent, locally or on Ray.", no_args_is_help=True)
@@ -254,7 +254,7 @@ def _run(spec: JobSpec, b: BatchArgs) -> None:
     finally:
         reporter.close()
     if b.json_out:
-        _print_json(summary.model_dump(mode="json"))
+        print_json(summary.model_dump(mode="json"))
     else:
         out.print(_summary_table(summary))
     if summary.stopped:

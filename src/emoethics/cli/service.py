@@ -7,11 +7,11 @@ from typing import Annotated
 
 import typer
 
-from .cli import JsonOpt, _print_json, app, err, out, with_model_options
-from .config import Settings
-from .errors import ConfigError
-from .store import db
-from .store.keys import KeyStore
+from ..config import Settings
+from ..errors import ConfigError
+from ..store import db
+from ..store.keys import KeyStore
+from .app import JsonOpt, app, err, out, print_json, with_model_options
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -30,7 +30,7 @@ def serve(
     """Run the HTTP API (/v1, docs at /docs) and the review web page (/review) with uvicorn."""
     import uvicorn
 
-    from .service import ServiceConfig, create_app
+    from ..service import ServiceConfig, create_app
 
     if host not in LOOPBACK and not public:
         raise ConfigError(f"--host {host} would listen beyond loopback; add --public if you mean it")
@@ -60,7 +60,7 @@ def keys_create(
     """Make a key. The secret is printed once; only its digest is stored."""
     key, secret = KeyStore().create(name, rate_limit)
     if json_out:
-        _print_json({**key.model_dump(mode="json"), "key": secret})
+        print_json({**key.model_dump(mode="json"), "key": secret})
         return
     out.print(f"key [bold]{key.id}[/] for {key.name} ({key.rate_limit}):\n{secret}", highlight=False)
 
@@ -70,7 +70,7 @@ def keys_list(json_out: JsonOpt = False) -> None:
     """The keys (never their secrets)."""
     keys = KeyStore().list()
     if json_out:
-        _print_json([k.model_dump(mode="json") for k in keys])
+        print_json([k.model_dump(mode="json") for k in keys])
         return
     for k in keys:
         out.print(f"{k.id}  {k.name}  {k.rate_limit}  {k.created:%Y-%m-%d}{'  revoked' if k.revoked else ''}",
@@ -93,11 +93,11 @@ def runs(
     json_out: JsonOpt = False,
 ) -> None:
     """The run log: recent operations with their inputs, model ids, usage and time."""
-    from .store.records import Records
+    from ..store.records import Records
 
     rows = Records().runs(kind, limit)
     if json_out:
-        _print_json([r.model_dump(mode="json") for r in rows])
+        print_json([r.model_dump(mode="json") for r in rows])
         return
     for r in rows:
         text = str(r.inputs.get("text", ""))[:60]

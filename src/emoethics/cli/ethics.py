@@ -10,25 +10,24 @@ from typing import Annotated
 
 import typer
 
-from . import api
-from .cli import (
+from .. import api
+from ..config import Settings
+from ..errors import ConfigError, InputError
+from ..ethics.guidelines import DEFAULT_GUIDELINES, builtin_guidelines, load_guidelines
+from ..render_ethics import composition_panel, judgement_panel, rectification_panel, review_panel
+from ..session import get_backend
+from ..textio import decode
+from .app import (
     JsonOpt,
-    _emit,
-    _log_run,
-    _print_json,
-    _progress,
-    _report,
-    _text_arg,
     app,
     eval_app,
     out,
+    print_json,
+    progress,
+    run_text_command,
     with_model_options,
+    write_report,
 )
-from .config import Settings, get_backend
-from .errors import ConfigError, InputError
-from .ethics.guidelines import DEFAULT_GUIDELINES, builtin_guidelines, load_guidelines
-from .render_ethics import composition_panel, judgement_panel, rectification_panel, review_panel
-from .textio import decode
 
 GuidelinesOpt = Annotated[str, typer.Option(
     "--guidelines", "-G", help=f"Guideline set: {', '.join(builtin_guidelines())} or a YAML file.")]
@@ -85,11 +84,10 @@ def judge(
 ) -> None:
     """Judge a text (DIKE): verdict, behaviour through emotions, guidelines violated, rationale."""
     j = _judge(guidelines, settings, rulebook, no_model, behaviour_method)
-    source = _text_arg(text)
-    result = j.judge(source, context, culture, history=_history(history))
-    _log_run("judge", {"text": source, "context": context, "culture": culture, "guidelines": guidelines,
-                       "rulebook": rulebook}, result)
-    _emit(result, json_out, judgement_panel)
+    turns = _history(history)
+    run_text_command("judge", text, lambda source: j.judge(source, context, culture, history=turns),
+                     inputs={"context": context, "culture": culture, "guidelines": guidelines, "rulebook": rulebook},
+                     json_out=json_out, panel=judgement_panel)
 
 
 @app.command()
@@ -99,16 +97,19 @@ def review(
     context: ContextOpt = None,
     culture: CultureOpt = None,
     guidelines: GuidelinesOpt = DEFAULT_GUIDELINES,
+    rulebook: RulebookOpt = None,
     rounds: Annotated[int, typer.Option(min=1, max=8, help="Debate rounds at most.")] = 3,
     json_out: JsonOpt = False,
     settings: Settings = None,  # type: ignore[assignment]
 ) -> None:
     """Adversarial review (ERIS): argue the opposite reading of the verdict, debate, escalate."""
-    j = _judge(guidelines, settings, None)
-    source = _text_arg(text)
-    result = api.review(source, context, culture=culture, rounds=rounds, judge=j, settings=settings)
-    _log_run("review", {"text": source, "context": context, "culture": culture, "rounds": rounds}, result)
-    _emit(result, json_out, review_panel)
+    j = _judge(guidelines, settings, rulebook)
+    run_text_command("review", text,
+                     lambda source: api.review(source, context, culture=culture, rounds=rounds, judge=j,
+                                               settings=settings),
+                     inputs={"context": context, "culture": culture, "rounds": rounds, "guidelines": guidelines,
+                             "rulebook": rulebook},
+                     json_out=json_out, panel=review_panel)
 
 
 @app.command()
@@ -118,16 +119,19 @@ def rectify(
     context: ContextOpt = None,
     culture: CultureOpt = None,
     guidelines: GuidelinesOpt = DEFAULT_GUIDELINES,
+    rulebook: RulebookOpt = None,
     attempts: Annotated[int, typer.Option(min=1, max=5, help="Rewrite-and-judge attempts.")] = 2,
     json_out: JsonOpt = False,
     settings: Settings = None,  # type: ignore[assignment]
 ) -> None:
     """Rewrite a violating text into the allowed range, keeping its content; judge it again."""
-    j = _judge(guidelines, settings, None)
-    source = _text_arg(text)
-    result = api.rectify(source, context, culture=culture, attempts=attempts, judge=j, settings=settings)
-    _log_run("rectify", {"text": source, "context": context, "culture": culture, "attempts": attempts}, result)
-    _emit(result, json_out, rectification_panel)
+    j = _judge(guidelines, settings, rulebook)
+    run_text_command("rectify", text,
+                     lambda source: api.rectify(source, context, culture=culture, attempts=attempts, judge=j,
+                                                settings=settings),
+                     inputs={"context": context, "culture": culture, "attempts": attempts, "guidelines": guidelines,
+                             "rulebook": rulebook},
+                     json_out=json_out, panel=rectification_panel)
 
 
 @app.command()
@@ -135,22 +139,23 @@ def rectify(
 def compose(
     prompt: Annotated[str | None, typer.Argument(help="What to write; '-' or omit for stdin.")] = None,
     emotion: Annotated[str | None, typer.Option("--emotion", "-e", help="A pole or a spectrum id.")] = None,
-    intensity: Annotated[float | None, typer.Option("--intensity", "-i", help="0..1 toward a pole.")] = None,
+    intensity: Annotated[float | None, typer.Option("--intensity", help="0..1 toward a pole.")] = None,
     level: Annotated[str | None, typer.Option(help="A level word instead of emotion and intensity.")] = None,
     context: ContextOpt = None,
     culture: CultureOpt = None,
     guidelines: GuidelinesOpt = DEFAULT_GUIDELINES,
+    rulebook: RulebookOpt = None,
     json_out: JsonOpt = False,
     settings: Settings = None,  # type: ignore[assignment]
 ) -> None:
     """Write at a target emotion, then judge, review and rectify: the whole pipeline."""
-    j = _judge(guidelines, settings, None)
-    source = _text_arg(prompt)
-    result = api.compose(source, emotion, intensity, level=level, context=context, culture=culture, judge=j,
-                         settings=settings)
-    _log_run("compose", {"text": source, "emotion": emotion, "intensity": intensity, "level": level,
-                         "context": context, "culture": culture}, result)
-    _emit(result, json_out, composition_panel)
+    j = _judge(guidelines, settings, rulebook)
+    run_text_command("compose", prompt,
+                     lambda source: api.compose(source, emotion, intensity, level=level, context=context,
+                                                culture=culture, judge=j, settings=settings),
+                     inputs={"emotion": emotion, "intensity": intensity, "level": level, "context": context,
+                             "culture": culture, "guidelines": guidelines, "rulebook": rulebook},
+                     json_out=json_out, panel=composition_panel)
 
 
 @app.command()
@@ -161,7 +166,7 @@ def guidelines(
     """Show (and validate) a guideline set: conduct, virtues, behaviours, guardrails, version."""
     g = load_guidelines(name)
     if json_out:
-        _print_json({"version": g.version, **g.model_dump(mode="json")})
+        print_json({"version": g.version, **g.model_dump(mode="json")})
         return
     out.print(f"[bold]{g.id}[/] version {g.version}: {g.description}")
     out.print(g.describe(), highlight=False)
@@ -184,13 +189,13 @@ def feedback(
     json_out: JsonOpt = False,
 ) -> None:
     """The human review queue: list pending cases, or record a decision on a case or a rule."""
-    from .store.queue import Feedback, ReviewStore
+    from ..store.queue import Feedback, ReviewStore
 
     store = ReviewStore()
     if case is None and rule is None:
         pending = store.pending()
         if json_out:
-            _print_json([c.model_dump(mode="json") for c in pending])
+            print_json([c.model_dump(mode="json") for c in pending])
             return
         if not pending:
             out.print(f"no pending cases ({store.where})")
@@ -203,7 +208,7 @@ def feedback(
     fb = store.add_feedback(Feedback(case_id=case, rule_id=rule, decision=decision, label=label,  # type: ignore[arg-type]
                                      rule_text=rule_text, reviewer=reviewer, note=note))
     if json_out:
-        _print_json(fb.model_dump(mode="json"))
+        print_json(fb.model_dump(mode="json"))
         return
     out.print(f"recorded feedback {fb.id} ({fb.decision}) in {store.where}")
 
@@ -228,12 +233,12 @@ def sshf_learn(
     settings: Settings = None,  # type: ignore[assignment]
 ) -> None:
     """Generate contrasting examples, learn rules and signatures, self-evaluate, apply feedback."""
-    from .ethics.sshf import learn_rulebook, load_rulebook, rulebooks_dir
+    from ..ethics.sshf import learn_rulebook, load_rulebook, rulebooks_dir
 
     g = load_guidelines(guidelines)
     prev = load_rulebook(previous) if previous else None
     ids = [s.strip() for s in only.split(",") if s.strip()] or None
-    with _progress() as bar:
+    with progress() as bar:
         task = bar.add_task("learning", total=None)
         ctx = [c.strip() for c in contexts.split(",") if c.strip()]
         book = learn_rulebook(g, ctx, get_backend("generator", settings),
@@ -242,7 +247,7 @@ def sshf_learn(
                               on_step=lambda s: bar.update(task, description=s))
     path = book.save(output or rulebooks_dir() / f"{g.id}-v{book.version}.json")
     if json_out:
-        _print_json({"path": str(path), "id": book.id, **book.model_dump(mode="json", exclude={"examples"})})
+        print_json({"path": str(path), "id": book.id, **book.model_dump(mode="json", exclude={"examples"})})
         return
     out.print(f"wrote [bold]{book.id}[/] to {path}: {len(book.rules)} rules, "
               f"{book.evaluation['active_rules']} active, probe accuracy {book.evaluation['probe_accuracy_mean']}, "
@@ -269,8 +274,8 @@ def dike_learn(
 ) -> None:
     """Rewrite seeds at every behaviour level, measure their emotions, learn the signatures.
     Resumable: rewrites are checkpointed next to the output file."""
-    from .datafiles import data_dir
-    from .ethics.signatures import learn_signatures
+    from ..datafiles import data_dir
+    from ..ethics.signatures import learn_signatures
 
     g = load_guidelines(guidelines)
     spec = g.behaviour(spectrum)
@@ -282,7 +287,7 @@ def dike_learn(
     if len(lines) < 2:
         raise InputError(f"{seeds}: need at least 2 seed texts")
     path = output or data_dir() / "signatures" / f"{spectrum}.json"
-    with _progress() as bar:
+    with progress() as bar:
         task = bar.add_task("rewriting seeds", total=len(lines) * len(spec.levels))
         sig = learn_signatures(lines, spec, get_backend("generator", settings),
                                api.make_analyzer(settings=settings, role="critic"),
@@ -291,7 +296,7 @@ def dike_learn(
     sig.save(path)
     path.with_suffix(".partial.jsonl").unlink(missing_ok=True)
     if json_out:
-        _print_json({"path": str(path), "id": sig.id, "levels": [s.model_dump() for s in sig.levels]})
+        print_json({"path": str(path), "id": sig.id, "levels": [s.model_dump() for s in sig.levels]})
         return
     out.print(f"wrote signatures [bold]{sig.id}[/] to {path} ({len(sig.examples)} rewrites)")
 
@@ -306,12 +311,12 @@ def dike_remeasure(
 ) -> None:
     """Measure the stored rewrites again with the critic analyser (the sensor by default) and
     refit the signatures: for a retrained sensor, without rewriting anything."""
-    from .ethics.signatures import load_signatures, remeasure_signatures
+    from ..ethics.signatures import load_signatures, remeasure_signatures
 
     sig = remeasure_signatures(load_signatures(signatures), api.make_analyzer(settings=settings, role="critic"))
     sig.save(output)
     if json_out:
-        _print_json({"path": str(output), "id": sig.id, "analyzer": sig.analyzer})
+        print_json({"path": str(output), "id": sig.id, "analyzer": sig.analyzer})
         return
     out.print(f"wrote signatures [bold]{sig.id}[/] to {output} ({len(sig.examples)} rewrites measured "
               f"by {sig.analyzer})")
@@ -326,15 +331,15 @@ def dike_compare(
     settings: Settings = None,  # type: ignore[assignment]
 ) -> None:
     """Emotion-mediated versus direct behaviour classification on the held-out seeds."""
-    from .ethics.signatures import compare_methods, load_signatures
+    from ..ethics.signatures import compare_methods, load_signatures
 
     sig = load_signatures(signatures)
-    with _progress() as bar:
+    with progress() as bar:
         task = bar.add_task("classifying held-out rewrites", total=None)
         cmp = compare_methods(sig, None if no_direct else get_backend("judge", settings),
                               on_step=lambda i, n: bar.update(task, completed=i, total=n))
     if json_out:
-        _print_json(cmp.model_dump(mode="json"))
+        print_json(cmp.model_dump(mode="json"))
         return
     out.print(f"[bold]{cmp.spectrum}[/] ({cmp.signatures}), {cmp.heldout_seeds} held-out seeds:")
     for s in cmp.scores:
@@ -362,9 +367,9 @@ def eval_ethics(
     settings: Settings = None,  # type: ignore[assignment]
 ) -> None:
     """Accuracy on an ethics benchmark; for moral stories also the rectification success rate."""
-    from .evals import ethics as ev
-    from .evals.ethics_baselines import majority_label
-    from .evals.ethics_data import load_ethics
+    from ..evals import ethics as ev
+    from ..evals.ethics_baselines import majority_label
+    from ..evals.ethics_data import load_ethics
 
     items = load_ethics(data, fmt, limit=limit, seed=seed)
     pool = load_ethics(examples, fmt) if examples else None
@@ -381,7 +386,7 @@ def eval_ethics(
         pred = ev.Majority(majority_label(pool or items))
     else:
         raise InputError(f"unknown predictor '{predictor}'; use cascade, llm, head, keyword or majority")
-    with _progress() as bar:
+    with progress() as bar:
         task = bar.add_task(f"evaluating {pred.name}", total=len(items))
         report = ev.evaluate_ethics(items, pred, backend=backend, on_done=lambda: bar.advance(task))
     report = {"data": str(data), **report}
@@ -392,7 +397,7 @@ def eval_ethics(
         random.Random(seed).shuffle(immoral)
         report["rectification"] = ev.rectification_rate(immoral[:rectify_n], api.make_judge(settings=settings),
                                                         settings)
-    if _report(report, output, json_out):
+    if write_report(report, output, json_out):
         return
     out.print(f"[bold]{fmt}[/] {report['predictor']}: accuracy [bold]{report['accuracy']:.3f}[/] on {report['n']} "
               f"items; {report['seconds_per_item']:.2f} s and {report['llm_calls_per_item']:.2f} LLM calls per item; "

@@ -1,0 +1,5 @@
+"""``python -m emoethics``: the command line."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,5 @@
+"""``python -m emoethics.cli``: the command line."""
+
+from . import main
+
+main()
