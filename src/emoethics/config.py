@@ -217,4 +217,4 @@ def load_settings(overrides: dict[str, dict] | None = None, *, no_cache: bool | 
         cache = False
     if no_cache is not None:
         cache = not no_cache
-    return Settings(cache=cache, **specs)
+    return Settings.model_validate({"cache": cache, **specs})

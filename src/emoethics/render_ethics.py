@@ -68,8 +68,8 @@ def rectification_panel(r: Rectification) -> Group:
                                                              f"{r.after.profile.summary()}"))
     g.add_row("similarity", f"{r.similarity:.2f}")
     for a in r.attempts:
-        g.add_row(f"attempt {a.attempt}", Text(f"target {a.target.level} on {a.target.spectrum} → {a.verdict}",
-                                               style="dim"))
+        target = f"target {a.target.level} on {a.target.spectrum}" if a.target else "content only"
+        g.add_row(f"attempt {a.attempt}", Text(f"{target} → {a.verdict}", style="dim"))
     title = "rectified" if r.success else "best attempt (still not allowed)"
     return Group(Panel(Text(r.source), title="source"), Panel(Text(r.text), title=title,
                                                               border_style="green" if r.success else "red"), g)

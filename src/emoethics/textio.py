@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import typing
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +57,7 @@ def decode(data: bytes, where: str) -> str:
                          "convert it, e.g. iconv -f latin1 -t utf-8") from None
 
 
-def read_bytes_limited(stream: io.BufferedReader | io.RawIOBase, where: str,
+def read_bytes_limited(stream: typing.BinaryIO | io.BufferedReader | io.RawIOBase, where: str,
                        limit: int = 200 * 1024 * 1024) -> bytes:
     """Read a stream, refusing more than ``limit`` bytes."""
     data = stream.read(limit + 1) or b""

@@ -5,6 +5,7 @@ the Ray engine (:mod:`.ray_engine`) both run their groups through here.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections import Counter
@@ -122,7 +123,7 @@ def process(job: Job, policy: RetryPolicy, records: list[Record], group_size: in
                     rows[rec.index] = ok_row(rec, result, attempts, secs, carry)
                     carry = Usage()
     for rec, text in singles:
-        value, attempts, error, usage, secs = _metered(job, policy, lambda t=text: job.run_one(t))
+        value, attempts, error, usage, secs = _metered(job, policy, functools.partial(job.run_one, text))
         usage.add(carry)
         carry = Usage()
         if error is None:

@@ -69,14 +69,14 @@ def settings_from_flags(backend: str | None, base_url: str | None, model: str | 
               critic_model: str | None = None, timeout: float | None = None,
               no_cache: bool = False) -> Settings:
     """Settings from the model flags. ``--backend sensor|ensemble`` sets the analyser only."""
-    gen = {"backend": backend, "base_url": base_url, "model": model, "timeout": timeout}
+    gen: dict[str, typing.Any] = {"backend": backend, "base_url": base_url, "model": model, "timeout": timeout}
     overrides: dict[str, dict] = {}
     if backend in ANALYSER_ONLY:
         overrides["analyzer"] = {"backend": backend}
         gen["backend"] = None
     overrides["generator"] = {k: v for k, v in gen.items() if v is not None}
-    crit = {"backend": critic_backend, "base_url": critic_base_url, "model": critic_model}
-    crit = {k: v for k, v in crit.items() if v is not None}
+    flags: dict[str, typing.Any] = {"backend": critic_backend, "base_url": critic_base_url, "model": critic_model}
+    crit = {k: v for k, v in flags.items() if v is not None}
     if crit and timeout is not None:
         crit["timeout"] = timeout
     overrides["critic"] = crit

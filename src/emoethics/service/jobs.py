@@ -46,7 +46,7 @@ class JobRunner:
         with db.session(self.url) as s:
             res = s.execute(update(JobRow).where(JobRow.status.in_(("queued", "running")))
                             .values(status="failed", error="interrupted: the service restarted", updated=utcnow()))
-            return res.rowcount or 0
+            return getattr(res, "rowcount", 0) or 0
 
     def submit(self, kind: str, request: dict[str, Any], fn: Callable[[], Any], key_id: str | None = None) -> Job:
         row = JobRow(kind=kind, request=_jsonable(request), key_id=key_id)

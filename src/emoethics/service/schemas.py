@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 from ..emotions.models import DEFAULT_MODEL, builtin_models, load_model
 from ..ethics.guidelines import DEFAULT_GUIDELINES, builtin_guidelines
@@ -25,13 +26,18 @@ Text = Annotated[str, Field(min_length=1, max_length=MAX_CHARS, description="The
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
 
 
+def _enum(values: Sequence[str | None]) -> dict[str, JsonValue]:
+    """An OpenAPI ``enum`` for a field that is validated against the same names."""
+    return {"enum": list(values)}
+
+
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
 class _WithModel(_Body):
     model: str = Field(default=DEFAULT_MODEL, description="A built-in emotion model.",
-                       json_schema_extra={"enum": builtin_models()})
+                       json_schema_extra=_enum(builtin_models()))
 
     @field_validator("model")
     @classmethod
@@ -45,7 +51,7 @@ class _WithGuidelines(_Body):
     context: Name | None = Field(default=None, description="Where the text is used (e.g. personal, workplace).")
     culture: Name | None = None
     guidelines: str = Field(default=DEFAULT_GUIDELINES, description="A built-in guideline set.",
-                            json_schema_extra={"enum": builtin_guidelines()})
+                            json_schema_extra=_enum(builtin_guidelines()))
 
     @field_validator("guidelines")
     @classmethod
@@ -62,7 +68,7 @@ class AnalyzeRequest(_WithModel):
 class RewriteRequest(_WithModel):
     text: Text
     emotion: Name | None = Field(default=None, description="A pole (joy) or a spectrum (sadness-joy).",
-                                 json_schema_extra={"enum": [*_names(), None]})
+                                 json_schema_extra=_enum([*_names(), None]))
     intensity: float | None = Field(default=None, ge=-1.0, le=1.0)
     level: Name | None = Field(default=None, description="A level word, e.g. ecstasy.")
     rounds: int = Field(default=3, ge=1, le=5)
@@ -73,7 +79,7 @@ class RewriteRequest(_WithModel):
 class SweepRequest(_WithModel):
     text: Text
     spectrum: Name = Field(description="A spectrum id (sadness-joy) or a pole of the chosen model.",
-                           json_schema_extra={"enum": _names()})
+                           json_schema_extra=_enum(_names()))
     rounds: int = Field(default=2, ge=1, le=3)
 
 
