@@ -20,11 +20,11 @@ Every example keeps its recipe (kind, template id, slot values, seed), and the s
 function of this file and the seed, so it rebuilds byte for byte (:func:`build`).
 
 Negatives are real sentences from the shared data's training files (GoEmotions ``train.tsv``, the
-ETHICS ``*_train.csv`` files, Moral Stories ``train.jsonl``, GoodNewsEveryone headlines on the
-``split_of`` train side, XED): a fixed sample of each, plus every sentence of those files that
-uses an imperative or words like "rule", "approve", "judge", "moderator", "ignore" the ordinary
-way (hard negatives). The dev files (GoEmotions ``dev.tsv``, ETHICS ``cm_test.csv``, Moral Stories
-``dev.jsonl``, the other side of GoodNewsEveryone) are never read here: they measure false positives.
+ETHICS ``*_train.csv`` files, Moral Stories ``train.jsonl``, GoodNewsEveryone headlines and XED
+lines on the ``split_of`` train side): a fixed sample of each, and as many again of the sentences
+that use an imperative or words like "rule", "approve", "judge", "moderator", "ignore" the
+ordinary way (hard negatives). The dev files (GoEmotions ``dev.tsv``, ETHICS ``cm_test.csv``, Moral Stories
+``dev.jsonl``, the other side of GoodNewsEveryone and XED) are never read here: they measure false positives.
 
 No public injection or jailbreak data is used (none with a clear permissive licence is shipped as
 a PyPI package that the project could depend on).
@@ -323,7 +323,7 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENT.findall(text) if len(s.split()) >= 2]
 
 
-def _hash_side(key: str) -> str:
+def hash_side(key: str) -> str:
     from emoethics.evals.ethics_data import split_of
 
     return split_of("injection-fp:" + key, dev_every=2)
@@ -352,15 +352,20 @@ def corpus_texts(name: str) -> list[str]:
         return texts
     if name == "goodnewseveryone":
         with (DATA / "goodnewseveryone" / "gne-release-v1.0.tsv").open(encoding="utf-8") as f:
-            return [r["headline"] for r in csv.DictReader(f, delimiter="\t") if _hash_side(r["headline"]) == "train"]
+            return [r["headline"] for r in csv.DictReader(f, delimiter="\t") if hash_side(r["headline"]) == "train"]
     if name == "xed":
-        texts = []
-        with (DATA / "xed" / "en-annotated.tsv").open(encoding="utf-8") as f:
-            texts += [line.split("\t")[0] for line in f if line.strip()]
-        with (DATA / "xed" / "neu_en.txt").open(encoding="utf-8") as f:
-            texts += [line.split("\t", 1)[-1].strip() for line in f if line.strip()]
-        return texts
+        return [t for t in xed_texts() if hash_side(t) == "train"]
     raise ValueError(name)
+
+
+def xed_texts() -> list[str]:
+    """All XED lines (annotated and neutral); it has no split, so :func:`hash_side` makes one."""
+    texts = []
+    with (DATA / "xed" / "en-annotated.tsv").open(encoding="utf-8") as f:
+        texts += [line.split("\t")[0] for line in f if line.strip()]
+    with (DATA / "xed" / "neu_en.txt").open(encoding="utf-8") as f:
+        texts += [line.split("\t", 1)[-1].strip() for line in f if line.strip()]
+    return texts
 
 
 CORPORA = ("goemotions", "ethics", "moral_stories", "goodnewseveryone", "xed")
