@@ -14,7 +14,7 @@ under in 5-fold out-of-fold predictions (never below 0.5). C and the quantile we
 from a few values, on out-of-fold recall and the false positives of the first trained detector
 on the real texts below (0.999 left 5 of 600 long ETHICS texts flagged).
 
-Reported (in ``heads/manifest.json`` under ``injection-detector``):
+Reported (in ``heads/injection-manifest.json``):
 
 - by kind: for each kind of injection, a detector trained without that kind (and without a fifth
   of the negatives), scored on that kind and those negatives: recall, precision, false positives;
@@ -223,10 +223,7 @@ def main() -> None:
         "versions": {"python": platform.python_version(), "numpy": np.__version__,
                      "scikit-learn": sklearn.__version__},
     }
-    manifest_path = HEADS / "manifest.json"
-    manifest = json.loads(manifest_path.read_text())
-    manifest["injection-detector"] = entry
-    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+    (HEADS / "injection-manifest.json").write_text(json.dumps(entry, indent=2, ensure_ascii=False) + "\n")
     summary = {k: entry[k] for k in ("threshold", "out_of_fold_recall", "out_of_fold_negative_fp",
                                      "held_out_kind_mean_recall")}
     summary["held_out_kind"] = {k: (v["recall"], v["precision"]) for k, v in by_kind.items()}

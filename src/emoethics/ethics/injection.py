@@ -158,7 +158,7 @@ _INVISIBLE = re.compile("[\u00ad\u180e\u200b\u200c\u200e\u200f\u202a-\u202e\u206
 
 
 #: The learned detector (``training/train_injection.py``): logistic regression on the MiniLM
-#: embedding of a part and a few cheap features; ``heads/manifest.json`` says how it was trained.
+#: embedding of a part and a few cheap features; ``heads/injection-manifest.json`` says how it was trained.
 DETECTOR = Path(__file__).parent / "heads" / "injection-detector.npz"
 #: Mechanisms that flag a part. The lists (patterns, nearest known injections) and the learned
 #: detector are the two opinions whose disagreement makes the judge read the text both ways.
