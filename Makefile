@@ -72,7 +72,7 @@ bench: install
 	$(BIN)/python benchmarks/rewrite.py --n 20 --spectrum sadness-joy --rounds 2
 	$(BIN)/python benchmarks/ethics.py --limit 200
 
-# Rebuild the sensor's emotion-tuned encoder and heads and the ethics heads from ../shared/data
+# Rebuild the sensor's emotion-tuned encoder and heads, the ethics heads and the injection detector from ../shared/data
 # (about 25 minutes on 2 cores; fine-tuning the encoder takes most of it).
 train: install
 	$(BIN)/pip install --quiet -e '.[local,dev,train]'
@@ -81,6 +81,7 @@ train: install
 	for s in correspondence workplace; do \
 	  $(BIN)/emoethics dike remeasure --signatures $$s -o src/emoethics/ethics/signatures/$$s.json; done
 	$(BIN)/python training/train_ethics.py
+	$(BIN)/python training/train_injection.py
 
 clean:
 	rm -rf $(VENV) $(FAST) build *.egg-info src/*.egg-info .pytest_cache .ruff_cache

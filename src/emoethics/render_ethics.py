@@ -38,7 +38,10 @@ def judgement_panel(j: Judgement) -> Group:
         trend = f"{j.trajectory.change:+.2f}" + (", escalating" if j.trajectory.escalating else "")
         g.add_row("trajectory", f"{turns} ({trend})")
     for i in j.injections:
-        g.add_row("set aside", Text(f"\"{i.text}\" (addressed to the judge)"))
+        by = ", ".join(i.by) or "addressed to the judge"
+        g.add_row("set aside", Text(f"\"{i.text}\" ({by})"))
+    if len(j.readings) > 1:
+        g.add_row("readings", ", ".join(f"{k}: {v}" for k, v in j.readings.items()) + f"; decided by '{j.reading}'")
     g.add_row("rationale", Text(j.rationale))
     for r in j.reasons:
         g.add_row("", Text(f"· {r}", style="dim"))

@@ -31,13 +31,14 @@ judgement lists it.
 
 from __future__ import annotations
 
+import base64
 import re
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 _VERDICT_WORDS = (r"allow(?:ed)?|approved?|safe|acceptable|harmless|not wrong|compliant|benign|respectful|"
                   r"no violations?|block(?:ed)?|reject(?:ed)?|abusive|hostile|violat\w*|morally wrong|unsafe|"
@@ -114,9 +115,13 @@ _RE = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE | re.DOT
 _RTL = "\u202e\u2067\u202b"
 # The parts a text is cut into: fenced blocks, chat-template spans, text from a delimiter to the
 # end, role headers with what follows them, right-to-left runs, JSON-like objects (one level of
-# nesting), then sentences and lines.
+# nesting), then sentences and lines. Markup comments and hidden spans are parts of their own.
+_HIDDEN = r"<(?:span|div|p)\b[^>]*display\s*:\s*none"
 _SENTENCE = re.compile(
-    r"\s*```.*?(?:```|$)"
+    r"\s*<!--.*?(?:-->|$)"
+    r"|[ \t]*\[//\]:\s*#\s*\(.*?(?:\)|$)"
+    r"|\s*" + _HIDDEN + r"[^>]*>.*?(?:</(?:span|div|p)>|$)"
+    r"|\s*```.*?(?:```|$)"
     r"|\s*(?:</?s>\s*)*<\|im_start\|>.*?(?:<\|im_end\|>|$)"
     r"|\s*(?:</?s>\s*)*\[INST\].*?(?:\[/INST\]|$)"
     r"|\s*(?:<<<|>>>).*"
@@ -124,7 +129,8 @@ _SENTENCE = re.compile(
     r"|[ \t]*#{1,6}[ \t]*(?:system|assistant|user|developer)\b.*?(?:\n[ \t]*\n|$)"
     r"|\s*[" + _RTL + r"][^\u202c\u2069\n]*[\u202c\u2069]?"
     r"|\s*\{(?:[^{}]|\{[^{}]*\})*\}"
-    r"|(?:[^.!?\n{" + _RTL + r"]|[.!?](?=\d))+(?:[.!?]+[\"')\]]*|\n|(?=[{" + _RTL + r"])|$)",
+    r"|(?:[^.!?\n{<" + _RTL + r"]|[.!?](?=\d)|<(?!!--|" + _HIDDEN + r"))+"
+    r"(?:[.!?]+[\"')\]]*|\n|(?=[{" + _RTL + r"]|<!--|" + _HIDDEN + r")|$)",
     re.DOTALL | re.IGNORECASE)
 
 #: Known injections, for the nearest-neighbour check; and how similar (cosine of MiniLM embeddings)
@@ -151,12 +157,49 @@ _INVISIBLE = re.compile("[\u00ad\u180e\u200b\u200c\u200e\u200f\u202a-\u202e\u206
                         "\U000e0000-\U000e007f]")
 
 
+#: The learned detector (``training/train_injection.py``): logistic regression on the MiniLM
+#: embedding of a part and a few cheap features; ``heads/injection-manifest.json`` says how it was trained.
+DETECTOR = Path(__file__).parent / "heads" / "injection-detector.npz"
+#: Mechanisms that flag a part. The lists (patterns, nearest known injections) and the learned
+#: detector are the two opinions whose disagreement makes the judge read the text both ways.
+LISTS = ("pattern", "neighbour")
+_B64 = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{16,}={0,2}(?![A-Za-z0-9+/=])")
+_COMMENT = re.compile(r"^\s*(?:<!--(.*?)(?:-->|$)|\[//\]:\s*#\s*\((.*?)\)?\s*$|" + _HIDDEN +
+                      r"[^>]*>(.*?)(?:</(?:span|div|p)>|$))", re.DOTALL | re.IGNORECASE)
+#: Cheap features beside the embedding (in several languages): a reader addressed, a verdict word,
+#: the text itself as the object, the second person.
+_CHEAP = [re.compile(p, re.IGNORECASE) for p in (
+    r"\b(?:judge|moderat\w*|classifier|model|ai|llm|assistant|bot|reviewer|system|grader|evaluator|filter|"
+    r"juge|mod[eé]rat\w*|juez|juiz|giudice|modell?o?|mod[eè]le|ia|ki|richter|pr[uü]fer|valutatore|avaliador|"
+    r"evaluador|sistema|syst[eè]me|assistente?)\b",
+    r"\b(?:allow\w*|approv\w*|accept\w*|harmless|safe|block\w*|flag\w*|label\w*|rat(?:e|ing)|scor\w*|"
+    r"verdict|classif\w*|compliant|violations?|abusive|harass\w*|threat\w*|escalat\w*|answer|reply|respond|"
+    r"output|autoris\w*|inoffensi\w*|permitido|aprobad\w*|aprovad\w*|approvat\w*|erlaubt|harmlos|"
+    r"genehmigt|freigegeben|consentito|innocuo|segnal\w*|signal\w*|marca\w*|bewerte\w*|classifi\w*)\b",
+    r"\b(?:this|the|my|that|above|following)\s+(?:message|text|post|comment|note|entry|reply|submission|"
+    r"content|story)\b|\bwhat i wrote\b|\b(?:ce|cette|este|esta|diese[nr]?|questo|questa|mon|mi|meinen|"
+    r"il mio|meu)\s+(?:message|texte|mensaje|texto|mensagem|nachricht|text|beitrag|messaggio|testo|"
+    r"commentaire|comentario|comentário|kommentar|commento|publication|publicación|publicação|post)\b",
+    r"\b(?:you|your|you're|tu|tes|ton|vous|votre|usted|tus|du|dein\w*|você|sei|tuo|tua)\b",
+)]
+
+
 class Injection(BaseModel):
-    """A sentence that tries to instruct the judge, with its character span in the text."""
+    """A sentence that tries to instruct the judge, with its character span in the text and the
+    mechanisms that flagged it (``pattern``, ``neighbour``, ``detector``; ``markup`` or ``base64``
+    when it was hidden in a comment or encoded)."""
 
     text: str
     start: int
     end: int
+    by: list[str] = Field(default_factory=list, description="What flagged it.")
+    score: float | None = Field(default=None, description="The learned detector's probability.")
+
+    @property
+    def disputed(self) -> bool:
+        """Flagged by the lists or by the learned detector, not by both."""
+        lists = any(b in LISTS for b in self.by)
+        return lists != ("detector" in self.by)
 
 
 def normalise(text: str) -> str:
@@ -208,17 +251,120 @@ def similarity_to_injections(parts: list[str]) -> list[float]:
     return [float(v) for v in (vectors @ _exemplars().T).max(axis=1)]
 
 
-def find_injections(text: str, *, semantic: bool = True) -> list[Injection]:
-    """Sentences of ``text`` that look like instructions to a model or a forged verdict: by the
-    patterns above, or (``semantic``) by being as close to a known injection as :data:`SIMILAR`."""
-    parts = [m for m in _SENTENCE.finditer(text) if m.group(0).strip()]
-    flagged = [looks_injected(m.group(0)) for m in parts]
+def decode_base64(segment: str) -> str | None:
+    """The text a base64 segment encodes, if it is readable text (else ``None``)."""
+    try:
+        raw = base64.b64decode(segment + "=" * (-len(segment) % 4), validate=True)
+        text = raw.decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    printable = sum(ch.isprintable() or ch in "\n\t" for ch in text)
+    return text if text and printable == len(text) and len(_WORD.findall(text)) >= 2 else None
+
+
+def unwrap(part: str) -> tuple[str, list[str]]:
+    """What a part says once opened: a markup comment's or hidden span's inner text, base64
+    segments decoded in place; and which of those it was (``markup``, ``base64``)."""
+    how: list[str] = []
+    m = _COMMENT.match(part)
+    if m:
+        part = next(g for g in m.groups() if g is not None)
+        how.append("markup")
+
+    def decode(b: re.Match) -> str:
+        text = decode_base64(b.group(0))
+        if text is None:
+            return b.group(0)
+        if "base64" not in how:
+            how.append("base64")
+        return text
+
+    return _B64.sub(decode, part), how
+
+
+def cheap_features(texts: list[str]) -> np.ndarray:
+    """The detector's features beside the embedding, one row per (unwrapped, folded) text."""
+    return np.array([[1.0 if r.search(t) else 0.0 for r in _CHEAP] for t in texts], dtype=np.float32)
+
+
+def embeddable(text: str) -> bool:
+    """Whether a part has enough words (two) for the embedding checks."""
+    return len(_WORD.findall(text)) >= 2
+
+
+def detector_text(part: str) -> str:
+    """The text the detector and the neighbour check embed for a part."""
+    return _fold(normalise(unwrap(part)[0])).strip()
+
+
+class Detector:
+    """The learned detector: P(a part addresses the judge) from its embedding and cheap features."""
+
+    def __init__(self, coef: np.ndarray, intercept: float, mean: np.ndarray, scale: np.ndarray,
+                 threshold: float) -> None:
+        self.coef, self.intercept, self.mean, self.scale = coef, intercept, mean, scale
+        self.threshold = threshold
+
+    @classmethod
+    def load(cls, path: Path = DETECTOR) -> Detector | None:
+        """The shipped detector (``None`` if it has not been trained)."""
+        if not path.is_file():
+            return None
+        with np.load(path) as z:
+            return cls(z["coef"].astype(np.float32), float(z["intercept"]), z["mean"].astype(np.float32),
+                       z["scale"].astype(np.float32), float(z["threshold"]))
+
+    def proba(self, vectors: np.ndarray, texts: list[str]) -> np.ndarray:
+        """P(injection) for parts given their embeddings and their detector texts."""
+        x = np.hstack([vectors, cheap_features(texts)])
+        z = ((x - self.mean) / self.scale) @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+@lru_cache(maxsize=1)
+def get_detector() -> Detector | None:
+    """The shipped detector, loaded on first use."""
+    return Detector.load()
+
+
+def split_parts(text: str) -> list[re.Match]:
+    """The parts ``text`` is cut into (sentences, lines, JSON objects, comments...), as matches."""
+    return [m for m in _SENTENCE.finditer(text) if m.group(0).strip()]
+
+
+def find_injections(text: str, *, semantic: bool = True, learned: bool = True) -> list[Injection]:
+    """Parts of ``text`` that look like instructions to a model or a forged verdict: by the
+    patterns above, by being as close to a known injection as :data:`SIMILAR`, or by the learned
+    detector (``semantic``: the last two, which embed each part once; ``learned``: the detector).
+    Markup comments and base64 segments are opened first and their contents checked; a markup
+    comment or a readable base64 segment is set aside even when what it says is not flagged (no
+    reader sees it as written)."""
+    parts = split_parts(text)
+    opened = [unwrap(m.group(0)) for m in parts]
+    by: list[list[str]] = [list(how) for _, how in opened]
+    for i, (m, (inner, _)) in enumerate(zip(parts, opened, strict=True)):
+        if looks_injected(m.group(0)) or (inner != m.group(0) and looks_injected(inner)):
+            by[i].append("pattern")
+    scores: list[float | None] = [None] * len(parts)
     if semantic:
-        rest = [i for i, f in enumerate(flagged) if not f and len(_WORD.findall(parts[i].group(0))) >= 2]
-        for i, score in zip(rest, similarity_to_injections([parts[i].group(0) for i in rest]), strict=True):
-            flagged[i] = score >= SIMILAR
-    return [Injection(text=m.group(0).strip(), start=m.start(), end=m.end())
-            for m, f in zip(parts, flagged, strict=True) if f]
+        idx = [i for i, (inner, _) in enumerate(opened) if embeddable(inner)]
+        texts = [_fold(normalise(opened[i][0])).strip() for i in idx]
+        if idx:
+            from ..sensors.embedding import get_encoder
+
+            vectors = get_encoder().encode(texts)
+            near = (vectors @ _exemplars().T).max(axis=1)
+            detector = get_detector() if learned else None
+            probs = detector.proba(vectors, texts) if detector is not None else None
+            for k, i in enumerate(idx):
+                if near[k] >= SIMILAR:
+                    by[i].append("neighbour")
+                if probs is not None:
+                    scores[i] = round(float(probs[k]), 4)
+                    if probs[k] >= detector.threshold:
+                        by[i].append("detector")
+    return [Injection(text=m.group(0).strip(), start=m.start(), end=m.end(), by=b, score=sc)
+            for m, b, sc in zip(parts, by, scores, strict=True) if b]
 
 
 def sanitise(text: str) -> str:

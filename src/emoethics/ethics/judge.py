@@ -2,8 +2,12 @@
 
 For one text (or the last turn of a conversation) in a context:
 
-1. Sentences that address the judge ("ignore your rules", forged verdicts) are set aside
-   (:mod:`.injection`); the rest is what every model below reads.
+1. Sentences that address the judge ("ignore your rules", forged verdicts, markup comments,
+   base64 instructions) are set aside (:mod:`.injection`: patterns, nearest known injections and
+   a learned detector); the rest is what every model below reads. Where the lists and the learned
+   detector disagree on a part, the text is judged twice, with the part set aside and with it kept
+   in, and the stricter verdict stands (``reading`` says which one decided), so that setting a
+   sentence aside never makes a harmful text look harmless.
 2. The emotion analyser (the sensor by default, independent of any language model) reads the
    emotion profile; the learned emotion signatures of the context's behaviour spectrum turn it into
    a behaviour level and intensity (*emotion-mediated*, :mod:`.signatures`).
@@ -94,6 +98,10 @@ class Judgement(BaseModel):
     trajectory: Trajectory | None = None
     injections: list[Injection] = Field(default_factory=list,
                                         description="Sentences addressed to the judge, set aside.")
+    reading: Literal["as written", "set aside", "disputed kept"] = Field(
+        default="as written", description="Which reading of the text decided the verdict: with every flagged "
+        "part set aside, or with the parts only one mechanism flagged kept in.")
+    readings: dict[str, Verdict] = Field(default_factory=dict, description="The verdict of each reading judged.")
     guidelines_version: str
     rulebook_version: str | None = None
     signatures: str | None = None
@@ -194,9 +202,36 @@ class Judge:
         text = check_text(text)
         history = [check_text(t, "history turn") for t in (history or [])]
         guardrail = self.guidelines.guardrail(context, culture)
-        spectrum = self.guidelines.behaviour(guardrail.behaviour)
         injections = find_injections(text)
-        clean = sanitise(without_injections(text, injections)) or text
+        if not injections:
+            return self._judge_reading(text, text, [], guardrail, history, "as written")
+        first = self._judge_reading(text, sanitise(without_injections(text, injections)) or text, injections,
+                                    guardrail, history, "set aside")
+        disputed = [i for i in injections if i.disputed]
+        if not disputed:
+            return first.model_copy(update={"readings": {"set aside": first.verdict}})
+        # The lists and the learned detector disagree on some parts: judge the text with those parts
+        # kept in as well, and keep the stricter verdict, so that setting aside a part never makes a
+        # harmful text look harmless.
+        agreed = [i for i in injections if not i.disputed]
+        second = self._judge_reading(text, sanitise(without_injections(text, agreed)) or text, agreed,
+                                     guardrail, history, "disputed kept")
+        readings = {"set aside": first.verdict, "disputed kept": second.verdict}
+        stricter_one = second if stricter(first.verdict, second.verdict) != first.verdict else first
+        usage = Usage()
+        usage.add(first.usage)
+        usage.add(second.usage)
+        reasons = list(stricter_one.reasons)
+        reasons.append(f"{len(disputed)} part(s) flagged by one mechanism only; the reading "
+                       f"'{stricter_one.reading}' decided ({first.verdict} with them set aside, "
+                       f"{second.verdict} with them kept)")
+        return stricter_one.model_copy(update={"readings": readings, "usage": usage, "reasons": reasons,
+                                               "injections": injections})
+
+    def _judge_reading(self, text: str, clean: str, injections: list[Injection], guardrail: Guardrail,
+                       history: list[str], reading: str) -> Judgement:
+        """Judge one reading of ``text``: ``clean`` is what the models read."""
+        spectrum = self.guidelines.behaviour(guardrail.behaviour)
         sig = self.signatures.get(spectrum.id)
         usage = Usage()
         reasons: list[str] = []
@@ -261,6 +296,8 @@ class Judge:
         rationale = (llm or {}).get("rationale") or reasons[0]
         if injections:
             reasons.append(f"{len(injections)} sentence(s) addressed to the judge were set aside")
+        if reading == "disputed kept":
+            reasons.append("read with the parts flagged by one mechanism only kept in")
         models = {"analyzer": self.analyzer.name}
         if self.backend is not None:
             models["judge"] = self.backend.id
@@ -271,7 +308,7 @@ class Judge:
             reasons=reasons, behaviour=behaviour, behaviour_emotion=by_emotion, behaviour_direct=direct,
             guardrail=guardrail, violations=hits, wrong=wrong, wrong_probability=p_wrong,
             rationale=rationale, confidence=confidence, profile=profile, trajectory=trajectory,
-            injections=injections, guidelines_version=self.guidelines.version,
+            injections=injections, reading=reading, guidelines_version=self.guidelines.version,
             rulebook_version=self.rulebook.id if self.rulebook is not None else None,
             signatures=sig.id if sig else None, models=models, usage=usage)
 
