@@ -203,6 +203,36 @@ def test_a_negative_reading_needs_someone_at_the_receiving_end(signatures):
     assert old.judge(rent, "personal").verdict == "rectify"
 
 
+class FixedHead:
+    """A moral head that gives every text the same P(wrong)."""
+
+    id = "head:fixed"
+
+    def __init__(self, p: float) -> None:
+        self.p = p
+
+    def read(self, text):
+        from emoethics.ethics.heads import MoralReading
+
+        return MoralReading(probability=self.p, sentence=text, span=(0, len(text)), raw=self.p)
+
+
+def test_a_small_models_misconduct_finding_on_a_distressed_text_needs_the_heads_support(signatures):
+    rent = "I feel so hopeless since I lost my job, I don't know how I'll pay rent this month."
+    an = ScriptedAnalyzer({rent: {"sadness-joy": "grief"}})
+    model = judge_model({"wrong": True, "violations": [{"guideline": "property", "quote": "pay rent this month"}]})
+    j = Judge(G, model, an, signatures={"correspondence": signatures}, head=FixedHead(0.2))
+    r = j.judge(rent, "personal")
+    assert r.verdict == "allow" and r.violations == [] and r.wrong is False
+    assert any("set aside" in x and "P(wrong) = 0.20" in x for x in r.reasons)
+    assert "P(wrong) 0.20" in r.rationale and r.wrong_sentence == rent
+    # with the head's support, or on a text that is not distressed, the model's finding stands
+    j.head = FixedHead(0.6)
+    assert j.judge(rent, "personal").verdict == "rectify"
+    j.head = FixedHead(0.2)
+    assert j.judge("I found a wallet with 200 dollars and kept it.", "personal").verdict == "rectify"
+
+
 @pytest.mark.parametrize("text, someone", [
     ("I feel so stupid and worthless today.", False),  # insults about oneself aim at nobody
     ("You are a worthless idiot.", True),

@@ -38,6 +38,9 @@ INSULTS = (
     "shithead", "fuck", "fucking", "fucker", "damn", "hate you", "hate him", "hate her", "hate them",
     "shut up", "screw you", "go to hell", "get lost", "nobody likes you", "piece of work", "sick of you",
     "ashamed of you", "despise", "contempt", "spineless", "lazy", "selfish", "ungrateful", "hypocrite",
+    "waste of space", "waste of time", "waste of money", "waste of air", "brat", "scumbag", "thief",
+    "you're a joke", "nobody cares", "nobody wants you", "good riddance", "disgust me", "make me sick",
+    "terrible person", "deserve to be kicked", "get out of my sight",
 )
 #: Threat phrases (regular expressions).
 THREATS = (
@@ -46,12 +49,15 @@ THREATS = (
     r"\byou(\s+will|'ll|\s+are going to)\s+(regret|pay|be sorry|suffer)\b",
     r"\b(hope|wish)\s+(you|he|she|they)\s+(\w+\s+){0,2}(die|dies|died|rot|rots|suffer|suffers|dead)\b",
     r"\bwatch your back\b", r"\bor else\b", r"\byou deserve to (die|suffer|be hurt)\b",
-    r"\bkill (you|him|her|them|yourself)\b",
+    r"\bkill (you|him|her|them|yourself)\b", r"\bi know where (you|he|she|they) li?ves?\b",
+    r"\bsee what happens\b", r"\bshow up at (your|his|her|their)\b", r"\bmake (you|him|her|them) regret\b",
 )
 _INSULT = re.compile(r"\b(" + "|".join(re.escape(w) for w in INSULTS) + r")(s|es|y)?\b", re.I)
 _THREAT = re.compile("|".join(f"(?:{t})" for t in THREATS), re.I)
 #: How strong anger or disgust must be to count as pointed at someone.
 OUTWARD = 0.3
+#: How strong sadness or fear must be for a text that aims at nobody to count as distressed.
+DISTRESS = 0.5
 
 
 class AddressReading(BaseModel):
@@ -69,6 +75,11 @@ class AddressReading(BaseModel):
         """Evidence that the text's negative emotion is aimed at a person."""
         someone = self.addressee or self.third_party
         return bool(self.threats) or (someone and (bool(self.insults) or self.outward >= OUTWARD))
+
+    @property
+    def distressed(self) -> bool:
+        """The text voices its author's own sadness or fear and aims at nobody."""
+        return self.inward >= DISTRESS and self.outward < OUTWARD and not self.targets_someone
 
     def describe(self) -> str:
         """A short phrase for a verdict's reasons."""

@@ -26,7 +26,11 @@ For one text (or the last turn of a conversation) in a context:
 When the model and the head disagree, the judge trusts a guideline violation the model names with
 words of the text (it sets the verdict at the guideline's severity), and treats the model's bare
 "wrong" and a confident head (P(wrong) >= :data:`HEAD_DISAGREES`) alike: either raises an allowed
-text to review, neither alone rectifies it.
+text to review and lets a negative behaviour reading stand. One exception: on a text that voices
+its author's own sadness or fear and aims at nobody (:attr:`.address.AddressReading.distressed`),
+the model's findings are set aside when the head finds the text not wrong (P(wrong) <
+:data:`OVERRULE_BELOW`), because a small model takes misfortune for misconduct ("I don't know how
+I'll pay rent" read as a property violation).
 """
 
 from __future__ import annotations
@@ -54,8 +58,14 @@ from .signatures import BehaviourReading, Signatures, builtin_signatures
 ESCALATION = 0.5
 #: The moral head's probability of "wrong" above which it disagrees with a model that saw none.
 HEAD_DISAGREES = 0.8
-#: The moral head's P(wrong) from which a negative behaviour reading counts as aimed at someone.
-WRONG_EVIDENCE = 0.5
+#: The moral head's P(wrong) from which a negative behaviour reading counts as aimed at someone:
+#: the head itself leans toward "wrong" on sad texts (0.5-0.75 on many distressed-but-harmless
+#: ones), so only a confident head is evidence.
+WRONG_EVIDENCE = HEAD_DISAGREES
+#: On a distressed text that aims at nobody, the judge model's violations and "wrong" are set
+#: aside when the moral head's P(wrong) is below this (the two opinions disagree, and a small model
+#: takes misfortune for misconduct).
+OVERRULE_BELOW = 0.5
 #: Negative behaviour intensities below this need an attack (not only an addressee) to stand.
 STRONG_NEGATIVE = -0.5
 
@@ -254,6 +264,15 @@ class Judge:
         p_wrong = round(moral.probability, 4) if moral is not None else None
         wrong = llm["wrong"] if llm else None
         address = read_address(clean, profile)
+        if llm and (hits or wrong) and address.distressed and p_wrong is not None and p_wrong < OVERRULE_BELOW:
+            # the model alone against the head, on a text that voices its author's own distress
+            # and aims at nobody: a small model takes misfortune for misconduct
+            found = [h.guideline for h in hits if h.source == "judge model"]
+            reasons.append(f"the judge model's finding ({', '.join(found) or 'wrong'}) is set aside: the text "
+                           f"voices its author's distress ({address.describe()}) and the moral head finds "
+                           f"it not wrong (P(wrong) = {p_wrong:.2f})")
+            hits = [h for h in hits if h.source != "judge model"]
+            wrong = False
 
         behaviour, note = self._behaviour(read, spectrum, address, hits, wrong, p_wrong)
         verdict = guardrail.verdict_for(behaviour.intensity)
@@ -287,9 +306,10 @@ class Judge:
 
         confidence = _confidence(behaviour, wrong, p_wrong, hits)
         rationale, dropped = check_rationale((llm or {}).get("rationale", ""), clean, self._worked_examples())
-        rationale = rationale or reasons[0]
+        rationale = (rationale or reasons[0]).rstrip()
         if moral is not None:
-            rationale += f" Moral head: P(wrong) {moral.probability:.2f}, resting on \"{moral.sentence}\"."
+            stop = "" if rationale.endswith((".", "!", "?")) else "."
+            rationale += f"{stop} Moral head: P(wrong) {moral.probability:.2f}, resting on \"{moral.sentence}\"."
         if injections:
             reasons.append(f"{len(injections)} sentence(s) addressed to the judge were set aside")
         models = {"analyzer": self.analyzer.name}
