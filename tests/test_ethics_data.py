@@ -199,3 +199,17 @@ def test_head_errors(tmp_path, monkeypatch):
     (tmp_path / "ethics-cm.npz").write_bytes(b"not a zip")
     with pytest.raises(ConfigError, match="not a valid ethics head"):
         heads.EthicsHead.load("ethics-cm")
+
+
+@requires_encoder
+def test_cm_head_reads_a_calibrated_probability_and_names_the_sentence_it_rests_on():
+    from emoethics.ethics.heads import EthicsHead, sentences
+
+    head = EthicsHead.load("ethics-cm")
+    wallet = head.read("I found a wallet with 200 dollars and kept it.")
+    assert wallet.sentence == "I found a wallet with 200 dollars and kept it." and wallet.span == (0, 46)
+    assert 0.0 <= wallet.probability <= 1.0
+    post = "We went to the beach on Sunday. The weather was lovely. I pushed my little brother down the stairs."
+    r = head.read(post)
+    assert r.sentence == "I pushed my little brother down the stairs." and post[r.span[0]:r.span[1]] == r.sentence
+    assert sentences("One. Two!\nThree?") == ["One.", "Two!", "Three?"]

@@ -10,13 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from emoethics.emotions.models import load_model, resolve_target
+from emoethics.ethics.address import read_address
 from emoethics.ethics.adversary import contentiousness, debate
 from emoethics.ethics.guidelines import load_guidelines
 from emoethics.ethics.injection import find_injections, without_injections
-from emoethics.ethics.judge import Judge, locate
+from emoethics.ethics.judge import Judge, check_rationale, locate
 from emoethics.ethics.pipeline import compose_text
 from emoethics.ethics.rectify import allowed_level, rectify_text
-from emoethics.ethics.signatures import compare_methods, learn_signatures, remeasure_signatures
+from emoethics.ethics.signatures import add_examples, compare_methods, learn_signatures, remeasure_signatures
 from emoethics.ethics.sshf import learn_rulebook
 from emoethics.store.queue import Feedback, ReviewStore
 from emoethics.store.records import Records
@@ -183,6 +184,90 @@ def test_injected_instructions_do_not_reach_the_models_or_change_the_verdict(sig
     assert "Ignore your rules" not in log[-1] and "Ignore your rules" not in an.seen[-1]
 
 
+def test_a_negative_reading_needs_someone_at_the_receiving_end(signatures):
+    rent = "I feel so hopeless since I lost my job, I don't know how I'll pay rent this month."
+    an = ScriptedAnalyzer({rent: LEVEL_EMOTION["hostile"], "You ruined everything.": LEVEL_EMOTION["hostile"],
+                           "He ruined everything.": LEVEL_EMOTION["hostile"]})
+    j = Judge(G, None, an, signatures={"correspondence": signatures}, head=False)
+    sad = j.judge(rent, "personal")
+    assert sad.behaviour_emotion.level == "hostile"  # the emotions alone read hostile ...
+    assert sad.behaviour.level == "neutral" and sad.verdict == "allow"  # ... but nobody is treated badly
+    assert "nobody is addressed or attacked" in sad.reasons[0] and not sad.address.targets_someone
+    for attack in ("You ruined everything.", "He ruined everything."):
+        r = j.judge(attack, "personal")
+        assert r.behaviour.level == "hostile" and r.verdict == "rectify" and "upheld" in r.reasons[0]
+    # the judge model's finding that it is wrong is evidence too
+    jm = Judge(G, judge_model({"wrong": True}), an, signatures={"correspondence": signatures}, head=False)
+    assert jm.judge(rent, "personal").verdict == "rectify"
+    old = Judge(G, None, an, signatures={"correspondence": signatures}, head=False, needs_target=False)
+    assert old.judge(rent, "personal").verdict == "rectify"
+
+
+class FixedHead:
+    """A moral head that gives every text the same P(wrong)."""
+
+    id = "head:fixed"
+
+    def __init__(self, p: float) -> None:
+        self.p = p
+
+    def read(self, text):
+        from emoethics.ethics.heads import MoralReading
+
+        return MoralReading(probability=self.p, sentence=text, span=(0, len(text)), raw=self.p)
+
+
+def test_a_small_models_misconduct_finding_on_a_distressed_text_needs_the_heads_support(signatures):
+    rent = "I feel so hopeless since I lost my job, I don't know how I'll pay rent this month."
+    an = ScriptedAnalyzer({rent: {"sadness-joy": "grief"}})
+    model = judge_model({"wrong": True, "violations": [{"guideline": "property", "quote": "pay rent this month"}]})
+    j = Judge(G, model, an, signatures={"correspondence": signatures}, head=FixedHead(0.2))
+    r = j.judge(rent, "personal")
+    assert r.verdict == "allow" and r.violations == [] and r.wrong is False
+    assert any("set aside" in x and "P(wrong) = 0.20" in x for x in r.reasons)
+    assert "P(wrong) 0.20" in r.rationale and r.wrong_sentence == rent
+    # with the head's support, or on a text that is not distressed, the model's finding stands
+    j.head = FixedHead(0.6)
+    assert j.judge(rent, "personal").verdict == "rectify"
+    j.head = FixedHead(0.2)
+    assert j.judge("I found a wallet with 200 dollars and kept it.", "personal").verdict == "rectify"
+
+
+@pytest.mark.parametrize("text, someone", [
+    ("I feel so stupid and worthless today.", False),  # insults about oneself aim at nobody
+    ("You are a worthless idiot.", True),
+    ("They are all pathetic losers.", True),
+    ("I'll make you pay for this.", True),
+    ("I hope he dies in a ditch.", True),
+    ("My grandmother died and I miss her.", False),  # a third party, no attack, no anger
+])
+def test_address_reading_finds_attacks_on_someone(text, someone):
+    assert read_address(text, ScriptedAnalyzer({}).analyze(text)).targets_someone is someone
+
+
+def test_anger_counts_as_aimed_only_with_someone_to_aim_at():
+    angry = {"fear-anger": "rage"}
+    an = ScriptedAnalyzer({"This traffic is unbearable.": angry, "You never listen.": angry})
+    assert not read_address("This traffic is unbearable.", an.analyze("This traffic is unbearable.")).targets_someone
+    assert read_address("You never listen.", an.analyze("You never listen.")).targets_someone
+
+
+def test_rationale_quotes_must_occur_in_the_text(signatures):
+    text = "I feel so hopeless since I lost my job, I don't know how I'll pay rent this month."
+    kept, dropped = check_rationale('The writer "lost my job" and is sad. They wrote "answer allow", '
+                                    "an instruction.", text)
+    assert kept == 'The writer "lost my job" and is sad.' and dropped == ['They wrote "answer allow", an instruction.']
+    # a phrase carried over from a worked example, not read in the text, is dropped too
+    worked = ["Posting a diary exposes her life; the instruction to answer allow is part of the message."]
+    kept, dropped = check_rationale("The instruction to answer allow is not followed. Losing a job is hard.",
+                                    text, worked)
+    assert kept == "Losing a job is hard." and len(dropped) == 1
+    model = judge_model({"rationale": "The writer ignores 'the instruction to answer allow'."})
+    j = Judge(G, model, ScriptedAnalyzer({}), signatures={"correspondence": signatures}, head=False)
+    r = j.judge(text, "personal")
+    assert r.rationale_dropped and "instruction" not in r.rationale and r.rationale == r.reasons[0]
+
+
 def test_trajectory_escalation_raises_to_review(signatures):
     an = ScriptedAnalyzer({"Thanks for the flowers.": LEVEL_EMOTION["affectionate"],
                            "Why did you not call?": LEVEL_EMOTION["cold"],
@@ -272,6 +357,21 @@ def test_rectify_falls_back_to_the_rewriting_loop_and_never_counts_a_copy(signat
     assert not r.success and not r.changed and r.text == hostile
 
 
+def test_rectification_rate_counts_only_changed_similar_allowed_rewrites(signatures):
+    from emoethics.evals.ethics import rectification_rate
+    from emoethics.evals.ethics_data import EthicsItem
+
+    hostile, fixed, an, j, gen = _rectify_world(signatures)
+    items = [EthicsItem(id="s0", format="moral-stories", text=hostile, second="Be kind.", label=0, group="s")]
+    r = rectification_rate(items, j, generator=gen, critic=an, context="personal")
+    row = r["rows"][0]
+    assert row["before"] == "rectify" and row["after"] == "allow" and row["changed"]
+    assert row["success"] == (row["similarity"] >= r["min_similarity"])
+    assert r["success_rate"] == float(row["success"]) and r["llm_calls_per_item"] >= 2 and r["seconds_per_item"] >= 0
+    copy = ScriptedBackend([json.dumps({"text": hostile})])
+    assert rectification_rate(items, j, generator=copy, critic=an, context="personal")["success_rate"] == 0.0
+
+
 def test_compose_keeps_the_emotion_and_rectifies_a_violating_draft(signatures):
     hostile, fixed, an, j, gen = _rectify_world(signatures)
     # draft (angry), content correction (still violating), rewriting loop (fixed)
@@ -320,6 +420,24 @@ def test_remeasure_keeps_the_rewrites_and_refits_with_the_new_analyser(signature
     assert cold.vector == next(e for e in signatures.examples if e.level == "neutral").vector
     assert again.classify(cold.vector).level == "cold"
     assert compare_methods(again, None).scores[0].accuracy < 1.0  # devoted and affectionate now merge
+
+
+def test_a_distress_variant_gives_sad_texts_of_neutral_behaviour_their_own_signature(signatures):
+    grief = {"sadness-joy": "grief", "fear-anger": "terror"}
+    texts = [f"sad news {i}" for i in range(5)]
+    an = ScriptedAnalyzer({t: grief for t in texts + ["more sad news"]})
+    sad = an.analyze("more sad news")
+    assert signatures.classify(sad).level != "neutral"  # the rewrites alone place it elsewhere
+    sig = add_examples(signatures, texts, "neutral", "distress", an)
+    assert sig.classify(sad).level == "neutral" and sig.id != signatures.id
+    variants = [lv for lv in sig.levels if lv.variant == "distress"]
+    assert [(lv.level, lv.n) for lv in variants] == [("neutral", 4)]  # the fifth text is held out
+    assert [e.split for e in sig.examples if e.variant] == ["train"] * 4 + ["heldout"]
+    # the rewrites keep their own signatures, and adding again replaces rather than repeats
+    assert sig.classify(an.analyze("seed 0 as hostile")).level == signatures.classify(
+        an.analyze("seed 0 as hostile")).level
+    assert len(add_examples(sig, texts, "neutral", "distress", an).examples) == len(sig.examples)
+    assert all(e.variant == "distress" for e in remeasure_signatures(sig, an).examples if e.text in texts)
 
 
 # -- SSHF ----------------------------------------------------------------------------------------

@@ -4,11 +4,17 @@ Data (all read from ``../shared/data/``; nothing is copied into the repository):
 
 - ``ethics-cm``: ETHICS ``ethics/cm_test.csv`` (there is no commonsense training file here): split by
   ``emoethics.evals.ethics_data.split_of`` of the text, about 1 in 5 to dev; train on the rest,
-  report accuracy on that dev part;
+  report accuracy on that dev part. The Moral Stories training actions (``moral_stories/train.jsonl``,
+  the immoral action of a story as "wrong", the moral one as "not wrong") are offered as extra training
+  items; whether to use them (``mix``) is chosen with the feature kind and C on the selection split.
+  On the dev part the head also gets its *reading* (the whole text, the most wrong sentence, or the
+  larger of the two) and a Platt calibration of that reading, so the judge's P(wrong) means what it
+  says; the calibration's own error is reported cross-fitted (fit on one half of dev, scored on the other);
 - ``ethics-deontology``, ``ethics-justice``, ``ethics-virtue``: train on ``ethics/<task>_train.csv``,
   report accuracy on the held-out ``ethics/<task>_test.csv``;
-- ``moral-stories``: ``moral_stories/dev.jsonl``, split by ``split_of`` of the story id (both actions of
-  a story on one side), about 1 in 5 to dev; train on the rest, report accuracy on the dev part.
+- ``moral-stories``: train on ``moral_stories/train.jsonl`` (10,000 stories, both actions), report on all
+  of ``moral_stories/dev.jsonl`` (1,000 stories, none in train) and, to compare with heads trained on
+  dev.jsonl itself, on its ``split_of`` dev part (by story id).
 
 Features: all-MiniLM-L6-v2 ONNX int8 embeddings (``emoethics.ethics.heads``; for pair formats several
 kinds are tried). Head: standardisation + logistic regression (scikit-learn, training only). The
@@ -49,8 +55,13 @@ PLAN = {
                           ("pair", "joined", "pair+joined")),
     "ethics-justice": ("ethics/justice_train.csv", "ethics/justice_test.csv", ("text",)),
     "ethics-virtue": ("ethics/virtue_train.csv", "ethics/virtue_test.csv", ("pair", "joined", "pair+joined")),
-    "moral-stories": ("moral_stories/dev.jsonl", None, ("text", "pair", "joined", "pair+joined")),
+    # actions alone: with 20,000 training actions the norm adds 30,000 more texts to embed, and the
+    # earlier heads on action and norm scored under 0.01 above the action alone on their selection split
+    "moral-stories": ("moral_stories/train.jsonl", "moral_stories/dev.jsonl", ("text",)),
 }
+#: Extra training items offered to a head (chosen or not on the selection split): format -> files.
+EXTRA = {"ethics-cm": ("moral_stories/train.jsonl",)}
+READINGS = ("whole", "max-sentence", "max")
 
 
 def sha256(path: Path) -> str:
@@ -62,25 +73,31 @@ def log(msg: str) -> None:
 
 
 def embed_cached(name: str, texts: list[str]) -> dict[str, np.ndarray]:
-    """Embeddings of the distinct ``texts``, cached on disk by content hash."""
+    """Embeddings of the distinct ``texts``; every text embedded once is kept in
+    ``training/.cache/ethics-texts-*`` (chunks of texts with their vectors), so heads that share
+    texts embed them once, and two runs at a time do not overwrite each other's work."""
     from emoethics.sensors.embedding import get_encoder
 
-    unique = sorted(set(texts))
-    key = hashlib.sha256("\n\x00".join(unique).encode("utf-8")).hexdigest()[:16]
-    path = CACHE / f"ethics-{name}-{key}.npy"
-    if path.is_file():
-        x = np.load(path)
-    else:
+    known: dict[str, np.ndarray] = {}
+    for key_path in sorted(CACHE.glob("ethics-texts*.json")):
+        vec_path = key_path.with_suffix(".npy")
+        if vec_path.is_file():
+            known.update(zip(json.loads(key_path.read_text(encoding="utf-8")), np.load(vec_path), strict=True))
+    missing = sorted(set(texts) - set(known))
+    if missing:
         start = time.perf_counter()
-        enc, out, step = get_encoder(), [], 2048
-        for i in range(0, len(unique), step):
-            out.append(enc.encode(unique[i:i + step]))
-            log(f"  {name}: {min(i + step, len(unique))}/{len(unique)} texts embedded")
-        x = np.vstack(out)
+        enc, step = get_encoder(), 1024
         CACHE.mkdir(parents=True, exist_ok=True)
-        np.save(path, x)
-        log(f"  {name}: {len(unique)} texts in {time.perf_counter() - start:.0f}s")
-    return dict(zip(unique, x, strict=True))
+        for i in range(0, len(missing), step):
+            chunk = missing[i:i + step]
+            vecs = enc.encode(chunk)
+            known.update(zip(chunk, vecs, strict=True))
+            stem = hashlib.sha256("\n\x00".join(chunk).encode("utf-8")).hexdigest()[:16]
+            np.save(CACHE / f"ethics-texts-{stem}.npy", vecs)
+            (CACHE / f"ethics-texts-{stem}.json").write_text(json.dumps(chunk), encoding="utf-8")
+            log(f"  {name}: {min(i + step, len(missing))}/{len(missing)} new texts embedded")
+        log(f"  {name}: {len(missing)} texts in {time.perf_counter() - start:.0f}s")
+    return {t: known[t] for t in set(texts)}
 
 
 def build(kind: str, items: list, vecs: dict[str, np.ndarray]) -> np.ndarray:
@@ -116,6 +133,75 @@ def accuracy(pred: np.ndarray, y: np.ndarray) -> float:
     return round(float(np.mean(pred == y)), 4)
 
 
+def both_right(items: list, pred: np.ndarray) -> float | None:
+    """Share of stories (items sharing a group) with every action right; None without groups."""
+    groups: dict[str, list[bool]] = {}
+    for it, y in zip(items, pred, strict=True):
+        if it.group is not None:
+            groups.setdefault(it.group, []).append(bool(y == it.label))
+    pairs = [v for v in groups.values() if len(v) == 2]
+    return round(float(np.mean([all(v) for v in pairs])), 4) if pairs else None
+
+
+def extra_items(fmt: str) -> list:
+    """Items of other data sets offered to ``fmt``'s head (:data:`EXTRA`), relabelled to its question."""
+    from emoethics.evals.ethics_data import EthicsItem, load_ethics
+
+    out = []
+    for f in EXTRA.get(fmt, ()):
+        for it in load_ethics(DATA / f, "moral-stories"):  # the only extra source: actions as cm items
+            out.append(EthicsItem(id=f"ms:{it.id}", format=fmt, text=it.text, label=1 - it.label))
+    return out
+
+
+def ece(p: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
+    """Expected calibration error: |mean P - share positive| per probability bin, weighted by size."""
+    idx = np.minimum((p * bins).astype(int), bins - 1)
+    return round(float(sum(abs(p[idx == b].mean() - y[idx == b].mean()) * np.sum(idx == b)
+                           for b in range(bins) if np.any(idx == b)) / len(p)), 4)
+
+
+def platt(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """(a, b) of P = sigmoid(a * z + b) fitted to labels ``y`` by maximum likelihood."""
+    from sklearn.linear_model import LogisticRegression
+
+    clf = LogisticRegression(C=1e6, max_iter=1000).fit(z.reshape(-1, 1), y)
+    return float(clf.coef_[0][0]), float(clf.intercept_[0])
+
+
+def fit_reading(head, held: list, y: np.ndarray) -> dict:
+    """The judge's reading of ``held`` (whole text, most wrong sentence, or the larger) and its
+    calibration, both chosen on ``held``; the calibration's quality cross-fitted on two halves."""
+    from sklearn.metrics import roc_auc_score
+
+    from emoethics.ethics.heads import sentences
+
+    sents = [sentences(it.text) for it in held]
+    vecs = embed_cached("sentences", [it.text for it in held] + [t for ss in sents for t in ss])
+    whole = head.logit_from_features(np.stack([vecs[it.text] for it in held]))
+    by_sent = np.array([float(np.max(head.logit_from_features(np.stack([vecs[t] for t in ss]))))
+                        if ss else w for ss, w in zip(sents, whole, strict=True)])
+    logits = {"whole": whole, "max-sentence": by_sent, "max": np.maximum(whole, by_sent)}
+    auc = {r: round(float(roc_auc_score(y, logits[r])), 4) for r in READINGS}
+    reading = max(READINGS, key=lambda r: auc[r])
+    z = logits[reading]
+    half = np.array([split_of_half(it.text) for it in held])
+    p_cross = np.zeros(len(held))
+    for h in (0, 1):
+        a, b = platt(z[half != h], y[half != h])
+        p_cross[half == h] = 1.0 / (1.0 + np.exp(-(a * z[half == h] + b)))
+    a, b = platt(z, y)
+    raw = 1.0 / (1.0 + np.exp(-z))
+    return {"reading": reading, "reading_roc_auc": auc, "calib_a": round(a, 6), "calib_b": round(b, 6),
+            "ece_raw": ece(raw, y), "ece_calibrated_crossfit": ece(p_cross, y),
+            "accuracy_raw": accuracy((raw >= 0.5).astype(int), y),
+            "accuracy_calibrated_crossfit": accuracy((p_cross >= 0.5).astype(int), y)}
+
+
+def split_of_half(text: str) -> int:
+    return int(hashlib.sha256(("calibrate:" + text).encode("utf-8")).hexdigest(), 16) % 2
+
+
 def train_one(fmt: str, max_train: int) -> dict:
     from sklearn.metrics import roc_auc_score
 
@@ -135,52 +221,82 @@ def train_one(fmt: str, max_train: int) -> dict:
     if max_train and len(pool) > max_train:  # deterministic subsample, in file order
         keep = sorted(np.random.default_rng(0).choice(len(pool), max_train, replace=False))
         pool = [pool[i] for i in keep]
+    extra = extra_items(fmt)
+    mixes = ("own", "own+extra") if extra else ("own",)
     sel = np.array([split_of("select:" + split_key(it)) == "dev" for it in pool])
-    texts = [t for kind in kinds for ts in texts_needed(kind, pool + held).values() for t in ts]
+    texts = [t for kind in kinds for ts in texts_needed(kind, pool + held + extra).values() for t in ts]
     vecs = embed_cached(fmt, texts)
     y_pool = np.array([it.label for it in pool])
     y_held = np.array([it.label for it in held])
+    y_extra = np.array([it.label for it in extra], dtype=int)
 
     start = time.perf_counter()
     table: dict[str, dict[str, float]] = {}
-    best = (-1.0, "", 0.0)
+    best = (-1.0, "", 0.0, "")
     for kind in kinds:
         x = build(kind, pool, vecs)
-        table[kind] = {}
-        for C in C_GRID:
-            scaler, clf = fit(x[~sel], y_pool[~sel], C)
-            acc = accuracy(clf.predict(scaler.transform(x[sel])), y_pool[sel])
-            table[kind][str(C)] = acc
-            if acc > best[0]:
-                best = (acc, kind, C)
-        log(f"  {fmt} {kind}: selection accuracy by C {table[kind]}")
-    _, kind, C = best
-    scaler, clf = fit(build(kind, pool, vecs), y_pool, C)
+        x_extra = build(kind, extra, vecs) if extra else None
+        for mix in mixes:
+            name = kind if mix == "own" else f"{kind}, {mix}"
+            table[name] = {}
+            xt, yt = x[~sel], y_pool[~sel]
+            if mix == "own+extra":
+                xt, yt = np.vstack([xt, x_extra]), np.concatenate([yt, y_extra])
+            for C in C_GRID:
+                scaler, clf = fit(xt, yt, C)
+                acc = accuracy(clf.predict(scaler.transform(x[sel])), y_pool[sel])
+                table[name][str(C)] = acc
+                if acc > best[0]:
+                    best = (acc, kind, C, mix)
+            log(f"  {fmt} {name}: selection accuracy by C {table[name]}")
+    _, kind, C, mix = best
+    x_all, y_all = build(kind, pool, vecs), y_pool
+    if mix == "own+extra":
+        x_all, y_all = np.vstack([x_all, build(kind, extra, vecs)]), np.concatenate([y_all, y_extra])
+    scaler, clf = fit(x_all, y_all, C)
     fit_s = time.perf_counter() - start
 
     head = EthicsHead(fmt, kind, clf.coef_[0], float(clf.intercept_[0]), scaler.mean_, scaler.scale_)
     p = head.proba_from_features(build(kind, held, vecs))
+    arrays = {"kind": np.array(kind), "coef": head.coef, "intercept": np.float32(head.intercept),
+              "mean": head.mean, "scale": head.scale, "C": np.float32(C)}
+    reading = None
+    if fmt == "ethics-cm":
+        reading = fit_reading(head, held, y_held)
+        arrays |= {"reading": np.array(reading["reading"]),
+                   "calibration": np.array([reading["calib_a"], reading["calib_b"]], dtype=np.float32)}
     majority = majority_label(pool)
     keyword = np.array([keyword_predict(it) for it in held])
     out = HEADS / f"{fmt}.npz"
-    save_npz(out, {"kind": np.array(kind), "coef": head.coef, "intercept": np.float32(head.intercept),
-                   "mean": head.mean, "scale": head.scale, "C": np.float32(C)})
-    files = sorted({train_file} | ({test_file} if test_file else set()))
+    save_npz(out, arrays)
+    files = sorted({train_file} | ({test_file} if test_file else set()) | set(EXTRA.get(fmt, ())))
+    pred = (p >= 0.5).astype(int)
     result = {
         "file": out.name, "sha256": sha256(out), "bytes": out.stat().st_size, "id": head.id,
         "features": kind, "dim": int(head.coef.shape[0]), "C": C,
+        "training_items": "own training items" + (" + " + ", ".join(EXTRA[fmt]) if mix == "own+extra" else ""),
         "data": {f: sha256(DATA / f) for f in files},
-        "train_size": len(pool), "selection_size": int(sel.sum()),
+        "train_size": len(y_all), "selection_size": int(sel.sum()),
         "reported_on": reported, "dev_size": len(held),
         "dev_positive_rate": round(float(y_held.mean()), 4),
-        "dev_accuracy": accuracy((p >= 0.5).astype(int), y_held),
+        "dev_accuracy": accuracy(pred, y_held),
         "dev_roc_auc": round(float(roc_auc_score(y_held, p)), 4),
         "majority_label": majority, "majority_accuracy": accuracy(np.full(len(held), majority), y_held),
         "keyword_accuracy": accuracy(keyword, y_held),
         "selection_accuracy": table,
     }
-    log(f"{fmt}: {kind} C={C} dev accuracy {result['dev_accuracy']} (majority {result['majority_accuracy']}, "
-        f"keyword {result['keyword_accuracy']}) on {len(held)} items; fitting took {fit_s:.0f}s")
+    if (both := both_right(held, pred)) is not None:
+        result["dev_both_actions_right"] = both
+    if fmt == "moral-stories":  # the part of dev.jsonl earlier heads were scored on
+        part = np.array([split_of(split_key(it)) == "dev" for it in held])
+        result["dev_split_part"] = {"size": int(part.sum()), "accuracy": accuracy(pred[part], y_held[part]),
+                                    "both_actions_right": both_right([h for h, k in zip(held, part, strict=True)
+                                                                      if k], pred[part])}
+    if reading is not None:
+        result["judge_reading"] = reading
+    log(f"{fmt}: {kind} ({mix}) C={C} dev accuracy {result['dev_accuracy']} (majority "
+        f"{result['majority_accuracy']}, keyword {result['keyword_accuracy']}) on {len(held)} items; "
+        f"fitting took {fit_s:.0f}s")
     return result
 
 
@@ -212,8 +328,8 @@ def main() -> None:
         "data_root": "../shared/data (relative to the project root)",
         "encoder": "all-MiniLM-L6-v2 ONNX int8, mean-pooled, L2-normalised (384)",
         "head": "standardise (mean, scale) + logistic regression; P(label 1) = sigmoid(((x-mean)/scale)·coef + b)",
-        "selection": "features and C by accuracy on split_of('select:' + key) == 'dev' inside the training "
-                     "items; then refitted on all training items",
+        "selection": "features, C and extra training items by accuracy on split_of('select:' + key) == 'dev' "
+                     "inside the training items; then refitted on all training items",
         "c_grid": list(C_GRID),
         "heads": {f: heads[f] for f in PLAN if f in heads},
         "versions": {"python": platform.python_version(), "numpy": np.__version__,

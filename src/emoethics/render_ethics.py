@@ -32,7 +32,8 @@ def judgement_panel(j: Judgement) -> Group:
     for h in j.violations:
         g.add_row("violates", Text(f"{h.guideline} [{h.severity}]: \"{h.quote}\" — {h.principle}"))
     if j.wrong_probability is not None:
-        g.add_row("moral head", f"P(wrong) = {j.wrong_probability:.2f}")
+        on = f", on \"{j.wrong_sentence}\"" if j.wrong_sentence else ""
+        g.add_row("moral head", Text(f"P(wrong) = {j.wrong_probability:.2f}{on}"))
     if j.trajectory is not None:
         turns = " → ".join(f"{t.behaviour.level}" for t in j.trajectory.turns if t.behaviour)
         trend = f"{j.trajectory.change:+.2f}" + (", escalating" if j.trajectory.escalating else "")

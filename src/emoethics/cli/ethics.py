@@ -404,5 +404,7 @@ def eval_ethics(
               f"decided by {report['decided_by']}", highlight=False)
     if "rectification" in report:
         r = report["rectification"]
-        out.print(f"rectification: {r['success_rate']} success on {r['n']} immoral actions "
-                  f"({r['flagged']} flagged by the judge), mean similarity {r['similarity_mean']}", highlight=False)
+        out.print(f"rectification: success rate {r['success_rate']} on {r['n']} immoral actions (allowed after, "
+                  f"changed, similarity >= {r['min_similarity']}); {r['success_rate_flagged']} of the "
+                  f"{r['flagged']} the judge flagged; mean similarity {r['similarity_mean']}; "
+                  f"{r['llm_calls_per_item']} LLM calls and {r['seconds_per_item']} s per item", highlight=False)

@@ -10,10 +10,17 @@ Features (``kind`` in the npz), from all-MiniLM-L6-v2 (ONNX int8, 384-d, unit le
 - ``pair``: ``[u, v, u*v, |u-v|]`` with ``v`` the embedding of ``item.second`` (1,536-d);
 - ``joined``: the embedding ``j`` of both texts written as one (:data:`JOIN`);
 - ``pair+joined``: ``[j, u, v, u*v, |u-v|]`` (1,920-d).
+
+The commonsense head (``ethics-cm``) also carries the judge's *reading* of a text (``whole``: the
+text at once; ``max-sentence``: its most wrong sentence; ``max``: the larger of the two) and a Platt
+calibration of that reading (``P = sigmoid(a * logit + b)``), both fitted on the dev split, so that
+:meth:`EthicsHead.read` gives a calibrated P(wrong) and the sentence it rests on.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +37,24 @@ JOIN = {
     "ethics-virtue": "{text} [SEP] {second}",
     "moral-stories": "{second} {text}",
 }
+
+
+SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of ``text`` (split after ., ! and ? and at line breaks), stripped, non-empty."""
+    return [s for m in SENTENCE.finditer(text) if (s := m.group(0).strip()) and any(c.isalnum() for c in s)]
+
+
+@dataclass(frozen=True)
+class MoralReading:
+    """The commonsense head's reading of one text: calibrated P(wrong) and what it rests on."""
+
+    probability: float
+    sentence: str
+    span: tuple[int, int] | None
+    raw: float
 
 
 def joined_text(item: EthicsItem) -> str:
@@ -86,10 +111,12 @@ class EthicsHead:
     """A trained head: P(label == 1) for items of one format."""
 
     def __init__(self, fmt: str, kind: str, coef: np.ndarray, intercept: float,
-                 mean: np.ndarray, scale: np.ndarray) -> None:
+                 mean: np.ndarray, scale: np.ndarray, *, reading: str = "whole",
+                 calibration: tuple[float, float] = (1.0, 0.0)) -> None:
         self.format, self.kind = fmt, kind
         self.coef, self.intercept = coef.astype(np.float32), float(intercept)
         self.mean, self.scale = mean.astype(np.float32), scale.astype(np.float32)
+        self.reading, self.calibration = reading, (float(calibration[0]), float(calibration[1]))
 
     @property
     def id(self) -> str:
@@ -100,13 +127,20 @@ class EthicsHead:
         """The shipped head for ``fmt`` (``heads/<fmt>.npz``)."""
         if fmt not in ETHICS_FORMATS:
             raise ConfigError(f"no ethics head for format '{fmt}'; formats: {', '.join(ETHICS_FORMATS)}")
-        path = HEADS_DIR / f"{fmt}.npz"
+        return cls.from_file(HEADS_DIR / f"{fmt}.npz", fmt)
+
+    @classmethod
+    def from_file(cls, path: Path, fmt: str) -> EthicsHead:
+        """A head for ``fmt`` from an npz file written by ``training/train_ethics.py``."""
         if not path.is_file():
             raise ConfigError(f"{path} is missing; rebuild the ethics heads with "
                               "'python training/train_ethics.py' (make train)")
         try:
             with np.load(path, allow_pickle=False) as z:
-                head = cls(fmt, str(z["kind"]), z["coef"], float(z["intercept"]), z["mean"], z["scale"])
+                extra = {}
+                if "reading" in z:
+                    extra = {"reading": str(z["reading"]), "calibration": tuple(z["calibration"].tolist())}
+                head = cls(fmt, str(z["kind"]), z["coef"], float(z["intercept"]), z["mean"], z["scale"], **extra)
         except (KeyError, ValueError, OSError) as e:
             raise ConfigError(f"{path} is not a valid ethics head ({e}); rebuild it with "
                               "'python training/train_ethics.py'") from None
@@ -114,10 +148,32 @@ class EthicsHead:
             raise ConfigError(f"{path} is not a valid ethics head (kind '{head.kind}', shapes differ)")
         return head
 
+    def logit_from_features(self, x: np.ndarray) -> np.ndarray:
+        """The head's log-odds of label 1 from an already computed feature matrix."""
+        return ((x - self.mean) / self.scale) @ self.coef + self.intercept
+
     def proba_from_features(self, x: np.ndarray) -> np.ndarray:
         """P(label == 1) from an already computed feature matrix."""
-        z = ((x - self.mean) / self.scale) @ self.coef + self.intercept
-        return 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
+        return 1.0 / (1.0 + np.exp(-np.clip(self.logit_from_features(x), -50.0, 50.0)))
+
+    def read(self, text: str) -> MoralReading:
+        """Calibrated P(label 1) of ``text`` by the head's reading, and the sentence it rests on
+        (the most wrong sentence; the whole text when the reading is ``whole`` or it has one)."""
+        if self.kind != "text":
+            raise ConfigError(f"{self.id} reads pairs; read() needs a head on single texts")
+        parts = sentences(text) or [text]
+        vecs = embed([text] + parts)
+        logits = self.logit_from_features(vecs)
+        whole, by_sentence = float(logits[0]), logits[1:]
+        i = int(np.argmax(by_sentence))
+        z = {"whole": whole, "max-sentence": float(by_sentence[i]),
+             "max": max(whole, float(by_sentence[i]))}[self.reading]
+        a, b = self.calibration
+        sentence = parts[i] if len(parts) > 1 else text.strip()
+        start = text.find(sentence)
+        return MoralReading(probability=float(1.0 / (1.0 + np.exp(-np.clip(a * z + b, -50.0, 50.0)))),
+                            sentence=sentence, span=(start, start + len(sentence)) if start >= 0 else None,
+                            raw=float(1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))))
 
     def predict_proba(self, items: list[EthicsItem]) -> np.ndarray:
         """P(label == 1) per item, shape ``(len(items),)``; what 1 means is in ``POSITIVE[format]``."""

@@ -13,12 +13,28 @@ For one text (or the last turn of a conversation) in a context:
    a behaviour level and intensity (*emotion-mediated*, :mod:`.signatures`).
 3. One language-model call reads the text against the guidelines (and a rulebook's learned rules):
    which guidelines it violates, with the words that do, the behaviour level read *directly* (the
-   baseline the paper compares with), whether it is morally wrong, and a rationale.
-4. A trained head on sentence embeddings gives a second opinion on moral wrongness.
-5. The verdict: the guardrail of the context and culture maps the behaviour intensity to allow,
+   baseline the paper compares with), whether it is morally wrong, and a rationale. Quotes in the
+   rationale that the text does not contain, and sentences that echo a worked example of the
+   prompt, are dropped (:func:`check_rationale`).
+4. A trained head on sentence embeddings gives a second opinion on moral wrongness: a calibrated
+   P(wrong) and the sentence it rests on (:meth:`.heads.EthicsHead.read`).
+5. Behaviour is what the text does to its addressee, not how its author feels: a negative reading
+   stands only with evidence that someone is at the receiving end (an addressee or third party
+   with insults, threats or anger and disgust, :mod:`.address`; a guideline violation; the model's
+   or the head's finding that it is wrong). Without it, a sad or frightened text is read neutral.
+6. The verdict: the guardrail of the context and culture maps the behaviour intensity to allow,
    review or rectify; each violated guideline raises it to its severity; disagreement between the
    model and the head, or a conversation escalating toward hostility (the *trajectory*), raises it
    to review at least.
+
+When the model and the head disagree, the judge trusts a guideline violation the model names with
+words of the text (it sets the verdict at the guideline's severity), and treats the model's bare
+"wrong" and a confident head (P(wrong) >= :data:`HEAD_DISAGREES`) alike: either raises an allowed
+text to review and lets a negative behaviour reading stand. One exception: on a text that voices
+its author's own sadness or fear and aims at nobody (:attr:`.address.AddressReading.distressed`),
+the model's findings are set aside when the head finds the text not wrong (P(wrong) <
+:data:`OVERRULE_BELOW`), because a small model takes misfortune for misconduct ("I don't know how
+I'll pay rent" read as a property violation).
 """
 
 from __future__ import annotations
@@ -33,11 +49,11 @@ from pydantic import BaseModel, Field
 from ..emotions.analysis import Analyzer
 from ..emotions.profile import EmotionProfile
 from ..errors import ConfigError
-from ..evals.ethics_data import EthicsItem
 from ..llm.base import Backend, Message
 from ..llm.usage import Usage
 from ..prompting import examples, render
 from ..textio import check_text
+from .address import AddressReading, read_address
 from .guidelines import Conduct, Guardrail, GuidelineSet, Verdict, stricter
 from .injection import Injection, find_injections, sanitise, without_injections
 from .signatures import BehaviourReading, Signatures, builtin_signatures
@@ -46,6 +62,16 @@ from .signatures import BehaviourReading, Signatures, builtin_signatures
 ESCALATION = 0.5
 #: The moral head's probability of "wrong" above which it disagrees with a model that saw none.
 HEAD_DISAGREES = 0.8
+#: The moral head's P(wrong) from which a negative behaviour reading counts as aimed at someone:
+#: the head itself leans toward "wrong" on sad texts (0.5-0.75 on many distressed-but-harmless
+#: ones), so only a confident head is evidence.
+WRONG_EVIDENCE = HEAD_DISAGREES
+#: On a distressed text that aims at nobody, the judge model's violations and "wrong" are set
+#: aside when the moral head's P(wrong) is below this (the two opinions disagree, and a small model
+#: takes misfortune for misconduct).
+OVERRULE_BELOW = 0.5
+#: Negative behaviour intensities below this need an attack (not only an addressee) to stand.
+STRONG_NEGATIVE = -0.5
 
 
 class GuidelineHit(BaseModel):
@@ -91,8 +117,14 @@ class Judgement(BaseModel):
     guardrail: Guardrail
     violations: list[GuidelineHit]
     wrong: bool | None = Field(description="The judge model's view: clearly morally wrong.")
-    wrong_probability: float | None = Field(description="The trained head's second opinion.")
+    wrong_probability: float | None = Field(description="The trained head's second opinion: calibrated P(wrong).")
+    wrong_sentence: str | None = Field(default=None, description="The sentence P(wrong) rests on.")
+    wrong_span: tuple[int, int] | None = Field(default=None,
+                                              description="Character span of that sentence in judged_text.")
+    address: AddressReading | None = Field(default=None, description="Whom the text addresses or attacks.")
     rationale: str
+    rationale_dropped: list[str] = Field(default_factory=list, description=(
+        "Sentences of the model's rationale dropped: quotes the text lacks, or echoes of a worked example."))
     confidence: float = Field(ge=0.0, le=1.0)
     profile: EmotionProfile
     trajectory: Trajectory | None = None
@@ -115,12 +147,15 @@ class Judge:
     ``backend`` is the judge's language model (``None`` for emotion-mediated judgement only);
     ``analyzer`` reads emotions; ``signatures`` maps behaviour spectrum ids to learned signatures
     (the built-in ones by default); ``rulebook`` adds an SSHF rulebook's rules; ``head`` is the
-    moral second opinion (the built-in commonsense head by default; ``False`` for none).
+    moral second opinion (the built-in commonsense head by default; ``False`` for none);
+    ``needs_target=False`` lets a negative behaviour reading stand without evidence that someone is
+    at its receiving end (the judge before that rule, kept for comparison).
     """
 
     def __init__(self, guidelines: GuidelineSet, backend: Backend | None, analyzer: Analyzer, *,
                  signatures: dict[str, Signatures] | None = None, rulebook: Any = None,
-                 head: Any = None, behaviour_method: Literal["emotion", "direct"] = "emotion") -> None:
+                 head: Any = None, behaviour_method: Literal["emotion", "direct"] = "emotion",
+                 needs_target: bool = True) -> None:
         self.guidelines = guidelines
         self.backend = backend
         self.analyzer = analyzer
@@ -135,6 +170,7 @@ class Judge:
             head = EthicsHead.load("ethics-cm")
         self.head = head or None
         self.behaviour_method = behaviour_method
+        self.needs_target = needs_target
 
     # -- the model's reading -------------------------------------------------------------------
     def _messages(self, text: str, guardrail: Guardrail) -> list[Message]:
@@ -253,36 +289,47 @@ class Judge:
             raise ConfigError(f"no emotion signatures for behaviour '{spectrum.id}' and no judge model: "
                               "learn signatures with 'emoethics dike learn' or give a model")
         use_direct = self.behaviour_method == "direct" and direct is not None
-        behaviour = direct if use_direct or by_emotion is None else by_emotion
-        assert behaviour is not None
+        read = direct if use_direct or by_emotion is None else by_emotion
+        assert read is not None
 
+        hits = self._hits(clean, llm)
+        if self.rulebook is not None:
+            hits += self.rulebook.matches(clean, profile)
+        moral = self.head.read(clean) if self.head is not None else None
+        p_wrong = round(moral.probability, 4) if moral is not None else None
+        wrong = llm["wrong"] if llm else None
+        address = read_address(clean, profile)
+        if llm and (hits or wrong) and address.distressed and p_wrong is not None and p_wrong < OVERRULE_BELOW:
+            # the model alone against the head, on a text that voices its author's own distress
+            # and aims at nobody: a small model takes misfortune for misconduct
+            found = [h.guideline for h in hits if h.source == "judge model"]
+            reasons.append(f"the judge model's finding ({', '.join(found) or 'wrong'}) is set aside: the text "
+                           f"voices its author's distress ({address.describe()}) and the moral head finds "
+                           f"it not wrong (P(wrong) = {p_wrong:.2f})")
+            hits = [h for h in hits if h.source != "judge model"]
+            wrong = False
+
+        behaviour, note = self._behaviour(read, spectrum, address, hits, wrong, p_wrong)
         verdict = guardrail.verdict_for(behaviour.intensity)
         where = {"allow": "inside the allowed range", "review": "inside the review range",
                  "rectify": "outside the review range"}[verdict]
         reasons.append(f"behaviour '{behaviour.level}' ({behaviour.intensity:+.2f}, {behaviour.method}) is "
                        f"{where} of context '{guardrail.context}' (allowed {list(guardrail.allowed)}, "
-                       f"review {list(guardrail.review)})")
+                       f"review {list(guardrail.review)})" + (f"; {note}" if note else ""))
 
-        hits = self._hits(clean, llm)
-        if self.rulebook is not None:
-            hits += self.rulebook.matches(clean, profile)
         for h in hits:
             new = stricter(verdict, h.severity)
             if new != verdict:
                 reasons.append(f"violates '{h.guideline}' (severity {h.severity}): \"{h.quote}\"")
             verdict = new
 
-        p_wrong = None
-        if self.head is not None:
-            p_wrong = round(float(self.head.predict_proba(
-                [EthicsItem(id="0", format="ethics-cm", text=clean, label=0)])[0]), 4)
-        wrong = llm["wrong"] if llm else None
         if wrong and not hits:
             verdict = stricter(verdict, "review")
             reasons.append("the judge model finds it morally wrong without naming a guideline")
         if p_wrong is not None and p_wrong >= HEAD_DISAGREES and not hits and verdict == "allow":
             verdict = "review"
-            reasons.append(f"the moral head disagrees (P(wrong) = {p_wrong:.2f})")
+            reasons.append(f"the moral head disagrees (P(wrong) = {p_wrong:.2f}, "
+                           f"on \"{moral.sentence if moral else clean}\")")
 
         trajectory = None
         if history and sig is not None:
@@ -293,7 +340,11 @@ class Judge:
                                "from the first turn")
 
         confidence = _confidence(behaviour, wrong, p_wrong, hits)
-        rationale = (llm or {}).get("rationale") or reasons[0]
+        rationale, dropped = check_rationale((llm or {}).get("rationale", ""), clean, self._worked_examples())
+        rationale = (rationale or reasons[0]).rstrip()
+        if moral is not None:
+            stop = "" if rationale.endswith((".", "!", "?")) else "."
+            rationale += f"{stop} Moral head: P(wrong) {moral.probability:.2f}, resting on \"{moral.sentence}\"."
         if injections:
             reasons.append(f"{len(injections)} sentence(s) addressed to the judge were set aside")
         if reading == "disputed kept":
@@ -307,10 +358,46 @@ class Judge:
             text=text, judged_text=clean, context=guardrail.context, culture=guardrail.culture, verdict=verdict,
             reasons=reasons, behaviour=behaviour, behaviour_emotion=by_emotion, behaviour_direct=direct,
             guardrail=guardrail, violations=hits, wrong=wrong, wrong_probability=p_wrong,
-            rationale=rationale, confidence=confidence, profile=profile, trajectory=trajectory,
-            injections=injections, reading=reading, guidelines_version=self.guidelines.version,
+            wrong_sentence=moral.sentence if moral else None, wrong_span=moral.span if moral else None,
+            address=address, rationale=rationale, rationale_dropped=dropped, confidence=confidence,
+            profile=profile, trajectory=trajectory, injections=injections, reading=reading,
+            guidelines_version=self.guidelines.version,
             rulebook_version=self.rulebook.id if self.rulebook is not None else None,
             signatures=sig.id if sig else None, models=models, usage=usage)
+
+    def _behaviour(self, read: BehaviourReading, spectrum: Any, address: AddressReading,
+                   hits: list[GuidelineHit], wrong: bool | None,
+                   p_wrong: float | None) -> tuple[BehaviourReading, str]:
+        """The reading that decides the guardrail, and a note when it is not ``read`` itself: a
+        negative reading needs evidence that someone is at its receiving end; without it the text
+        is read at the neutral level (its author's own sadness or fear is no misconduct)."""
+        if read.intensity >= 0 or not self.needs_target:
+            return read, ""
+        evidence = []
+        if hits:
+            evidence.append("a guideline violation")
+        if wrong:
+            evidence.append("the judge model finds it wrong")
+        if p_wrong is not None and p_wrong >= WRONG_EVIDENCE:
+            evidence.append(f"the moral head's P(wrong) {p_wrong:.2f}")
+        if address.targets_someone:
+            evidence.append(address.describe())
+        elif read.intensity > STRONG_NEGATIVE and (address.addressee or address.third_party):
+            evidence.append("a mild stance toward " + ("the addressee" if address.addressee else "a third party"))
+        if evidence:
+            return read, "negative reading upheld: " + "; ".join(evidence)
+        neutral = spectrum.nearest(0.0)
+        return (read.model_copy(update={"level": neutral.word, "intensity": neutral.intensity}),
+                f"read '{read.level}' from emotions alone, but nobody is addressed or attacked "
+                f"({address.describe()}) and nothing is found wrong: the author's own feelings, "
+                f"read as '{neutral.word}'")
+
+    def _worked_examples(self) -> list[str]:
+        """The texts and rationales of the prompt's worked examples (a rationale must not echo them)."""
+        out = []
+        for ex in examples("judge_examples") or []:
+            out += [str(ex.get("text", "")), str(ex.get("answer", {}).get("rationale", ""))]
+        return out
 
     def _hits(self, text: str, llm: dict[str, Any] | None) -> list[GuidelineHit]:
         hits: list[GuidelineHit] = []
@@ -367,6 +454,43 @@ def locate(text: str, quote: str) -> tuple[str, tuple[int, int] | None]:
         if r > best_r:
             best, best_span, best_r = m.group(0).strip(), (m.start(), m.end()), r
     return (best, best_span) if best_r >= 0.4 else (quote, None)
+
+
+_QUOTED = re.compile(r"[\"“”«»]([^\"“”«»]{2,}?)[\"“”«»]|(?<![\w'])'([^']{3,}?)'(?![\w'])")
+_WORD = re.compile(r"[a-z0-9']+")
+#: A rationale sentence sharing this many consecutive words with a worked example (and not with
+#: the judged text) echoes the example.
+ECHO_WORDS = 5
+
+
+def _norm(text: str) -> str:
+    return " ".join(_WORD.findall(text.lower()))
+
+
+def check_rationale(rationale: str, text: str, worked: list[str] = ()) -> tuple[str, list[str]]:
+    """The model's rationale without the sentences it cannot stand behind, and those sentences.
+
+    A sentence is dropped when it quotes words (in double quotes, or single quotes around three
+    or more characters) that ``text`` does not contain, or when it shares :data:`ECHO_WORDS`
+    consecutive words with a worked example of ``worked`` that ``text`` does not share (a phrase
+    carried over from the prompt, not read in the text)."""
+    body = _norm(text)
+    shingles: set[str] = set()
+    for w in worked:
+        ws = _norm(w).split()
+        shingles |= {" ".join(ws[i:i + ECHO_WORDS]) for i in range(len(ws) - ECHO_WORDS + 1)}
+    kept, dropped = [], []
+    for m in re.finditer(r"[^.!?]+[.!?]*", rationale or ""):
+        sentence = m.group(0).strip()
+        if not sentence:
+            continue
+        quotes = [q for pair in _QUOTED.findall(sentence) for q in pair if q.strip()]
+        misquoted = any(_norm(q) and _norm(q) not in body for q in quotes)
+        ws = _norm(sentence).split()
+        echo = any((sh := " ".join(ws[i:i + ECHO_WORDS])) in shingles and sh not in body
+                   for i in range(len(ws) - ECHO_WORDS + 1))
+        (dropped if misquoted or echo else kept).append(sentence)
+    return " ".join(kept), dropped
 
 
 def _confidence(behaviour: BehaviourReading, wrong: bool | None, p_wrong: float | None,

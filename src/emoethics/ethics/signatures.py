@@ -11,6 +11,12 @@ its signature (fitted on the training seeds), and every rewrite with its seed an
 (provenance). Every fifth seed is held
 out; :func:`compare_methods` scores both methods on the held-out rewrites. A new text is read as
 the level whose signature is nearest to its emotions (standardised distance).
+
+A level may have more than one signature: :func:`add_examples` adds texts written for the purpose
+as a *variant* of a level (the built-in files have a ``distress`` variant of ``neutral``: sad,
+worried or frightened texts that treat nobody badly, ``ethics/seeds/distress-*.txt``), so that a
+negative emotion profile is not by itself a negative behaviour. A text is then read as the level
+of its nearest signature, whichever variant that is.
 """
 
 from __future__ import annotations
@@ -67,6 +73,9 @@ class SignatureExample(BaseModel):
     text: str
     split: Literal["train", "heldout"]
     vector: dict[str, float]
+    variant: str | None = Field(default=None, description=(
+        "Set for texts written for the purpose rather than rewrites (e.g. 'distress': sad or "
+        "frightened texts of neutral behaviour); they get a signature of their own."))
 
 
 class LevelSignature(BaseModel):
@@ -74,6 +83,7 @@ class LevelSignature(BaseModel):
     intensity: float
     n: int
     mean: dict[str, float]
+    variant: str | None = None
 
 
 class Signatures(BaseModel):
@@ -111,13 +121,16 @@ class Signatures(BaseModel):
         with the neighbouring levels counting half (the levels are ordered)."""
         vec = emotion_vector(profile) if isinstance(profile, EmotionProfile) else profile
         x = self._x(vec)
-        d = np.sum((self._centroids - x) ** 2, axis=1) / max(len(x), 1)
+        by_centroid = np.sum((self._centroids - x) ** 2, axis=1) / max(len(x), 1)
+        # a level's distance is that of its nearest signature (variants included), in spectrum order
+        order = [lv.word for lv in self.spectrum.levels if any(s.level == lv.word for s in self.levels)]
+        d = np.array([min(by_centroid[k] for k, s in enumerate(self.levels) if s.level == w) for w in order])
         p = np.exp(-(d - d.min()) * 4.0)
         p /= p.sum()
         i = int(np.argmin(d))
-        best = self.levels[i]
+        best = self.spectrum.level(order[i])
         near = sum(p[j] for j in (i - 1, i + 1) if 0 <= j < len(p))
-        return BehaviourReading(spectrum=self.spectrum.id, level=best.level, intensity=best.intensity,
+        return BehaviourReading(spectrum=self.spectrum.id, level=best.word, intensity=best.intensity,
                                 method="emotion-mediated", confidence=round(float(min(1.0, p[i] + 0.5 * near)), 3))
 
     def save(self, path: Path) -> None:
@@ -162,11 +175,14 @@ def _fit(spectrum: BehaviourSpectrum, examples: list[SignatureExample], meta: di
     X = np.array([[e.vector.get(f, 0.0) for f in features] for e in train])
     center, scale = X.mean(0), X.std(0) + 1e-6
     levels = []
-    for lv in spectrum.levels:
-        rows = [e for e in train if e.level == lv.word]
-        if rows:
-            mean = {f: round(float(np.mean([e.vector.get(f, 0.0) for e in rows])), 4) for f in features}
-            levels.append(LevelSignature(level=lv.word, intensity=lv.intensity, n=len(rows), mean=mean))
+    variants = [None] + sorted({e.variant for e in train if e.variant is not None})
+    for variant in variants:
+        for lv in spectrum.levels:
+            rows = [e for e in train if e.level == lv.word and e.variant == variant]
+            if rows:
+                mean = {f: round(float(np.mean([e.vector.get(f, 0.0) for e in rows])), 4) for f in features}
+                levels.append(LevelSignature(level=lv.word, intensity=lv.intensity, n=len(rows), mean=mean,
+                                             variant=variant))
     return Signatures(spectrum=spectrum, features=features, levels=levels, examples=examples,
                       center=center.round(6).tolist(), scale=scale.round(6).tolist(), **meta)
 
@@ -277,6 +293,21 @@ def remeasure_signatures(sig: Signatures, analyzer: Analyzer) -> Signatures:
                 for e, p in zip(sig.examples, profiles, strict=True)]
     return _fit(sig.spectrum, examples, _provenance(sig.generator, analyzer.name, sig.skipped,
                                                     sig.seeds_sha256))
+
+
+def add_examples(sig: Signatures, texts: list[str], level: str, variant: str, analyzer: Analyzer) -> Signatures:
+    """``sig`` with ``texts`` (written for the purpose, not rewrites) as examples of ``level``
+    under ``variant`` (replacing earlier examples of that variant), measured by ``analyzer`` and
+    refitted; every fifth text is held out, as seeds are."""
+    lv = sig.spectrum.level(level)
+    first = 1 + max((e.seed for e in sig.examples if e.variant is None), default=-1)
+    profiles = analyze_many(analyzer, texts)
+    extra = [SignatureExample(seed=first + i, level=lv.word, intensity=lv.intensity, text=t, variant=variant,
+                              split="heldout" if i % HOLDOUT_EVERY == HOLDOUT_EVERY - 1 else "train",
+                              vector={k: round(v, 4) for k, v in emotion_vector(p).items()})
+             for i, (t, p) in enumerate(zip(texts, profiles, strict=True))]
+    examples = [e for e in sig.examples if e.variant != variant] + extra
+    return _fit(sig.spectrum, examples, _provenance(sig.generator, analyzer.name, sig.skipped, sig.seeds_sha256))
 
 
 class MethodScore(BaseModel):
