@@ -36,6 +36,9 @@ class EmotionProfile(BaseModel):
     readings: list[SpectrumReading]
     emotions: dict[str, float] | None = Field(
         default=None, description="Probability of each basic emotion (analysers that give them).")
+    intensities: dict[str, float] | None = Field(
+        default=None, description="How strongly each basic emotion is expressed, 0..1, whether "
+        "or not it counts as present (analysers that give them).")
     valence: float | None = Field(default=None, description="1 (negative) .. 5 (positive).")
     arousal: float | None = Field(default=None, description="1 (calm) .. 5 (excited).")
     usage: Usage = Field(default_factory=Usage)
