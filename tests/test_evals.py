@@ -102,6 +102,14 @@ def test_intensity_is_the_emotions_own_score_where_the_analyser_gives_one():
     assert profile_intensity(graded, "anger") == 0.4  # the intensity before the probability
 
 
+def test_labels_are_the_analysers_own_where_it_lists_them():
+    """Anger and fear both present: one reading can lean only one way, the list keeps both."""
+    profile = ScriptedAnalyzer({"x": {"fear-anger": "anger"}}).analyze("x")
+    assert profile_labels(profile) == frozenset({"anger"})
+    listed = profile.model_copy(update={"present": ["anger", "fear"]})
+    assert profile_labels(listed) == frozenset({"anger", "fear"})
+
+
 def test_goodnewseveryone_dominant_and_other_emotions_fold_onto_plutchik(tmp_path):
     head = "id\theadline\tdominant_emotion\tintensity\tother_emotions\treader_emotions"
     rows = ["a\tCity wins the cup\tpride\tmedium\tpositive_surprise\tjoy",

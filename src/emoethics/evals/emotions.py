@@ -3,7 +3,8 @@
 Label data (XED, GoEmotions, SemEval E-c, generic) is scored as multi-label classification over
 Plutchik's eight emotions; intensity data (SemEval EI-reg, or generic with emotion columns) by
 Pearson and Spearman correlation per emotion. An analyser's profile says an emotion is present
-when the spectrum that has it as a pole leans toward it (intensity on its side of zero). For
+when it lists it as present (the sensor), else when the spectrum that has it as a pole leans
+toward it (intensity on its side of zero). For
 intensity, an analyser that scores every emotion on its own (the sensor's ``intensities``, else
 its ``emotions`` probabilities) is scored on that; a profile without them, on the spectrum's
 reading. The spectrum reading is the emotion's strength minus its opposite's, and zero unless
@@ -26,7 +27,11 @@ from .metrics import multilabel_scores, pearson, spearman
 
 
 def profile_labels(profile: EmotionProfile) -> frozenset[str]:
-    """The Plutchik emotions a profile says are present."""
+    """The Plutchik emotions a profile says are present: its own list where the analyser
+    decides each emotion on its own (the sensor; both poles of a spectrum can be present),
+    else the poles its readings lean toward."""
+    if profile.present is not None:
+        return frozenset(e for e in profile.present if e in PLUTCHIK8)
     return frozenset(r.emotion for r in profile.readings if r.intensity != 0 and r.emotion in PLUTCHIK8)
 
 

@@ -263,5 +263,6 @@ class EmotionSensor:
                 emotions={e: round(float(probs[n, i]), 4) for i, e in enumerate(EMOTIONS)},
                 intensities=None if sc.intensity is None else
                 {e: round(float(sc.intensity[n, i]), 4) for i, e in enumerate(EMOTIONS)},
+                present=[e for i, e in enumerate(EMOTIONS) if present[n, i]],
                 valence=round(float(va[n, 0]), 3), arousal=round(float(va[n, 1]), 3)))
         return out
