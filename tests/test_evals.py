@@ -98,6 +98,30 @@ def test_intensity_is_the_emotions_own_score_where_the_analyser_gives_one():
     scored = profile.model_copy(update={"emotions": {"anger": 0.7, "fear": 0.8}})
     assert profile_intensity(scored, "anger") == 0.7
     assert profile_intensity(scored, "joy") == max(0.0, scored.reading("sadness-joy").intensity)
+    graded = scored.model_copy(update={"intensities": {"anger": 0.4, "fear": 0.9}})
+    assert profile_intensity(graded, "anger") == 0.4  # the intensity before the probability
+
+
+def test_labels_are_the_analysers_own_where_it_lists_them():
+    """Anger and fear both present: one reading can lean only one way, the list keeps both."""
+    profile = ScriptedAnalyzer({"x": {"fear-anger": "anger"}}).analyze("x")
+    assert profile_labels(profile) == frozenset({"anger"})
+    listed = profile.model_copy(update={"present": ["anger", "fear"]})
+    assert profile_labels(listed) == frozenset({"anger", "fear"})
+
+
+def test_goodnewseveryone_dominant_and_other_emotions_fold_onto_plutchik(tmp_path):
+    head = "id\theadline\tdominant_emotion\tintensity\tother_emotions\treader_emotions"
+    rows = ["a\tCity wins the cup\tpride\tmedium\tpositive_surprise\tjoy",
+            "b\tMinister admits the lie\tshame\tmedium\tannoyance\tannoyance",
+            "c\tRates stay the same\tnegative_anticipation_including_pessimism\tmedium\t"
+            "no_other_additional_emotions_are_expressed\tno_i_did_not_feel_any_emotion"]
+    ex = load_examples(write(tmp_path, "gne.tsv", "\n".join([head, *rows]) + "\n"), "gne")
+    assert [e.labels for e in ex] == [frozenset({"joy", "surprise"}),
+                                      frozenset({"fear", "disgust", "anger"}),
+                                      frozenset({"anticipation"})]
+    with pytest.raises(InputError, match="GoodNewsEveryone header"):
+        load_examples(write(tmp_path, "bad.tsv", "id\ttitle\n1\tx\n"), "gne")
 
 
 def test_sample_is_seeded_and_ordered():

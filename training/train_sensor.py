@@ -6,14 +6,20 @@ Data (all read from ``../shared/data/``; nothing is copied into the repository):
   sentence, 1 in 10 to dev;
 - GoEmotions ``train.tsv`` (train) and ``dev.tsv`` (dev), folded onto Plutchik's eight with
   ``emoethics.evals.datasets.GOEMOTIONS_TO_PLUTCHIK``;
-- EmoBank ``emobank.csv``: valence and arousal, its own train/dev/test split.
+- GoodNewsEveryone ``gne-release-v1.0.tsv`` (news headlines; dominant and other emotions, folded
+  with ``GNE_TO_PLUTCHIK``): split by a hash of the headline, 1 in 5 to dev;
+- EmoBank ``emobank.csv``: valence and arousal, its own train/dev/test split;
+- the graded intensity set ``training/data/graded_intensity.jsonl`` (built by
+  ``training/make_intensity_set.py``): odd seeds are its dev half.
 
 Features: the emotion-tuned MiniLM sentence embedding (``training/finetune_encoder.py`` runs
 first) + VADER scores (``emoethics.sensors.emotion_sensor.features``).
-Heads: one logistic regression per emotion; ridge regression for valence and arousal. The decision
-rule (relative-to-strongest, floor) is chosen on the two dev sets together, maximising the mean of
-their macro-F1, whole and on their emotional texts
-(:func:`emoethics.sensors.calibration.tune_relative_rule`), so it does not favour one domain. Writes
+Heads: one logistic regression per emotion on the three corpora (weighed by size,
+``BALANCED``); ridge regression for valence and arousal; the intensity model
+(:func:`fit_intensity`). The decision rule of family ``RULE_FAMILY`` is chosen on the three dev
+sets together, maximising the mean of their macro-F1 on their emotional texts
+(:func:`emoethics.sensors.calibration.tune_rule`); the family and the weighting were chosen by
+the leave-one-corpus-out table of ``benchmarks/sensor.py``. Writes
 ``src/emoethics/sensors/heads/plutchik-minilm-vader.npz`` and ``manifest.json`` beside it.
 """
 
@@ -45,6 +51,11 @@ def is_dev(text: str) -> bool:
     return int(hashlib.sha1(text.encode("utf-8")).hexdigest(), 16) % 10 == 0
 
 
+def is_gne_dev(text: str) -> bool:
+    """GoodNewsEveryone's dev split: 1 headline in 5 by hash (it has only 4,999)."""
+    return int(hashlib.sha1(text.encode("utf-8")).hexdigest(), 16) % 5 == 0
+
+
 def load_sets() -> dict[str, list]:
     from emoethics.evals.datasets import load_examples
 
@@ -52,11 +63,14 @@ def load_sets() -> dict[str, list]:
         load_examples(DATA / "xed" / "neu_en.txt", "xed")
     go_train = load_examples(DATA / "goemotions" / "train.tsv", "goemotions")
     go_dev = load_examples(DATA / "goemotions" / "dev.tsv", "goemotions")
+    gne = load_examples(DATA / "goodnewseveryone" / "gne-release-v1.0.tsv", "gne")
     return {
         "xed_train": [e for e in xed if not is_dev(e.text)],
         "xed_dev": [e for e in xed if is_dev(e.text)],
         "go_train": go_train,
         "go_dev": go_dev,
+        "gne_train": [e for e in gne if not is_gne_dev(e.text)],
+        "gne_dev": [e for e in gne if is_gne_dev(e.text)],
     }
 
 
@@ -69,6 +83,90 @@ def load_emobank() -> dict[str, tuple[list[str], np.ndarray]]:
                 texts.append(row["text"].strip())
                 ys.append([float(row["V"]), float(row["A"])])
     return {k: (t, np.array(y, dtype=np.float32)) for k, (t, y) in out.items()}
+
+
+GRADED = ROOT / "training" / "data" / "graded_intensity.jsonl"
+
+
+def is_graded_dev(seed: int) -> bool:
+    """The graded set's dev half: the odd seeds (a seed's rewrites stay together)."""
+    return seed % 2 == 1
+
+
+def load_graded() -> list[dict]:
+    """The graded intensity set (``training/make_intensity_set.py``), one dict per text."""
+    return [json.loads(line) for line in GRADED.read_text(encoding="utf-8").splitlines() if line]
+
+
+def graded_pairs(rows: list[dict]) -> list[tuple[int, int, str]]:
+    """(stronger row, weaker row, emotion): within one seed and spectrum, each level of a pole
+    against the level below it on the same pole (the neutral seed is level 0 of both poles)."""
+    by_key = {(r["seed"], r["spectrum"], r["pole"], r["rank"]): i for i, r in enumerate(rows)}
+    pairs = []
+    for (seed, spectrum, pole, rank), i in by_key.items():
+        if rank == 0:
+            continue
+        below = by_key.get((seed, spectrum, pole if rank > 1 else "", rank - 1))
+        if below is not None:
+            pairs.append((i, below, pole))
+    return pairs
+
+
+def pair_inputs(inputs: np.ndarray, pairs: list[tuple[int, int, str]]) -> tuple[np.ndarray, np.ndarray]:
+    """The intensity inputs [pairs, 4] of the stronger and the weaker text of each pair, read on
+    the pair's emotion (``inputs``: :meth:`IntensityModel.inputs` of the rows)."""
+    from emoethics.sensors.emotion_sensor import EMOTIONS
+
+    j = [EMOTIONS.index(e) for _, _, e in pairs]
+    return inputs[[a for a, _, _ in pairs], j], inputs[[b for _, b, _ in pairs], j]
+
+
+def pairwise_accuracy(score_hi: np.ndarray, score_lo: np.ndarray) -> float:
+    """Share of pairs in the right order (ties count half)."""
+    return float(np.mean((score_hi > score_lo) + 0.5 * (score_hi == score_lo)))
+
+
+#: The intensity weights before the graded rewrites move them: the recipe z(logit) + sign *
+#: z(valence), plus VADER's graded sentiment (its boosters and dampeners: "absolutely", "a
+#: little") with the same weight; arousal starts at 0.
+PRIOR_WEIGHTS = (1.0, 1.0, 0.0, 1.0)
+
+
+def fit_intensity(model, inputs: np.ndarray, rows: list[dict], prior_strength: float = 1.0):
+    """``model`` (an :class:`IntensityModel` with its z-score statistics) with weights learned
+    as pairwise order on ``rows`` (graded rewrites; ``inputs`` are theirs): the logistic loss of
+    each stronger-weaker pair's score difference, plus ``prior_strength`` x the squared distance
+    to :data:`PRIOR_WEIGHTS` (the graded set is small: the prior holds where it says little).
+    Then scale and offset, fitted by least squares so that levels read near their strengths
+    (0.3, 0.6, 1.0; the neutral seed 0)."""
+    from scipy.optimize import minimize
+
+    from emoethics.sensors.emotion_sensor import EMOTIONS
+
+    hi, lo = pair_inputs(inputs, graded_pairs(rows))
+    d = hi - lo
+    w0 = np.array(PRIOR_WEIGHTS)
+
+    def objective(w: np.ndarray) -> float:
+        return float(np.logaddexp(0, -(d @ w)).sum() + prior_strength * ((w - w0) ** 2).sum())
+
+    w = minimize(objective, w0, method="L-BFGS-B").x
+    # every row read on its pole's emotion (neutral seeds on both poles of their spectrum)
+    raw, target = [], []
+    for i, r in enumerate(rows):
+        for e in [r["pole"]] if r["pole"] else r["spectrum"].split("-"):
+            raw.append(float(inputs[i, EMOTIONS.index(e)] @ w))
+            target.append({0: 0.0, 1: 0.3, 2: 0.6, 3: 1.0}[r["rank"]])
+    raw_a, target_a = np.array(raw), np.array(target)
+
+    def loss(ac: tuple[float, float]) -> float:
+        err = 1 / (1 + np.exp(-(ac[0] * raw_a + ac[1]))) - target_a
+        return float(err @ err)
+
+    scale, offset = min(((a, c) for a in np.geomspace(0.1, 20, 60) for c in np.linspace(-6, 6, 121)),
+                        key=loss)
+    return model.model_copy(update={"weights": [round(float(x), 4) for x in w],
+                                    "scale": round(float(scale), 4), "offset": round(float(offset), 4)})
 
 
 def featurize(name: str, texts: list[str], encoder: Path | None = None) -> np.ndarray:
@@ -97,46 +195,75 @@ def featurize(name: str, texts: list[str], encoder: Path | None = None) -> np.nd
     return x
 
 
+CORPORA = ("xed", "go", "gne")
+#: The decision rule's family and tuning objective, chosen by the leave-one-corpus-out table of
+#: benchmarks/sensor.py (see emoethics.sensors.calibration.tune_rule).
+RULE_FAMILY, RULE_OBJECTIVE = "spread", "emotional"
+#: Weigh the corpora equally in the heads' training (each corpus' rows add up to the same
+#: weight) rather than by size: no better in that table, so by size.
+BALANCED = False
+
+
+def train_heads(x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None,
+                C: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """One logistic regression per emotion: weights [features, 8] and biases [8]."""
+    from sklearn.linear_model import LogisticRegression
+
+    W = np.zeros((x.shape[1], y.shape[1]), dtype=np.float32)
+    b = np.zeros(y.shape[1], dtype=np.float32)
+    for j in range(y.shape[1]):
+        clf = LogisticRegression(C=C, max_iter=2000).fit(x, y[:, j], sample_weight=weights)
+        W[:, j], b[j] = clf.coef_[0], clf.intercept_[0]
+    return W, b
+
+
+def corpus_heads(feats: dict, ys: dict, corpora: tuple[str, ...] | list[str], C: float = 1.0,
+                 balanced: bool = BALANCED) -> tuple[np.ndarray, np.ndarray]:
+    """Heads trained on the train splits of ``corpora`` (each weighing the same if ``balanced``)."""
+    x = np.vstack([feats[f"{c}_train"] for c in corpora])
+    y = np.vstack([ys[f"{c}_train"] for c in corpora])
+    weights = None
+    if balanced:
+        weights = np.concatenate([np.full(len(feats[f"{c}_train"]), 1.0 / len(feats[f"{c}_train"]))
+                                  for c in corpora])
+        weights *= len(weights) / weights.sum()
+    return train_heads(x, y, weights, C)
+
+
+def label_matrix(examples: list) -> np.ndarray:
+    from emoethics.sensors.emotion_sensor import EMOTIONS
+
+    return np.array([[e in ex.labels for e in EMOTIONS] for ex in examples], dtype=np.int8)
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--C", type=float, default=1.0, help="inverse regularisation of the heads")
     args = ap.parse_args()
 
-    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.linear_model import Ridge
 
     from emoethics.evals.metrics import multilabel_scores, pearson
-    from emoethics.sensors.calibration import tune_relative_rule
-    from emoethics.sensors.emotion_sensor import EMOTIONS, DecisionRule, label_sets
+    from emoethics.sensors.calibration import tune_rule
+    from emoethics.sensors.emotion_sensor import EMOTIONS, IntensityModel, label_sets
 
     sets = load_sets()
     feats = {k: featurize(k, [e.text for e in v]) for k, v in sets.items()}
-    ys = {k: np.array([[e in ex.labels for e in EMOTIONS] for ex in v], dtype=np.int8)
-          for k, v in sets.items()}
-    x_train = np.vstack([feats["xed_train"], feats["go_train"]])
-    y_train = np.vstack([ys["xed_train"], ys["go_train"]])
-
-    W = np.zeros((x_train.shape[1], len(EMOTIONS)), dtype=np.float32)
-    b = np.zeros(len(EMOTIONS), dtype=np.float32)
+    ys = {k: label_matrix(v) for k, v in sets.items()}
+    W, b = corpus_heads(feats, ys, CORPORA, args.C)
     for j, emo in enumerate(EMOTIONS):
-        clf = LogisticRegression(C=args.C, max_iter=2000)
-        clf.fit(x_train, y_train[:, j])
-        W[:, j], b[j] = clf.coef_[0], clf.intercept_[0]
-        print(f"head {emo}: {int(y_train[:, j].sum())} positives", file=sys.stderr)
-
-    def probs(x: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-(x @ W + b)))
-
-    def scores(rule: DecisionRule, name: str) -> dict:
-        pred = rule.labels(probs(feats[name]))
-        gold = label_sets(ys[name])
-        p = label_sets(pred)
-        return multilabel_scores(gold, p, EMOTIONS)
+        print(f"head {emo}: {int(sum(ys[f'{c}_train'][:, j].sum() for c in CORPORA))} positives",
+              file=sys.stderr)
 
     def probs_of(name: str) -> np.ndarray:
-        return probs(feats[name])
+        return sigmoid(feats[name] @ W + b)
 
-    rule = tune_relative_rule([(probs_of("xed_dev"), [e.labels for e in sets["xed_dev"]]),
-                               (probs_of("go_dev"), [e.labels for e in sets["go_dev"]])])
+    rule = tune_rule([(probs_of(f"{c}_dev"), [e.labels for e in sets[f"{c}_dev"]]) for c in CORPORA],
+                     RULE_FAMILY, RULE_OBJECTIVE)
     print(f"rule: {rule.model_dump(exclude_none=True)}", file=sys.stderr)
 
     eb = load_emobank()
@@ -145,33 +272,64 @@ def main() -> None:
     va_W, va_b = ridge.coef_.T.astype(np.float32), ridge.intercept_.astype(np.float32)
     va_dev = eb_x["dev"] @ va_W + va_b
 
-    metrics = {name: {k: v for k, v in scores(rule, name).items() if k != "per_label"}
-               for name in ("xed_dev", "go_dev")}
-    for name in ("xed_dev", "go_dev"):
-        metrics[name]["per_label_f1"] = {e: v["f1"] for e, v in scores(rule, name)["per_label"].items()}
+    # intensity: z-scored on the emotion corpora's training texts, learned on the graded set's
+    # train seeds, checked on its dev seeds
+    x_all = np.vstack([feats[f"{c}_train"] for c in CORPORA])
+    logits_all, va_all = x_all @ W + b, np.clip(x_all @ va_W + va_b, 1, 5)
+    untrained = IntensityModel(
+        logit_mean=logits_all.mean(0).round(4).tolist(), logit_std=logits_all.std(0).round(4).tolist(),
+        va_mean=va_all.mean(0).round(4).tolist(), va_std=va_all.std(0).round(4).tolist(),
+        compound_mean=round(float(x_all[:, -1].mean()), 4),
+        compound_std=round(float(x_all[:, -1].std()), 4), weights=[1.0, 1.0, 0.0, 0.0])
+    graded = load_graded()
+    g_x = featurize("graded", [r["text"] for r in graded])
+    g_inputs = untrained.inputs(g_x @ W + b, np.clip(g_x @ va_W + va_b, 1, 5), g_x[:, -1])
+    train_rows = [i for i, r in enumerate(graded) if not is_graded_dev(r["seed"])]
+    dev_rows = [i for i, r in enumerate(graded) if is_graded_dev(r["seed"])]
+    intensity = fit_intensity(untrained, g_inputs[train_rows], [graded[i] for i in train_rows])
+    dev_pairs = graded_pairs([graded[i] for i in dev_rows])
+    hi, lo = pair_inputs(g_inputs[dev_rows], dev_pairs)
+    w = np.array(intensity.weights)
+    train_pairs = len(graded_pairs([graded[i] for i in train_rows]))
+
+    metrics = {}
+    for c in CORPORA:
+        sc = multilabel_scores([e.labels for e in sets[f"{c}_dev"]],
+                               label_sets(rule.labels(probs_of(f"{c}_dev"))), EMOTIONS)
+        metrics[f"{c}_dev"] = {k: v for k, v in sc.items() if k != "per_label"}
+        metrics[f"{c}_dev"]["per_label_f1"] = {e: v["f1"] for e, v in sc["per_label"].items()}
     metrics["emobank_dev"] = {"n": len(va_dev),
                               "valence_pearson": round(pearson(eb["dev"][1][:, 0], va_dev[:, 0]), 4),
                               "arousal_pearson": round(pearson(eb["dev"][1][:, 1], va_dev[:, 1]), 4)}
+    metrics["graded_dev"] = {"texts": len(dev_rows), "pairs": len(dev_pairs),
+                             "pairwise_order_accuracy": round(pairwise_accuracy(hi @ w, lo @ w), 4)}
 
     HEADS.mkdir(parents=True, exist_ok=True)
     out = HEADS / "plutchik-minilm-vader.npz"
     np.savez_compressed(out, emotion_W=W, emotion_b=b, va_W=va_W, va_b=va_b,
-                        rule=np.array(json.dumps(rule.model_dump(exclude_none=True))))
+                        rule=np.array(json.dumps(rule.model_dump(exclude_none=True))),
+                        intensity=np.array(intensity.model_dump_json()))
     import sklearn
 
     files = [DATA / "xed" / "en-annotated.tsv", DATA / "xed" / "neu_en.txt",
              DATA / "goemotions" / "train.tsv", DATA / "goemotions" / "dev.tsv",
-             DATA / "goemotions" / "labels.txt", DATA / "emobank" / "emobank.csv"]
+             DATA / "goemotions" / "labels.txt", DATA / "goodnewseveryone" / "gne-release-v1.0.tsv",
+             DATA / "emobank" / "emobank.csv"]
     manifest = {
         "heads": out.name, "sha256": sha256(out),
         "trained": datetime.date.today().isoformat(),
         "command": f"python training/train_sensor.py --C {args.C}",
         "features": "all-MiniLM-L6-v2 fine-tuned on emotions (minilm-emotions-int8.onnx, see "
                     "encoder-manifest.json) mean-pooled (384) + VADER neg/neu/pos/compound (4)",
-        "emotions": list(EMOTIONS), "rule": rule.model_dump(exclude_none=True),
-        "data": {str(f.relative_to(DATA)): sha256(f) for f in files},
-        "train_size": {"xed": len(sets["xed_train"]), "goemotions": len(sets["go_train"]),
-                       "emobank": len(eb["train"][0])},
+        "emotions": list(EMOTIONS), "rule_family": RULE_FAMILY, "rule_objective": RULE_OBJECTIVE,
+        "balanced_corpora": BALANCED,
+        "rule": rule.model_dump(exclude_none=True),
+        "intensity": {**intensity.model_dump(include={"weights", "scale", "offset"}),
+                      "train_pairs": train_pairs},
+        "data": {**{str(f.relative_to(DATA)): sha256(f) for f in files},
+                 str(GRADED.relative_to(ROOT)): sha256(GRADED)},
+        "train_size": {**{c: len(sets[f"{c}_train"]) for c in CORPORA},
+                       "emobank": len(eb["train"][0]), "graded": len(train_rows)},
         "dev_metrics": metrics,
         "versions": {"python": platform.python_version(), "numpy": np.__version__,
                      "scikit-learn": sklearn.__version__},

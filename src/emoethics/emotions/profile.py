@@ -36,6 +36,12 @@ class EmotionProfile(BaseModel):
     readings: list[SpectrumReading]
     emotions: dict[str, float] | None = Field(
         default=None, description="Probability of each basic emotion (analysers that give them).")
+    intensities: dict[str, float] | None = Field(
+        default=None, description="How strongly each basic emotion is expressed, 0..1, whether "
+        "or not it counts as present (analysers that give them).")
+    present: list[str] | None = Field(
+        default=None, description="The basic emotions the analyser counts as present, each "
+        "decided on its own, so both poles of a spectrum can be (analysers that decide so).")
     valence: float | None = Field(default=None, description="1 (negative) .. 5 (positive).")
     arousal: float | None = Field(default=None, description="1 (calm) .. 5 (excited).")
     usage: Usage = Field(default_factory=Usage)

@@ -6,6 +6,9 @@ Formats:
   ids 1..8 = anger, anticipation, disgust, fear, joy, sadness, surprise, trust; 9 = neutral.
 - ``goemotions``: ``text TAB ids TAB comment_id``; ids index ``labels.txt`` beside the file; the
   27 categories are folded onto Plutchik's eight by :data:`GOEMOTIONS_TO_PLUTCHIK`.
+- ``gne``: GoodNewsEveryone ``gne-release-v1.0.tsv`` (news headlines): a header with ``headline``,
+  ``dominant_emotion`` and ``other_emotions``; both emotion columns count as labels, folded onto
+  Plutchik's eight by :data:`GNE_TO_PLUTCHIK`.
 - ``semeval-ec``: SemEval-2018 Task 1 E-c TSV with a header ``ID Tweet anger anticipation ...``
   (0/1 columns; love, optimism and pessimism are not Plutchik primaries and are ignored).
 - ``semeval-ei``: SemEval-2018 EI-reg TSV ``ID Tweet Affect Dimension Intensity Score``.
@@ -25,7 +28,7 @@ from ..errors import InputError
 from ..textio import decode
 
 PLUTCHIK8 = ("anger", "anticipation", "disgust", "fear", "joy", "sadness", "surprise", "trust")
-FORMATS = ("xed", "goemotions", "semeval-ec", "semeval-ei", "jsonl", "csv")
+FORMATS = ("xed", "goemotions", "gne", "semeval-ec", "semeval-ei", "jsonl", "csv")
 XED_IDS = {str(i): e for i, e in enumerate(PLUTCHIK8, 1)}
 
 #: Our mapping of GoEmotions' 27 categories onto Plutchik's eight (the rest map to nothing). Love
@@ -40,6 +43,26 @@ GOEMOTIONS_TO_PLUTCHIK: dict[str, tuple[str, ...]] = {
     "surprise": ("surprise",), "realization": ("surprise",), "confusion": ("surprise",),
     "admiration": ("trust",), "approval": ("trust",), "gratitude": ("trust",),
     "optimism": ("anticipation",), "desire": ("anticipation",), "curiosity": ("anticipation",),
+}
+
+#: Our mapping of GoodNewsEveryone's 15 emotions onto Plutchik's eight. Where GoodNewsEveryone
+#: names one of Plutchik's dyads we map to its two primaries as for GoEmotions' love (love = joy +
+#: trust, shame = fear + disgust); guilt is read as Plutchik's remorse (sadness + disgust), pride
+#: as joy alone (Plutchik's pride = anger + joy, but no proud headline reads as angry). Positive
+#: and negative surprise are surprise, optimism and pessimism anticipation.
+GNE_TO_PLUTCHIK: dict[str, tuple[str, ...]] = {
+    "anger": ("anger",), "annoyance": ("anger",),
+    "disgust": ("disgust",),
+    "fear": ("fear",),
+    "guilt": ("sadness", "disgust"),
+    "joy": ("joy",), "pride": ("joy",),
+    "love_including_like": ("joy", "trust"),
+    "negative_anticipation_including_pessimism": ("anticipation",),
+    "positive_anticipation_including_optimism": ("anticipation",),
+    "negative_surprise": ("surprise",), "positive_surprise": ("surprise",),
+    "sadness": ("sadness",),
+    "shame": ("fear", "disgust"),
+    "trust": ("trust",),
 }
 
 
@@ -67,6 +90,8 @@ def load_examples(path: Path, fmt: str, *, columns: dict[str, str] | None = None
             return _xed(text, path)
         if fmt == "goemotions":
             return _goemotions(text, path)
+        if fmt == "gne":
+            return _gne(text, path)
         if fmt == "semeval-ec":
             return _semeval_ec(text, path)
         if fmt == "semeval-ei":
@@ -126,6 +151,21 @@ def _goemotions(text: str, path: Path) -> list[Example]:
 
 def _tsv(text: str) -> csv.DictReader:
     return csv.DictReader(io.StringIO(text), delimiter="\t", quoting=csv.QUOTE_NONE)
+
+
+def _gne(text: str, path: Path) -> list[Example]:
+    reader = _tsv(text)
+    missing = [c for c in ("headline", "dominant_emotion", "other_emotions")
+               if c not in (reader.fieldnames or [])]
+    if missing:
+        raise InputError(f"{path}: GoodNewsEveryone header lacks {missing}")
+    out = []
+    for row in reader:
+        names = [row["dominant_emotion"].strip(), *row["other_emotions"].split(",")]
+        labels = frozenset(e for n in names for e in GNE_TO_PLUTCHIK.get(n.strip(), ()))
+        if row["headline"].strip():
+            out.append(Example(row["headline"].strip(), labels))
+    return out
 
 
 def _semeval_ec(text: str, path: Path) -> list[Example]:

@@ -3,12 +3,13 @@
 Label data (XED, GoEmotions, SemEval E-c, generic) is scored as multi-label classification over
 Plutchik's eight emotions; intensity data (SemEval EI-reg, or generic with emotion columns) by
 Pearson and Spearman correlation per emotion. An analyser's profile says an emotion is present
-when the spectrum that has it as a pole leans toward it (intensity on its side of zero). For
-intensity, an analyser that scores every emotion on its own (the sensor's ``emotions``
-probabilities) is scored on that; a profile without them, on the spectrum's reading. The spectrum
-reading is the emotion's strength minus its opposite's, and zero unless the emotion is present,
-so it throws away the graded signal that intensity data asks about: a text rated for its anger
-also carries fear, or has anger below the presence rule's bar.
+when it lists it as present (the sensor), else when the spectrum that has it as a pole leans
+toward it (intensity on its side of zero). For
+intensity, an analyser that scores every emotion on its own (the sensor's ``intensities``, else
+its ``emotions`` probabilities) is scored on that; a profile without them, on the spectrum's
+reading. The spectrum reading is the emotion's strength minus its opposite's, and zero unless
+the emotion is present, so it throws away the graded signal that intensity data asks about: a
+text rated for its anger also carries fear, or has anger below the presence rule's bar.
 """
 
 from __future__ import annotations
@@ -26,13 +27,20 @@ from .metrics import multilabel_scores, pearson, spearman
 
 
 def profile_labels(profile: EmotionProfile) -> frozenset[str]:
-    """The Plutchik emotions a profile says are present."""
+    """The Plutchik emotions a profile says are present: its own list where the analyser
+    decides each emotion on its own (the sensor; both poles of a spectrum can be present),
+    else the poles its readings lean toward."""
+    if profile.present is not None:
+        return frozenset(e for e in profile.present if e in PLUTCHIK8)
     return frozenset(r.emotion for r in profile.readings if r.intensity != 0 and r.emotion in PLUTCHIK8)
 
 
 def profile_intensity(profile: EmotionProfile, emotion: str) -> float:
-    """How strongly the profile expresses ``emotion``, in [0, 1]: its own score where the
-    analyser gives one per emotion, else the leaning of the spectrum that has it as a pole."""
+    """How strongly the profile expresses ``emotion``, in [0, 1]: its intensity where the
+    analyser gives one per emotion (the sensor), else its probability, else the leaning of the
+    spectrum that has it as a pole."""
+    if profile.intensities and emotion in profile.intensities:
+        return float(profile.intensities[emotion])
     if profile.emotions and emotion in profile.emotions:
         return float(profile.emotions[emotion])
     for r in profile.readings:
@@ -68,8 +76,8 @@ def evaluate(analyzer: Analyzer, examples: list[Example], *, limit: int | None =
                 valid.append(Example(check_text(ex.text), ex.labels, ex.intensity))
             except InputError as e:
                 failures.append(str(e))
-        for i in range(0, len(valid), 256):
-            part = valid[i:i + 256]
+        for i in range(0, len(valid), 1024):  # large batches: the encoder sorts them by length
+            part = valid[i:i + 1024]
             pairs += zip(part, batch([ex.text for ex in part]), strict=True)
             if on_done:
                 for _ in part:
