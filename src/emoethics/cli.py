@@ -505,7 +505,7 @@ def calibrate(
 
 
 # the other command groups register themselves on ``app``
-from . import cli_batch, cli_ethics, cli_service  # noqa: E402,F401
+from . import cli_batch, cli_ethics, cli_proxy, cli_service  # noqa: E402,F401
 
 
 def main() -> None:
