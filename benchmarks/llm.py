@@ -7,8 +7,9 @@ Reports, in one run:
    decoded under its JSON grammar), each in a fresh process: raw llama-cpp-python
    (``Llama.create_chat_completion``) and emoethics' local backend (saved prefixes off, so both
    evaluate the whole prompt), from llama.cpp's own counters, and the ratio of the two;
-   ``--raw-python`` adds the raw figures of another interpreter's build (e.g. a native build, with
-   and without weight repacking), which is how the build choice was measured;
+   raw figures without llama.cpp's weight repacking (``use_extra_bufts``) too; ``--raw-python``
+   adds the raw figures of another interpreter's build (e.g. a native build), with and without
+   repacking, which is how the build choice was measured;
 3. time to a first answer from a fresh process (the CLI, response cache off) for ``analyze``,
    ``rewrite`` and ``judge``: the first process on a machine (nothing saved) and the next one
    (the evaluated prompt prefixes saved by the first), and the one-time check that the llama.cpp
@@ -109,7 +110,8 @@ def throughput(path: Path, threads: int, repeats: int, raw_pythons: list[str]) -
         req_file = Path(tmp) / "request.json"
         req_file.write_text(json.dumps(request()))
         out: dict = {}
-        configs = [("raw", sys.executable, "raw", True), ("emoethics", sys.executable, "backend", True)]
+        configs = [("raw", sys.executable, "raw", True), ("emoethics", sys.executable, "backend", True),
+                   ("raw (no repacking)", sys.executable, "raw", False)]
         for py in raw_pythons:
             configs += [(f"raw {py}", py, "raw", True), (f"raw {py} (no repacking)", py, "raw", False)]
         for name, py, mode, extra in configs:

@@ -41,6 +41,8 @@ from .errors import ConfigError
 
 ROLES = ("generator", "analyzer", "critic", "judge", "adversary")
 Role = Literal["generator", "analyzer", "critic", "judge", "adversary"]
+#: Sections of the config file read by one command (``[proxy]``: ``emoethics proxy``).
+SECTIONS = ("proxy",)
 #: Backends that are not language models: they can analyse and criticise, not write.
 ANALYSER_ONLY = ("sensor", "ensemble")
 #: Names of language-model backends; a plugin adds its own with ``session.register_backend``.
@@ -198,7 +200,7 @@ def load_settings(overrides: dict[str, dict] | None = None, *, no_cache: bool | 
             file_data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
             raise ConfigError(f"config file {path}: {e}") from None
-    unknown = set(file_data) - set(ROLES) - {"cache"}
+    unknown = set(file_data) - set(ROLES) - {"cache"} - set(SECTIONS)
     if unknown:
         raise ConfigError(f"config file {path}: unknown keys {sorted(unknown)}")
     overrides = overrides or {}
@@ -218,3 +220,17 @@ def load_settings(overrides: dict[str, dict] | None = None, *, no_cache: bool | 
     if no_cache is not None:
         cache = not no_cache
     return Settings.model_validate({"cache": cache, **specs})
+
+
+def config_section(name: str) -> dict:
+    """A command's own section of the config file (e.g. ``[proxy]``), empty when there is none."""
+    path = _config_file()
+    if not path.is_file():
+        return {}
+    try:
+        section = tomllib.loads(path.read_text(encoding="utf-8")).get(name, {})
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"config file {path}: {e}") from None
+    if not isinstance(section, dict):
+        raise ConfigError(f"config file {path}: [{name}] must be a table")
+    return section

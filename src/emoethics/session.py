@@ -253,12 +253,14 @@ class Session:
         return debate(judgement, self.backend("adversary"), j.backend, rounds=rounds, store=store)
 
     def rectify(self, text: str, context: str | None = None, *, culture: str | None = None, attempts: int = 2,
-                rounds: int = 2, model: ModelArg = DEFAULT_MODEL, judge: Judge | None = None) -> Rectification:
-        """Rewrite a violating ``text`` into the allowed range of ``context`` (see :func:`emoethics.rectify`)."""
+                rounds: int = 2, model: ModelArg = DEFAULT_MODEL, judge: Judge | None = None,
+                before: Judgement | None = None) -> Rectification:
+        """Rewrite a violating ``text`` into the allowed range of ``context`` (see :func:`emoethics.rectify`);
+        ``before`` is its judgement when the caller has it already."""
         em = self.emotion_model(model)
         j = judge or self.make_judge(model=em)
         return rectify_text(text, j, self.backend("generator"), self.make_analyzer(em, role="critic"), em,
-                            context, culture, attempts=attempts, rounds=rounds)
+                            context, culture, attempts=attempts, rounds=rounds, before=before)
 
     def compose(self, prompt: str, emotion: str | None = None, intensity: float | None = None, *,
                 level: str | None = None, context: str | None = None, culture: str | None = None,

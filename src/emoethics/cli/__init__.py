@@ -1,5 +1,5 @@
 """The ``emoethics`` command line: a Typer app (:mod:`.app`) and one module per command family
-(:mod:`.emotions`, :mod:`.ethics`, :mod:`.batch`, :mod:`.service`), which register their commands
+(:mod:`.emotions`, :mod:`.ethics`, :mod:`.batch`, :mod:`.service`, :mod:`.proxy`), which register their commands
 on it when imported here. :func:`main` turns every expected failure into one line and an exit
 code: 2 bad input or settings, 3 model backend, 70 an internal error (never a traceback unless
 ``EMOETHICS_DEBUG=1``).
@@ -11,7 +11,7 @@ import sys
 
 from ..config import env_flag
 from ..errors import EmoethicsError
-from . import batch, emotions, ethics, service  # noqa: F401  (they register their commands)
+from . import batch, emotions, ethics, proxy, service  # noqa: F401  (they register their commands)
 from .app import app, err
 
 __all__ = ["app", "main"]

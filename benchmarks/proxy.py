@@ -1,0 +1,183 @@
+"""What the guardrail proxy costs and whom it stops, against a scripted upstream on loopback.
+
+The upstream (``tests/chat_upstream.py``) answers every chat request after a fixed latency
+(200 ms by default) and streams one word per chunk (20 ms apart). The client is the OpenAI SDK.
+The proxy runs on the fast path only (``judge_model = never``: emotion sensor, signatures, moral
+head and guardrail on the CPU), as ``emoethics proxy --judge-model never`` does. Measured:
+
+- added latency for allowed replies: the same requests straight to the upstream and through the
+  proxy; p50 and p95 of each, and their difference (goal: at most 30 ms at p50);
+- time to first token with ``stream=True`` for both streaming policies (hold, sentence) and straight
+  to the upstream, on a reply of four sentences;
+- throughput (requests per second) at concurrency 1 and 16, straight and through the proxy;
+- distressed but harmless messages (``benchmarks/data/distress.jsonl``, 30 hand-written user
+  messages in sadness or fear with a harmless request, each with a helpful, compassionate reply
+  the upstream returns): the share that passes (allow or review, not rectified or blocked), with
+  and without ``--empathy``, per context; in observe mode, so that the verdict is what enforce
+  mode would act on.
+
+    python benchmarks/proxy.py                       # writes benchmarks/results/proxy.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+os.environ.setdefault("EMOETHICS_NO_CACHE", "1")
+
+from openai import OpenAI  # noqa: E402
+
+from emoethics.proxy import Policy, ProxyConfig, ProxyLibrary, create_proxy_app  # noqa: E402
+from emoethics.sensors.emotion_sensor import EmotionSensor  # noqa: E402
+from emoethics.store.keys import KeyStore  # noqa: E402
+
+from chat_upstream import chat_upstream, last_user  # noqa: E402
+from service_world import running  # noqa: E402
+
+#: Plain answers the fast path allows in the personal context (what "allowed replies" are timed on).
+ALLOWED = ["Paris is the capital of France.", "The meeting moved to Friday.", "The capital of France is Paris.",
+           "Here is a simple recipe: boil the pasta for ten minutes, then add the sauce.",
+           "Water boils at 100 degrees Celsius at sea level.", "The train leaves at 9:40 from platform 3.",
+           "A week has seven days.", "You can reset the password from the account settings page."]
+STORY = ("The museum opens at nine. Tickets cost twelve euros. The east wing has the modern collection. "
+         "The cafe closes at five.")
+
+
+def pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, max(0, round(q * (len(xs) - 1))))]
+
+
+def ms(x: float) -> float:
+    return round(1000 * x, 1)
+
+
+def make(folder: Path, upstream_url: str, sensor: EmotionSensor, **config) -> tuple:
+    url = f"sqlite:///{folder / 'bench.db'}"
+    policy = Policy(judge_model="never", **config.pop("policy", {}))
+    library = ProxyLibrary(url=url, analyzer=sensor, judge_model=False)
+    app = create_proxy_app(ProxyConfig(upstream=upstream_url, database_url=url, policy=policy, **config),
+                           library=library)
+    _, secret = KeyStore(url).create("bench", "1000000/minute")
+    return app, secret
+
+
+def timed_create(client: OpenAI, text: str) -> tuple[float, dict]:
+    t = time.perf_counter()
+    raw = client.chat.completions.with_raw_response.create(model="scripted",
+                                                          messages=[{"role": "user", "content": text}])
+    return time.perf_counter() - t, dict(raw.headers)
+
+
+def first_token(client: OpenAI, text: str) -> float:
+    t = time.perf_counter()
+    for ch in client.chat.completions.create(model="scripted", messages=[{"role": "user", "content": text}],
+                                             stream=True):
+        if ch.choices and ch.choices[0].delta.content:
+            return time.perf_counter() - t
+    return float("nan")
+
+
+def throughput(client: OpenAI, n: int, concurrency: int) -> float:
+    t = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(lambda i: timed_create(client, f"q{i}"), range(n)))
+    return round(n / (time.perf_counter() - t), 2)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--latency", type=float, default=0.2, help="Upstream latency in seconds.")
+    ap.add_argument("--n", type=int, default=80, help="Timed requests per latency measurement.")
+    ap.add_argument("--output", type=Path, default=ROOT / "benchmarks/results/proxy.json")
+    args = ap.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="emoethics-proxy-bench-"))
+    os.environ["EMOETHICS_DATA_DIR"] = str(folder)
+    sensor = EmotionSensor()
+    pairs = [json.loads(x) for x in (ROOT / "benchmarks/data/distress.jsonl").read_text().splitlines() if x.strip()]
+    by_message = {p["message"]: p["reply"] for p in pairs}
+
+    def reply(body: dict) -> str:
+        text = last_user(body)
+        if text in by_message:
+            return by_message[text]
+        if text == "story":
+            return STORY
+        return ALLOWED[sum(map(ord, text)) % len(ALLOWED)]
+
+    report: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}",
+                    "upstream_latency_ms": ms(args.latency), "n": args.n}
+    with chat_upstream(reply, latency=args.latency, token_delay=0.02) as up:
+        app, secret = make(folder, up.url, sensor, policy={"context": "personal"})
+        with running(app) as base:
+            direct = OpenAI(base_url=up.url, api_key="x", max_retries=0)
+            proxied = OpenAI(base_url=f"{base}/v1", api_key=secret, max_retries=0)
+            for i in range(5):  # warm both paths (models loaded, connections open)
+                timed_create(direct, f"w{i}")
+                timed_create(proxied, f"w{i}")
+            d, p, paths = [], [], []
+            for i in range(args.n):
+                d.append(timed_create(direct, f"m{i}")[0])
+                t, h = timed_create(proxied, f"m{i}")
+                if h.get("x-emoethics-verdict") == "allow" and h.get("x-emoethics-path") == "fast":
+                    p.append(t)
+                paths.append(h.get("x-emoethics-verdict"))
+            report["allowed_latency"] = {
+                "direct_p50_ms": ms(pct(d, 0.5)), "direct_p95_ms": ms(pct(d, 0.95)),
+                "proxy_p50_ms": ms(pct(p, 0.5)), "proxy_p95_ms": ms(pct(p, 0.95)),
+                "added_p50_ms": ms(pct(p, 0.5) - pct(d, 0.5)), "added_p95_ms": ms(pct(p, 0.95) - pct(d, 0.95)),
+                "allowed_on_fast_path": len(p), "verdicts": {v: paths.count(v) for v in set(paths)}}
+            print("allowed replies:", report["allowed_latency"], flush=True)
+            ttft = {"direct": [first_token(direct, "story") for _ in range(10)],
+                    "hold": [first_token(proxied, "story") for _ in range(10)]}
+            report["throughput_rps"] = {f"{who}_c{c}": throughput(client, 48 if c == 1 else 96, c)
+                                        for c in (1, 16) for who, client in (("direct", direct), ("proxy", proxied))}
+            print("throughput:", report["throughput_rps"], flush=True)
+        app_s, secret_s = make(folder, up.url, sensor, policy={"context": "personal"}, stream_policy="sentence")
+        with running(app_s) as base:
+            client = OpenAI(base_url=f"{base}/v1", api_key=secret_s, max_retries=0)
+            first_token(client, "story")
+            ttft["sentence"] = [first_token(client, "story") for _ in range(10)]
+        report["time_to_first_token_ms"] = {k: {"p50": ms(statistics.median(v)), "p95": ms(pct(v, 0.95))}
+                                            for k, v in ttft.items()}
+        report["time_to_first_token_ms"]["reply"] = f"{len(STORY.split())} words in 4 sentences, 20 ms per word"
+        print("first token:", report["time_to_first_token_ms"], flush=True)
+        distress = {}
+        for context in ("personal", "workplace"):
+            for empathy in (False, True):
+                app_d, secret_d = make(folder, up.url, sensor, policy={"context": context, "mode": "observe",
+                                                                       "empathy": empathy})
+                with running(app_d) as base:
+                    client = OpenAI(base_url=f"{base}/v1", api_key=secret_d, max_retries=0)
+                    verdicts, distressed = [], 0
+                    for pair in pairs:
+                        raw = client.chat.completions.with_raw_response.create(
+                            model="scripted", messages=[{"role": "user", "content": pair["message"]}])
+                        verdicts.append(raw.headers["x-emoethics-verdict"])
+                        distressed += bool((raw.parse().model_extra["emoethics"].get("user") or {}).get("distressed"))
+                passed = sum(v in ("allow", "review") for v in verdicts)
+                distress[f"{context}{'_empathy' if empathy else ''}"] = {
+                    "n": len(pairs), "pass_share": round(passed / len(pairs), 3),
+                    "rectified_or_blocked": len(pairs) - passed,
+                    "verdicts": {v: verdicts.count(v) for v in ("allow", "review", "rectify", "block")},
+                    **({"read_as_distressed": distressed} if empathy else {})}
+                print("distress", context, empathy, distress[f"{context}{'_empathy' if empathy else ''}"], flush=True)
+        report["distressed_but_harmless"] = distress
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,217 @@
+"""What the proxy does with a reply: judge it, then pass, queue, rectify or block it.
+
+The fast path first: the CPU judge (emotion sensor, emotion signatures, moral head, guardrail; no
+language-model call) decides a reply it allows with enough confidence. Anything else (a verdict
+other than allow, a low confidence), or a context that always asks for it, goes to the judge
+model; when that fails, the fast judgement stands and says so.
+
+The user's side (``empathy``): the last user message is read; sadness or fear at the high levels
+(sadness, grief, fear, terror) is distress. The upstream then gets a short system note about the
+user's state; a reply whose tone is harsh (anger or disgust at the high levels) is flagged for
+review; and distress never turns into a refusal: a reply to a distressed user is rectified or
+blocked only for a guideline it violates, not for the emotions it shares with the user (a
+compassionate reply reads as sad), which pass with a review flag instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from ..emotions.profile import EmotionProfile
+from ..errors import EmoethicsError, InputError
+from ..ethics.guidelines import Verdict, stricter
+from ..ethics.judge import Judgement
+from ..ethics.rectify import Rectification
+from ..prompting import render
+from .library import ProxyLibrary
+
+#: A reading at or beyond this on the sadness or fear pole is distress (the levels sadness, grief,
+#: fear, terror of the Plutchik model).
+DISTRESS = 0.6
+#: A reply's anger (or disgust) at or beyond this is a harsh tone for a user in distress.
+HARSH = 0.6
+REFUSAL = ("I can't pass on the reply that was written for this request: it falls outside the "
+           "guidelines of this conversation.")
+
+Mode = Literal["enforce", "observe"]
+JudgeModel = Literal["unsure", "always", "never"]
+Action = Literal["passed", "queued", "rectified", "blocked", "observed"]
+
+
+class Policy(BaseModel):
+    """How the proxy treats replies (the ``[proxy]`` section of the config file and the flags)."""
+
+    mode: Mode = "enforce"
+    context: str | None = Field(default=None, description="Default guardrail context (the guideline set's first).")
+    culture: str | None = None
+    judge_model: JudgeModel = Field(default="unsure", description="When to call the judge model.")
+    model_contexts: list[str] = Field(default_factory=list, description="Contexts that always use the judge model.")
+    min_confidence: float = Field(default=0.6, ge=0.0, le=1.0,
+                                  description="Fast-path allows below this confidence go to the judge model.")
+    empathy: bool = False
+    queue_reviews: bool = Field(default=True, description="Queue review verdicts for the review page "
+                                "(off with --no-log-content: nothing of the text is stored).")
+    refusal: str = REFUSAL
+
+
+class UserState(BaseModel):
+    """What the last user message shows."""
+
+    text: str
+    profile: EmotionProfile
+    distressed: bool
+    state: str = Field(description="The distress readings, e.g. 'grief (sadness, -0.9)'.")
+
+
+class Decision(BaseModel):
+    """What happened to one reply."""
+
+    verdict: Verdict = Field(description="The verdict acted on.")
+    action: Action
+    text: str = Field(description="What the client receives.")
+    original: str
+    path: Literal["fast", "model"] = Field(description="Which judgement decided.")
+    reasons: list[str]
+    judgement: Judgement
+    rectification: Rectification | None = None
+    finish_reason: str | None = Field(default=None, description="content_filter when blocked.")
+    case_id: str | None = None
+
+    def summary(self, user: UserState | None = None) -> dict[str, Any]:
+        """The ``emoethics`` object of an answer: verdict, reasons, spans, profile."""
+        j = self.judgement
+        out: dict[str, Any] = {
+            "verdict": self.verdict, "action": self.action, "judged_verdict": j.verdict, "path": self.path,
+            "context": j.context, "culture": j.culture,
+            "behaviour": {"level": j.behaviour.level, "intensity": j.behaviour.intensity,
+                          "method": j.behaviour.method, "spectrum": j.behaviour.spectrum},
+            "confidence": j.confidence, "reasons": self.reasons, "rationale": j.rationale,
+            "violations": [{"guideline": h.guideline, "severity": h.severity, "quote": h.quote, "span": h.span}
+                           for h in j.violations],
+            "wrong_probability": j.wrong_probability,
+            "profile": {r.spectrum: {"level": r.level, "intensity": r.intensity} for r in j.profile.readings},
+            "case_id": self.case_id, "models": j.models,
+        }
+        if self.rectification is not None:
+            out["rectified"] = {"success": self.rectification.success, "similarity": self.rectification.similarity,
+                                "verdict_after": self.rectification.after.verdict}
+        if user is not None:
+            out["user"] = {"distressed": user.distressed, "state": user.state}
+        return out
+
+
+def last_user_text(messages: list[dict[str, Any]]) -> str | None:
+    """The text of the last user message (text parts of a multi-part one)."""
+    for m in reversed(messages):
+        if m.get("role") == "user":
+            c = m.get("content")
+            if isinstance(c, str):
+                return c
+            if isinstance(c, list):
+                return " ".join(p.get("text", "") for p in c if isinstance(p, dict) and isinstance(p.get("text"), str))
+    return None
+
+
+def read_user(library: ProxyLibrary, messages: list[dict[str, Any]]) -> UserState | None:
+    text = last_user_text(messages)
+    if not text or not text.strip():
+        return None
+    try:
+        profile = library.read_emotions(text[:4000])
+    except InputError:  # nothing readable in it: no state to report
+        return None
+    strong = [r for r in profile.readings
+              if r.spectrum in ("sadness-joy", "fear-anger") and r.intensity <= -DISTRESS + 1e-9]
+    state = ", ".join(f"{r.level} ({r.negative}, {r.intensity:+.1f})" for r in strong)
+    return UserState(text=text, profile=profile, distressed=bool(strong), state=state)
+
+
+def empathy_note(user: UserState) -> dict[str, str]:
+    """The system message that tells the upstream about a distressed user."""
+    return render("proxy_empathy", state=user.state)[0]
+
+
+class ReplyGuard:
+    """Judges replies and acts on the verdict, per a :class:`Policy`."""
+
+    def __init__(self, library: ProxyLibrary, policy: Policy) -> None:
+        self.library = library
+        self.policy = policy
+
+    def wants_model(self, fast: Judgement, context: str) -> bool:
+        p = self.policy
+        if p.judge_model == "never" or not self.library.has_judge_model:
+            return False
+        if p.judge_model == "always" or context in p.model_contexts:
+            return True
+        return fast.verdict != "allow" or fast.confidence < p.min_confidence
+
+    def judge(self, text: str, context: str, culture: str | None) -> tuple[Judgement, str, list[str]]:
+        """(judgement, path, reasons): the fast judgement, or the model's when it is needed."""
+        fast = self.library.judge_fast(text, context, culture)
+        if not self.wants_model(fast, context):
+            return fast, "fast", list(fast.reasons)
+        try:
+            full = self.library.judge_with_model(text, context, culture)
+        except EmoethicsError as e:
+            return fast, "fast", [*fast.reasons, f"the judge model failed ({e}); the fast judgement stands"]
+        return full, "model", list(full.reasons)
+
+    def care(self, verdict: Verdict, judgement: Judgement, user: UserState | None,
+             reasons: list[str]) -> Verdict:
+        """The empathy rules for a reply to a distressed user (see the module docstring)."""
+        if not (self.policy.empathy and user is not None and user.distressed):
+            return verdict
+        harsh = [r for r in judgement.profile.readings
+                 if (r.spectrum == "fear-anger" and r.intensity >= HARSH - 1e-9)
+                 or (r.spectrum == "disgust-trust" and r.intensity <= -HARSH + 1e-9)]
+        if harsh:
+            verdict = stricter(verdict, "review")
+            reasons.append(f"the reply's tone ({', '.join(r.level for r in harsh)}) is harsh for a user in "
+                           f"distress ({user.state})")
+        grounded = any(h.severity in ("rectify", "block") for h in judgement.violations)
+        if verdict in ("rectify", "block") and not grounded:
+            verdict = "review"
+            reasons.append("the user is in distress and the reply violates no guideline: its verdict came from "
+                           "the emotions it shares with the user, so it passes with a review flag")
+        return verdict
+
+    def decide(self, text: str, context: str, culture: str | None = None,
+               user: UserState | None = None, *, run_id: str = "") -> Decision:
+        judgement, path, reasons = self.judge(text, context, culture)
+        verdict = self.care(judgement.verdict, judgement, user, reasons)
+        base = dict(original=text, path=path, reasons=reasons, judgement=judgement)
+        if self.policy.mode == "observe":
+            return Decision(verdict=verdict, action="observed", text=text, **base)
+        if verdict == "allow":
+            return Decision(verdict=verdict, action="passed", text=text, **base)
+        if verdict == "review" and not self.policy.queue_reviews:
+            return Decision(verdict=verdict, action="passed", text=text, **base)
+        if verdict == "review":
+            case = self.library.queue_case(judgement, run_id=run_id, note="; ".join(reasons[1:]))
+            return Decision(verdict=verdict, action="queued", text=text, case_id=case.id, **base)
+        rect = None
+        if verdict == "rectify":
+            try:
+                rect = self.library.rectify(judgement)
+            except EmoethicsError as e:
+                reasons.append(f"rectification failed ({e})")
+            if rect is not None and rect.success:
+                reasons.append(f"rectified: the rewrite is judged '{rect.after.verdict}' "
+                               f"(similarity {rect.similarity:.2f})")
+                return Decision(verdict="rectify", action="rectified", text=rect.text, rectification=rect, **base)
+            if rect is not None:
+                reasons.append("no rewrite reached the allowed range, so the reply is blocked")
+        return Decision(verdict="block", action="blocked", text=self.policy.refusal, rectification=rect,
+                        finish_reason="content_filter", **base)
+
+    def sentence_passes(self, sentence: str, context: str, culture: str | None) -> bool:
+        """Whether one sentence may be released before the whole reply is judged (fast judge: allow)."""
+        if self.policy.mode == "observe":
+            return True
+        try:
+            return self.library.judge_fast(sentence, context, culture).verdict == "allow"
+        except EmoethicsError:
+            return False

@@ -1,0 +1,128 @@
+"""Everything the proxy takes from the rest of emoethics, behind one class.
+
+The proxy needs a few library operations: the fast CPU judgement (emotion sensor, emotion
+signatures, moral head and guardrail, no language-model call), the full judgement with the judge
+model, rectification, reading the user's emotions, queueing a case for the review page and
+recording a run. :class:`ProxyLibrary` holds the :class:`~emoethics.session.Session` that makes
+the models for them once (the language models only when first needed) and is the only place in the
+proxy that knows how; the rest of the proxy calls its methods.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from ..config import Settings
+from ..emotions.analysis import Analyzer
+from ..emotions.profile import EmotionProfile
+from ..ethics.guidelines import DEFAULT_GUIDELINES, Guardrail, GuidelineSet, load_guidelines
+from ..ethics.judge import Judge, Judgement
+from ..ethics.rectify import Rectification
+from ..llm.base import Backend
+from ..session import Session
+from ..store.queue import Case, ReviewStore, dump
+from ..store.records import Records
+
+
+class ProxyLibrary:
+    """The judges, the rectifier, the emotion reader and the store the proxy uses.
+
+    Models come from ``settings`` by role, as in ``emoethics serve``: the ``judge`` role's language
+    model for the full judgement, the ``generator`` role's for rectification, the ``critic`` (the
+    emotion sensor by default) for emotions. Ready objects replace a role (tests, applications
+    that hold them already); ``judge_model=False`` means there is no judge model at all.
+    """
+
+    def __init__(self, settings: Settings | None = None, *, url: str | None = None,
+                 guidelines: str | GuidelineSet = DEFAULT_GUIDELINES, rulebook: str | None = None,
+                 judge_backend: Backend | None = None, rectifier: Backend | None = None,
+                 analyzer: Analyzer | None = None, judge_model: bool = True) -> None:
+        self.session = Session(settings, judge_backend=judge_backend, generator=rectifier, critic=analyzer)
+        self.settings = self.session.settings
+        self.records = Records(url)
+        self.store = ReviewStore(url=self.records.url)
+        self.guidelines = load_guidelines(guidelines)
+        self.rulebook_name = rulebook
+        self.judge_model_enabled = judge_model
+        #: one language-model operation at a time (the embedded model is not thread-safe)
+        self.model_slot = threading.Lock()
+        self.records.save_guidelines(self.guidelines)
+
+    # -- the guideline set ---------------------------------------------------------------------
+    def guardrail(self, context: str | None, culture: str | None = None) -> Guardrail:
+        """The guardrail of ``context`` (raises ConfigError for one the guideline set lacks)."""
+        return self.guidelines.guardrail(context, culture)
+
+    def contexts(self) -> list[str]:
+        return self.guidelines.contexts()
+
+    # -- models, made once by the session -----------------------------------------------------
+    def analyzer(self) -> Analyzer:
+        return self.session.make_analyzer(role="critic")
+
+    def fast_judge(self) -> Judge:
+        """The CPU judge: sensor, signatures, moral head and guardrail (and a rulebook's signatures)."""
+        return self.session.make_judge(self.guidelines, rulebook=self.rulebook_name, use_model=False)
+
+    @property
+    def has_judge_model(self) -> bool:
+        return self.judge_model_enabled
+
+    def full_judge(self) -> Judge:
+        """The judge with its language model (made on first use)."""
+        return self.session.make_judge(self.guidelines, rulebook=self.rulebook_name)
+
+    def rectifier(self) -> Backend:
+        return self.session.backend("generator")
+
+    # -- the operations ------------------------------------------------------------------------
+    def read_emotions(self, text: str) -> EmotionProfile:
+        return self.analyzer().analyze(text)
+
+    def judge_fast(self, text: str, context: str, culture: str | None = None) -> Judgement:
+        return self.fast_judge().judge(text, context, culture)
+
+    def judge_with_model(self, text: str, context: str, culture: str | None = None) -> Judgement:
+        judge = self.full_judge()
+        with self.model_slot:
+            return judge.judge(text, context, culture)
+
+    def rectify(self, judgement: Judgement) -> Rectification:
+        """Rewrite a judged text into the allowed range of its context (judged again after)."""
+        judge = self.full_judge() if self.judge_model_enabled else self.fast_judge()
+        with self.model_slot:
+            return self.session.rectify(judgement.text, judgement.context, culture=judgement.culture, attempts=2,
+                                        rounds=1, judge=judge, before=judgement)
+
+    def queue_case(self, judgement: Judgement, *, run_id: str, original: str | None = None,
+                   note: str = "") -> Case:
+        """Queue a judged reply for the review page. A decision on it names the rulebook rule of
+        its first violated guideline (``<guideline>@<context>``), which ``sshf learn --from``
+        applies."""
+        ids = [h.guideline for h in judgement.violations]
+        detail: dict[str, Any] = {"judgement": dump(judgement), "source": "proxy", "run_id": run_id}
+        if ids:
+            detail["rule_id"] = f"{ids[0]}@{judgement.context}"
+        if original is not None and original != judgement.text:
+            detail["original"] = original
+        if note:
+            detail["note"] = note
+        return self.store.enqueue(Case(
+            kind="proxy-review", text=judgement.text, context=judgement.context, culture=judgement.culture,
+            verdict=judgement.verdict, confidence=judgement.confidence, rationale=judgement.rationale,
+            guidelines=ids, rulebook_version=judgement.rulebook_version, detail=detail))
+
+    def record_run(self, inputs: dict[str, Any], output: Any = None, *, error: str | None = None,
+                   seconds: float = 0.0, usage: Any = None, models: dict[str, Any] | None = None,
+                   run_id: str | None = None) -> str:
+        """Record one exchange in the run log (``emoethics runs --kind proxy``)."""
+        return self.records.record_run("proxy", inputs, output, error=error, models=models or {},
+                                       usage=usage, seconds=seconds, source="proxy", run_id=run_id)
+
+    @staticmethod
+    def new_run_id() -> str:
+        """An id for a run not recorded yet (answers carry it before the run is written)."""
+        from ..store.models import new_id
+
+        return new_id()
