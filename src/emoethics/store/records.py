@@ -55,8 +55,8 @@ class Records:
                    models: dict[str, Any] | None = None, usage: Any = None, seconds: float = 0.0,
                    source: str = "library", run_id: str | None = None) -> str:
         """Record a run; ``run_id`` chooses its id (one already shown to a client), else a new one."""
-        row = RunRow(id=run_id or new_id(), kind=kind, source=source, status="error" if error else "ok", inputs=_jsonable(inputs),
-                     output=_jsonable(output), error=error, models=_jsonable(models or {}),
+        row = RunRow(id=run_id or new_id(), kind=kind, source=source, status="error" if error else "ok",
+                     inputs=_jsonable(inputs), output=_jsonable(output), error=error, models=_jsonable(models or {}),
                      usage=_jsonable(usage) or {}, seconds=round(seconds, 4))
         with db.session(self.url) as s:
             s.add(row)
