@@ -117,7 +117,8 @@ def main() -> None:
         return ALLOWED[sum(map(ord, text)) % len(ALLOWED)]
 
     report: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}",
-                    "upstream_latency_ms": ms(args.latency), "n": args.n}
+                    "upstream_latency_ms": ms(args.latency), "n": args.n,
+                    "load_average_at_start": [round(x, 1) for x in os.getloadavg()]}
     with chat_upstream(reply, latency=args.latency, token_delay=0.02) as up:
         app, secret = make(folder, up.url, sensor, policy={"context": "personal"})
         with running(app) as base:
@@ -174,6 +175,7 @@ def main() -> None:
                     **({"read_as_distressed": distressed} if empathy else {})}
                 print("distress", context, empathy, distress[f"{context}{'_empathy' if empathy else ''}"], flush=True)
         report["distressed_but_harmless"] = distress
+    report["load_average_at_end"] = [round(x, 1) for x in os.getloadavg()]
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2) + "\n")
     print(f"wrote {args.output}")

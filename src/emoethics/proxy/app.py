@@ -324,8 +324,9 @@ def create_proxy_app(config: ProxyConfig | None = None, *, library: ProxyLibrary
             async for c in source:
                 yield c
 
+        chunks = upstream_chunks()
         try:
-            async for c in upstream_chunks():
+            async for c in chunks:
                 for choice in c.get("choices") or []:
                     if choice.get("index", 0) != 0:
                         continue
@@ -352,6 +353,13 @@ def create_proxy_app(config: ProxyConfig | None = None, *, library: ProxyLibrary
                                                              len(released)}, start, e.message)
             yield event({"error": {"message": e.message, "type": e.kind, "code": e.kind}})
             return
+        except (asyncio.CancelledError, GeneratorExit):  # the client went away mid-stream
+            await asyncio.shield(asyncio.to_thread(record, run_id, inputs, {"released": len(released)}, start,
+                                                   "the client closed the stream before its end"))
+            raise
+        finally:
+            await chunks.aclose()
+            await source.aclose()
         d = await decide(full, context, culture, user, run_id)
         summary = attached([d], user, run_id)
         out_finish = finish or "stop"
