@@ -100,13 +100,14 @@ def test_the_judge_prompt_keeps_the_text_as_quoted_data_after_the_instructions()
     assert user.rstrip().endswith(">>>")
 
 
+@pytest.mark.slow  # three judge calls with the full prompt: minutes on a busy two-core machine
 @requires_smollm
 def test_with_a_real_small_model_the_set_aside_sentences_do_not_change_the_verdict():
     from emoethics.llm.local import LocalBackend
 
     judge = Judge(load_guidelines(), LocalBackend("smollm2", n_ctx=4096), api.make_analyzer(role="critic"))
     plain = judge.judge(WALLET, "personal")
-    for extra in (FRENCH, COMMENT):
-        injected = judge.judge(f"{WALLET} {extra}", "personal")
-        assert [i.text for i in injected.injections] == [extra]
-        assert injected.judged_text == WALLET and injected.verdict == plain.verdict
+    injected = judge.judge(f"{WALLET} {FRENCH} {COMMENT}", "personal")
+    assert [i.text for i in injected.injections] == [FRENCH, COMMENT]
+    assert injected.judged_text == WALLET and injected.verdict == plain.verdict
+    assert injected.models["judge"] == plain.models["judge"] == "local:" + judge.backend.id.split(":", 1)[1]

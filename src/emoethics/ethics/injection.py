@@ -20,8 +20,12 @@ what follows it) is tested in several readings, so that lookalike spellings are 
 controls), with Cyrillic and Greek homoglyphs and accents folded to Latin letters, with digits read
 as letters ("1gn0re"), and reversed after a right-to-left override. A part no pattern catches is
 still set aside when its sentence embedding is close to one of the known injections in
-``heads/injections.txt`` (a nearest-neighbour check that reaches paraphrases). :func:`sanitise`
-takes invisible and bidi control characters out of the text the models read.
+``heads/injections.txt`` (a nearest-neighbour check that reaches paraphrases), or when the learned
+detector (:class:`Detector`, ``training/train_injection.py``) finds that it addresses the judge; the
+detector reads the same embedding, so it costs well under a millisecond more. Markup comments and
+hidden spans are parts of their own, opened before they are read; base64 segments are decoded and
+their text checked. Each part set aside says which mechanism flagged it (:class:`Injection`).
+:func:`sanitise` takes invisible and bidi control characters out of the text the models read.
 
 Patterns and neighbours catch what resembles what they were made from: ``benchmarks/injection.py``
 measures the verdicts that still change, on the texts they were developed against and on texts
