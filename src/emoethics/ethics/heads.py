@@ -1,6 +1,6 @@
 """Small trained classifier heads for the ethics benchmarks, on frozen MiniLM sentence embeddings.
 
-One logistic regression per format of :data:`~emoethics.evals.ethics_data.ETHICS_FORMATS`, trained by
+One logistic regression per format of :data:`~emoethics.ethics.items.ETHICS_FORMATS`, trained by
 ``training/train_ethics.py`` and shipped as ``heads/<format>.npz`` (``heads/manifest.json`` says on
 what data, with which dev accuracy). Inference is numpy only: features -> standardise -> sigmoid.
 
@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError
-from ..evals.ethics_data import ETHICS_FORMATS, EthicsItem
+from .items import ETHICS_FORMATS, EthicsItem
 
 HEADS_DIR = Path(__file__).resolve().parent / "heads"
 FEATURE_KINDS = ("text", "pair", "joined", "pair+joined")

@@ -21,10 +21,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
+from ..sensors.examples import Example
 from ..textio import decode
 
 PLUTCHIK8 = ("anger", "anticipation", "disgust", "fear", "joy", "sadness", "surprise", "trust")
@@ -66,17 +66,8 @@ GNE_TO_PLUTCHIK: dict[str, tuple[str, ...]] = {
 }
 
 
-@dataclass
-class Example:
-    """One labelled text. ``labels`` are Plutchik emotion names; ``intensity`` maps some
-    emotions to a gold intensity in [0, 1] (intensity data sets only)."""
-
-    text: str
-    labels: frozenset[str] = frozenset()
-    intensity: dict[str, float] = field(default_factory=dict)
-
-
-def _read(path: Path) -> str:
+def read_labelled_file(path: Path) -> str:
+    """The text of a labelled data file, decoded (one clear error for a missing or undecodable file)."""
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     return decode(path.read_bytes(), str(path))
@@ -84,7 +75,7 @@ def _read(path: Path) -> str:
 
 def load_examples(path: Path, fmt: str, *, columns: dict[str, str] | None = None) -> list[Example]:
     """Examples from ``path`` in format ``fmt`` (see the module docstring)."""
-    text = _read(path)
+    text = read_labelled_file(path)
     try:
         if fmt == "xed":
             return _xed(text, path)
@@ -132,7 +123,7 @@ def _goemotions(text: str, path: Path) -> list[Example]:
     labels_file = path.parent / "labels.txt"
     if not labels_file.is_file():
         raise InputError(f"{path}: GoEmotions needs labels.txt beside the data file")
-    names = [x.strip() for x in _read(labels_file).splitlines() if x.strip()]
+    names = [x.strip() for x in read_labelled_file(labels_file).splitlines() if x.strip()]
     out = []
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():

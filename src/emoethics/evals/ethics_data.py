@@ -27,24 +27,11 @@ import json
 import random
 from pathlib import Path
 
-from pydantic import BaseModel
-
 from ..errors import InputError
-from .datasets import _read
+from ..ethics.items import ETHICS_FORMATS, PAIR_FORMATS, POSITIVE, EthicsItem
+from .datasets import read_labelled_file
 
-ETHICS_FORMATS = ("ethics-cm", "ethics-deontology", "ethics-justice", "ethics-virtue", "moral-stories")
-
-#: What label 1 means, per format.
-POSITIVE: dict[str, str] = {
-    "ethics-cm": "clearly morally wrong",
-    "ethics-deontology": "a reasonable excuse",
-    "ethics-justice": "reasonable",
-    "ethics-virtue": "the trait is shown",
-    "moral-stories": "the moral action",
-}
-
-#: Formats whose items are a pair (``text``, ``second``).
-PAIR_FORMATS = ("ethics-deontology", "ethics-virtue", "moral-stories")
+__all__ = ["ETHICS_FORMATS", "PAIR_FORMATS", "POSITIVE", "EthicsItem", "load_ethics", "split_of", "split_key"]
 
 # CSV columns each ETHICS format needs (extra columns are ignored).
 _COLUMNS = {
@@ -53,17 +40,6 @@ _COLUMNS = {
     "ethics-justice": ("label", "scenario"),
     "ethics-virtue": ("label", "scenario"),
 }
-
-
-class EthicsItem(BaseModel):
-    """One labelled item of an ethics benchmark."""
-
-    id: str
-    format: str
-    text: str
-    second: str | None = None
-    label: int
-    group: str | None = None
 
 
 def load_ethics(path: Path, fmt: str, *, limit: int | None = None, seed: int = 0) -> list[EthicsItem]:
@@ -76,7 +52,7 @@ def load_ethics(path: Path, fmt: str, *, limit: int | None = None, seed: int = 0
     if limit is not None and limit < 1:
         raise InputError(f"limit must be at least 1, got {limit}")
     path = Path(path)
-    text = _read(path)
+    text = read_labelled_file(path)
     if not text.strip():
         raise InputError(f"{path}: the file is empty")
     try:

@@ -18,8 +18,8 @@ import numpy as np
 
 from ..datafiles import data_dir
 from ..errors import ConfigError
-from ..evals.datasets import Example
 from .emotion_sensor import EMOTIONS, DecisionRule, EmotionSensor
+from .examples import Example
 
 GRID = np.round(np.arange(0.02, 0.96, 0.02), 2)
 

@@ -1,0 +1,103 @@
+"""The package's plan, checked from its import statements: no import circle, and layers point down."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import emoethics
+
+ROOT = Path(emoethics.__file__).parent
+
+#: Modules that are data and types every layer may use.
+DATA = {"emoethics.errors", "emoethics.config", "emoethics.prompting", "emoethics.textio", "emoethics.datafiles",
+        "emoethics.emotions.models", "emoethics.emotions.profile", "emoethics.llm.usage"}
+#: (layer, first name below emoethics): lower numbers are further down.
+LAYERS = {"llm": 1, "store": 1, "sensors": 1, "emotions": 2, "ethics": 2, "session": 3, "api": 3, "evals": 4}
+INTERFACES = 5  # cli, service, batch, proxy, render, plots, the package itself
+
+
+def modules() -> dict[str, Path]:
+    out = {}
+    for path in ROOT.rglob("*.py"):
+        parts = ("emoethics", *path.relative_to(ROOT).with_suffix("").parts)
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        out[name] = path
+    return out
+
+
+def imports(name: str, path: Path, known: dict[str, Path]) -> set[str]:
+    """The emoethics modules ``name`` imports, at any depth of its code (type-checking imports too)."""
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name in known)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            for a in node.names:
+                full = f"{module}.{a.name}"
+                found.add(full if full in known else module)
+    return {m for m in found if m in known and m != name}
+
+
+def layer(name: str) -> int:
+    if name in DATA:
+        return 0
+    parts = name.split(".")
+    return LAYERS.get(parts[1], INTERFACES) if len(parts) > 1 else INTERFACES
+
+
+def graph() -> dict[str, set[str]]:
+    known = modules()
+    return {name: imports(name, path, known) for name, path in known.items()}
+
+
+def test_no_module_imports_a_module_of_a_layer_above_it():
+    upward = sorted(f"{a} -> {b}" for a, deps in graph().items() for b in deps
+                    if layer(b) > layer(a) and not (layer(a) == layer(b) == INTERFACES))
+    assert upward == []
+
+
+def test_there_is_no_import_circle():
+    g = graph()
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    circles: list[list[str]] = []
+
+    def visit(v: str) -> None:  # Tarjan's strongly connected components
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in g[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                circles.append(sorted(component))
+
+    for v in g:
+        if v not in index:
+            visit(v)
+    assert circles == []
+
+
+def test_the_command_line_helpers_module_imports_no_command_module():
+    deps = graph()["emoethics.cli.app"]
+    assert not {d for d in deps if d.startswith("emoethics.cli.")}
