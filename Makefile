@@ -36,8 +36,7 @@ demo: install
 
 CODE := src tests benchmarks training scripts
 
-test: install
-	$(BIN)/ruff check $(CODE)
+test: lint
 	$(BIN)/python -m pytest -q
 
 # Lint, format check and type check (what a pull request must pass).

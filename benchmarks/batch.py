@@ -42,10 +42,16 @@ from emoethics.config import load_settings  # noqa: E402
 from fault_server import fault_server  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
-OPENINGS = ["I can't believe they cancelled my flight again", "We finally got the keys to our new flat",
-            "The meeting moved to Friday", "My cat knocked the vase off the table", "Nobody called me back",
-            "The results come out tomorrow morning", "She laughed at my joke in front of everyone",
-            "They kept the money they found"]
+OPENINGS = [
+    "I can't believe they cancelled my flight again",
+    "We finally got the keys to our new flat",
+    "The meeting moved to Friday",
+    "My cat knocked the vase off the table",
+    "Nobody called me back",
+    "The results come out tomorrow morning",
+    "She laughed at my joke in front of everyone",
+    "They kept the money they found",
+]
 
 
 def texts(n: int) -> list[str]:
@@ -73,8 +79,12 @@ def batch(kind: str, src: Path, out: Path, settings, options: BatchOptions) -> d
     s = run_batch(JobSpec(kind=kind, settings=settings), src, out, options=options)
     wall = time.perf_counter() - start
     assert s.complete and s.failed == 0, s.failures
-    return {"seconds": round(wall, 3), "items_per_second": round(s.processed / wall, 2),
-            "calls": s.usage.calls - s.usage.cached_calls, "cached_calls": s.usage.cached_calls}
+    return {
+        "seconds": round(wall, 3),
+        "items_per_second": round(s.processed / wall, 2),
+        "calls": s.usage.calls - s.usage.cached_calls,
+        "cached_calls": s.usage.cached_calls,
+    }
 
 
 def main() -> None:
@@ -86,14 +96,20 @@ def main() -> None:
     args = ap.parse_args()
     items = texts(args.n)
     runs = [("analyze", args.batch_size), ("analyze", 1), ("judge", 1)]
-    report: dict = {"n": args.n, "latency_s": args.latency, "concurrency": args.concurrency, "runs": [],
-                    "machine": f"{platform.machine()}, {os.cpu_count()} cores", "command": " ".join(
-                        ["python benchmarks/batch.py"] + sys.argv[1:])}
+    report: dict = {
+        "n": args.n,
+        "latency_s": args.latency,
+        "concurrency": args.concurrency,
+        "runs": [],
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "command": " ".join(["python benchmarks/batch.py"] + sys.argv[1:]),
+    }
     with tempfile.TemporaryDirectory() as tmp, fault_server(latency=args.latency) as srv:
         os.environ["EMOETHICS_CACHE_DIR"] = str(Path(tmp) / "cache")
         src = Path(tmp) / "in.jsonl"
-        src.write_text("".join(json.dumps({"id": str(i), "text": t}) + "\n" for i, t in enumerate(items)),
-                       encoding="utf-8")
+        src.write_text(
+            "".join(json.dumps({"id": str(i), "text": t}) + "\n" for i, t in enumerate(items)), encoding="utf-8"
+        )
         base = {"generator": {"base_url": srv.url, "model": "bench", "timeout": 30}}
         plain = load_settings(base, no_cache=True)
         cached = load_settings(base, no_cache=False)
@@ -103,14 +119,21 @@ def main() -> None:
             cold = batch(kind, src, Path(tmp) / f"{kind}-{size}-a.jsonl", cached, opts)
             warm = batch(kind, src, Path(tmp) / f"{kind}-{size}-b.jsonl", cached, opts)
             naive_rate = args.n / naive_s
-            row = {"job": kind, "texts_per_call": size,
-                   "naive": {"seconds": round(naive_s, 3), "items_per_second": round(naive_rate, 2)},
-                   "batch": cold, "rerun_warm_cache": warm,
-                   "speedup": round(cold["items_per_second"] / naive_rate, 1)}
+            row = {
+                "job": kind,
+                "texts_per_call": size,
+                "naive": {"seconds": round(naive_s, 3), "items_per_second": round(naive_rate, 2)},
+                "batch": cold,
+                "rerun_warm_cache": warm,
+                "speedup": round(cold["items_per_second"] / naive_rate, 1),
+            }
             report["runs"].append(row)
-            print(f"{kind:<8} {size} text(s)/call: naive {naive_rate:7.2f} items/s | batch "
-                  f"{cold['items_per_second']:7.2f} items/s ({cold['calls']} calls) | ratio {row['speedup']:5.1f}x | "
-                  f"re-run with warm cache {warm['seconds']:.2f} s, {warm['calls']} calls", flush=True)
+            print(
+                f"{kind:<8} {size} text(s)/call: naive {naive_rate:7.2f} items/s | batch "
+                f"{cold['items_per_second']:7.2f} items/s ({cold['calls']} calls) | ratio {row['speedup']:5.1f}x | "
+                f"re-run with warm cache {warm['seconds']:.2f} s, {warm['calls']} calls",
+                flush=True,
+            )
     RESULTS.mkdir(parents=True, exist_ok=True)
     name = "batch.json" if args.concurrency == 8 else f"batch-concurrency{args.concurrency}.json"
     (RESULTS / name).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

@@ -101,8 +101,10 @@ def sample(items: list[EthicsItem], n: int, seed: int) -> list[EthicsItem]:
 DISTRESS_LABELS = {"sadness", "grief", "fear", "nervousness", "remorse"}
 OUTWARD_LABELS = {"anger", "annoyance", "disgust", "disapproval"}
 #: Harmful texts for the cost of the rule: (signature file, context, levels that must be flagged).
-HARMFUL_LEVELS = {"correspondence": ("personal", ("hostile", "contemptuous")),
-                  "workplace": ("workplace", ("abusive", "hostile"))}
+HARMFUL_LEVELS = {
+    "correspondence": ("personal", ("hostile", "contemptuous")),
+    "workplace": ("workplace", ("abusive", "hostile")),
+}
 
 
 #: The ETHICS commonsense items among the harmful texts are the short ones (one-paragraph scenarios).
@@ -129,13 +131,19 @@ def harmful_set() -> list[tuple[str, str, str]]:
     for spectrum, (context, levels) in HARMFUL_LEVELS.items():
         sig = builtin_signatures(spectrum)
         assert sig is not None
-        out += [(f"{spectrum} {e.level} rewrites", context, e.text) for e in sig.examples
-                if e.split == "heldout" and e.level in levels]
+        out += [
+            (f"{spectrum} {e.level} rewrites", context, e.text)
+            for e in sig.examples
+            if e.split == "heldout" and e.level in levels
+        ]
     written = ROOT / "benchmarks" / "data" / "hostile_written.txt"
     out += [("written hostile", "personal", t) for t in written.read_text(encoding="utf-8").splitlines() if t.strip()]
     items, _ = held_out("ethics-cm")
-    out += [("ethics-cm dev, wrong, short", "personal", it.text) for it in items
-            if it.label == 1 and len(it.text) <= MAX_HARMFUL_CHARS]
+    out += [
+        ("ethics-cm dev, wrong, short", "personal", it.text)
+        for it in items
+        if it.label == 1 and len(it.text) <= MAX_HARMFUL_CHARS
+    ]
     return out
 
 
@@ -163,8 +171,11 @@ def run_distress(settings, model_n: int, seed: int) -> dict:
         report[f"seconds per text, no model, {name} rule"] = round((time.perf_counter() - start) / len(distress), 4)
         rows = [{"source": src, "verdict": j.judge(t, ctx).verdict} for src, ctx, t in harmful]
         report[f"harmful flagged, no model, {name} rule"] = share(rows, "verdict", "allow", negate=True)
-        print(f"  {name} rule: distress allowed {report[f'distress allowed, no model, {name} rule']['all']}, "
-              f"harmful flagged {report[f'harmful flagged, no model, {name} rule']['all']}", flush=True)
+        print(
+            f"  {name} rule: distress allowed {report[f'distress allowed, no model, {name} rule']['all']}, "
+            f"harmful flagged {report[f'harmful flagged, no model, {name} rule']['all']}",
+            flush=True,
+        )
     if model_n:
         jm = api.make_judge(settings=settings)
         picked = random.Random(seed).sample(distress, min(model_n, len(distress)))
@@ -172,9 +183,17 @@ def run_distress(settings, model_n: int, seed: int) -> dict:
         rows = []
         for src, t in picked:
             r = jm.judge(t, "personal")
-            rows.append({"source": src, "verdict": r.verdict, "text": t, "wrong": r.wrong,
-                         "violations": [h.guideline for h in r.violations], "rationale": r.rationale,
-                         "dropped": r.rationale_dropped})
+            rows.append(
+                {
+                    "source": src,
+                    "verdict": r.verdict,
+                    "text": t,
+                    "wrong": r.wrong,
+                    "violations": [h.guideline for h in r.violations],
+                    "rationale": r.rationale,
+                    "dropped": r.rationale_dropped,
+                }
+            )
             print(f"  with model: {r.verdict:>7}  {t[:70]}", flush=True)
         report["distress allowed, with model, new rule"] = share(rows, "verdict", "allow")
         report["distress with model, seconds per text"] = round((time.perf_counter() - start) / len(picked), 1)
@@ -191,8 +210,11 @@ def score_head(head, items: list[EthicsItem]) -> dict:
     p = head.proba_from_features(features(head.kind, items))
     y = np.array([it.label for it in items])
     pred = (p >= 0.5).astype(int)
-    out = {"n": len(items), "accuracy": round(float(np.mean(pred == y)), 4),
-           "roc_auc": round(float(roc_auc_score(y, p)), 4)}
+    out = {
+        "n": len(items),
+        "accuracy": round(float(np.mean(pred == y)), 4),
+        "roc_auc": round(float(roc_auc_score(y, p)), 4),
+    }
     groups: dict[str, list[bool]] = {}
     for it, v in zip(items, pred, strict=True):
         if it.group is not None:
@@ -213,8 +235,9 @@ def run_heads(old_rev: str) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         for fmt in ETHICS_FORMATS:
             rel = (HEADS_DIR / f"{fmt}.npz").relative_to(ROOT)
-            old_bytes = subprocess.run(["git", "show", f"{old_rev}:{rel}"], cwd=ROOT, capture_output=True,
-                                       check=True).stdout
+            old_bytes = subprocess.run(
+                ["git", "show", f"{old_rev}:{rel}"], cwd=ROOT, capture_output=True, check=True
+            ).stdout
             old_path = Path(tmp) / f"{fmt}.npz"
             old_path.write_bytes(old_bytes)
             heads = {"new": EthicsHead.load(fmt), "old": EthicsHead.from_file(old_path, fmt)}
@@ -223,8 +246,11 @@ def run_heads(old_rev: str) -> dict:
                 m = json.loads((HEADS_DIR / "manifest.json").read_text())["heads"][fmt]
                 scores = {"n": m["dev_size"], "accuracy": m["dev_accuracy"], "roc_auc": m["dev_roc_auc"]}
                 report[f"{fmt} on {m['reported_on']}"] = {"old": scores, "new": scores, "unchanged": True}
-                print(f"{fmt:>18} on {m['reported_on']}: {scores['accuracy']:.3f} (AUC {scores['roc_auc']:.3f}), "
-                      "unchanged (manifest)", flush=True)
+                print(
+                    f"{fmt:>18} on {m['reported_on']}: {scores['accuracy']:.3f} (AUC {scores['roc_auc']:.3f}), "
+                    "unchanged (manifest)",
+                    flush=True,
+                )
                 continue
             items, _ = held_out(fmt)
             splits = {FILES[fmt][0] + (" (hash-dev part)" if fmt == "ethics-cm" else ""): items}
@@ -233,10 +259,16 @@ def run_heads(old_rev: str) -> dict:
             for split, its in splits.items():
                 new, old = score_head(heads["new"], its), score_head(heads["old"], its)
                 report[f"{fmt} on {split}"] = {"old": old, "new": new, "unchanged": False}
-                print(f"{fmt:>18} on {split}: old {old['accuracy']:.3f} (AUC {old['roc_auc']:.3f})  new "
-                      f"{new['accuracy']:.3f} (AUC {new['roc_auc']:.3f})"
-                      + (f"  both actions old {old['both_actions_right']:.3f} new {new['both_actions_right']:.3f}"
-                         if "both_actions_right" in new else ""), flush=True)
+                print(
+                    f"{fmt:>18} on {split}: old {old['accuracy']:.3f} (AUC {old['roc_auc']:.3f})  new "
+                    f"{new['accuracy']:.3f} (AUC {new['roc_auc']:.3f})"
+                    + (
+                        f"  both actions old {old['both_actions_right']:.3f} new {new['both_actions_right']:.3f}"
+                        if "both_actions_right" in new
+                        else ""
+                    ),
+                    flush=True,
+                )
     return report
 
 
@@ -287,9 +319,11 @@ def main() -> None:
             done[(fmt, key)] = row
             with out_path.open("a", encoding="utf-8") as f:
                 f.write(json.dumps(row) + "\n")
-            print(f"{fmt:>18} {name:>9}: accuracy {report['accuracy']:.3f}  n={report['n']}  "
-                  f"{report['seconds_per_item']:.3f} s/item  {report['llm_calls_per_item']:.2f} LLM calls/item",
-                  flush=True)
+            print(
+                f"{fmt:>18} {name:>9}: accuracy {report['accuracy']:.3f}  n={report['n']}  "
+                f"{report['seconds_per_item']:.3f} s/item  {report['llm_calls_per_item']:.2f} LLM calls/item",
+                flush=True,
+            )
     if args.rectify:
         key = f"rectify@{args.rectify}/{args.seed}"
         if ("moral-stories", key) not in done:
@@ -303,9 +337,11 @@ def main() -> None:
             with out_path.open("a", encoding="utf-8") as f:
                 f.write(json.dumps(row) + "\n")
         r = done[("moral-stories", key)]
-        print(f"moral-stories rectification: n={r['n']}, flagged {r['flagged']}, success rate {r['success_rate']} "
-              f"({r['success_rate_flagged']} of flagged), similarity {r['similarity_mean']}, "
-              f"{r['llm_calls_per_item']} LLM calls and {r['seconds_per_item']} s per item")
+        print(
+            f"moral-stories rectification: n={r['n']}, flagged {r['flagged']}, success rate {r['success_rate']} "
+            f"({r['success_rate_flagged']} of flagged), similarity {r['similarity_mean']}, "
+            f"{r['llm_calls_per_item']} LLM calls and {r['seconds_per_item']} s per item"
+        )
     if args.heads:
         key = f"heads@{args.old_heads}"
         row = {"format": "heads", "key": key, "predictor_name": "head", **run_heads(args.old_heads)}
@@ -315,17 +351,23 @@ def main() -> None:
     if args.distress:
         key = f"distress@{args.distress_model}/{args.seed}"
         if ("distress", key) not in done:
-            row = {"format": "distress", "key": key, "predictor_name": "judge",
-                   **run_distress(settings, args.distress_model, args.seed)}
+            row = {
+                "format": "distress",
+                "key": key,
+                "predictor_name": "judge",
+                **run_distress(settings, args.distress_model, args.seed),
+            }
             done[("distress", key)] = row
             with out_path.open("a", encoding="utf-8") as f:
                 f.write(json.dumps(row) + "\n")
         for k, v in done[("distress", key)].items():
             if isinstance(v, dict):
                 print(f"{k}: " + ", ".join(f"{src} {x['share']:.3f} (n={x['n']})" for src, x in v.items()))
-    summary = {"machine": f"{platform.processor() or platform.machine()}, {platform.system()}",
-               "generator": backend.id, "results": [
-                   {k: v for k, v in r.items() if not k.endswith("rows")} for r in done.values()]}
+    summary = {
+        "machine": f"{platform.processor() or platform.machine()}, {platform.system()}",
+        "generator": backend.id,
+        "results": [{k: v for k, v in r.items() if not k.endswith("rows")} for r in done.values()],
+    }
     (RESULTS / "ethics.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
 
 

@@ -79,8 +79,11 @@ def real_texts() -> dict[str, list[str]]:
         out["moral-stories-dev"] = ms
         with (SHARED / "goodnewseveryone" / "gne-release-v1.0.tsv").open(encoding="utf-8") as f:
             # the half the detector's training set never read (training/make_injection_set.py)
-            out["goodnewseveryone-half"] = [r["headline"] for r in csv.DictReader(f, delimiter="\t")
-                                            if split_of("injection-fp:" + r["headline"], dev_every=2) == "dev"]
+            out["goodnewseveryone-half"] = [
+                r["headline"]
+                for r in csv.DictReader(f, delimiter="\t")
+                if split_of("injection-fp:" + r["headline"], dev_every=2) == "dev"
+            ]
     except OSError:
         return {}
     return {k: list(dict.fromkeys(t for t in v if t.strip())) for k, v in out.items()}  # each text once
@@ -118,21 +121,37 @@ def false_positives(limit: int | None) -> dict:
         all_lists += lists_ms
         all_sample += full_ms_sample
         report["corpora"][name] = {
-            "texts": len(texts), "flagged": flagged, "share": round(flagged / len(texts), 5),
-            "by_mechanism": dict(mechanisms), "ms_per_text": round(statistics.mean(full_ms), 2),
-            "timing_sample": len(lists_ms), "ms_per_text_sample": round(statistics.mean(full_ms_sample), 2),
-            "ms_per_text_sample_without_detector": round(statistics.mean(lists_ms), 2), "examples": examples}
-        print(f"{name}: {flagged} of {len(texts)} texts flagged ({flagged / len(texts):.3%}), "
-              f"{statistics.mean(full_ms):.1f} ms per text", flush=True)
+            "texts": len(texts),
+            "flagged": flagged,
+            "share": round(flagged / len(texts), 5),
+            "by_mechanism": dict(mechanisms),
+            "ms_per_text": round(statistics.mean(full_ms), 2),
+            "timing_sample": len(lists_ms),
+            "ms_per_text_sample": round(statistics.mean(full_ms_sample), 2),
+            "ms_per_text_sample_without_detector": round(statistics.mean(lists_ms), 2),
+            "examples": examples,
+        }
+        print(
+            f"{name}: {flagged} of {len(texts)} texts flagged ({flagged / len(texts):.3%}), "
+            f"{statistics.mean(full_ms):.1f} ms per text",
+            flush=True,
+        )
     report["detector_step_ms_per_part"] = detector_step_ms()
     n = sum(c["texts"] for c in report["corpora"].values())
     k = sum(c["flagged"] for c in report["corpora"].values())
-    report.update({"texts": n, "flagged": k, "share": round(k / n, 5) if n else None,
-                   "ms_per_text": round(statistics.mean(all_full), 2) if all_full else None,
-                   "detector_ms_per_text": round(statistics.mean(all_sample) - statistics.mean(all_lists), 2)
-                   if all_lists else None,
-                   "detector_timing": f"the first {TIMING_SAMPLE} texts of each corpus, found with and without "
-                                      "the learned detector"})
+    report.update(
+        {
+            "texts": n,
+            "flagged": k,
+            "share": round(k / n, 5) if n else None,
+            "ms_per_text": round(statistics.mean(all_full), 2) if all_full else None,
+            "detector_ms_per_text": round(statistics.mean(all_sample) - statistics.mean(all_lists), 2)
+            if all_lists
+            else None,
+            "detector_timing": f"the first {TIMING_SAMPLE} texts of each corpus, found with and without "
+            "the learned detector",
+        }
+    )
     return report
 
 
@@ -156,10 +175,16 @@ def detector_step_ms(repeats: int = 2000) -> float | None:
 
 def reading(j) -> dict:
     """What is compared between a base text and its injected variant."""
-    return {"verdict": j.verdict, "wrong": j.wrong,
-            "direct": j.behaviour_direct.level if j.behaviour_direct else None,
-            "behaviour": j.behaviour.level, "injections": [(i.text, i.by) for i in j.injections],
-            "judged_text": j.judged_text, "reading": j.reading, "readings": j.readings}
+    return {
+        "verdict": j.verdict,
+        "wrong": j.wrong,
+        "direct": j.behaviour_direct.level if j.behaviour_direct else None,
+        "behaviour": j.behaviour.level,
+        "injections": [(i.text, i.by) for i in j.injections],
+        "judged_text": j.judged_text,
+        "reading": j.reading,
+        "readings": j.readings,
+    }
 
 
 def run_set(judge, path: Path, args) -> dict:
@@ -176,16 +201,27 @@ def run_set(judge, path: Path, args) -> dict:
         delta = VERDICT_ORDER.index(inj["verdict"]) - VERDICT_ORDER.index(base["verdict"])
         wants = aim(rec)
         toward = delta != 0 and (delta > 0) == (wants == "harsh")
-        item = {"id": rec["id"], "kind": rec["kind"], "aim": wants, "base": base, "injected": inj,
-                "verdict_changed": delta != 0, "toward_aim": toward, "against_aim": delta != 0 and not toward,
-                "model_reading_changed": (base["wrong"], base["direct"]) != (inj["wrong"], inj["direct"]),
-                "set_aside": inj["judged_text"] == rec["base"],
-                "parts_set_aside": len(inj["injections"]),
-                "seconds": round(time.perf_counter() - t0, 2)}
+        item = {
+            "id": rec["id"],
+            "kind": rec["kind"],
+            "aim": wants,
+            "base": base,
+            "injected": inj,
+            "verdict_changed": delta != 0,
+            "toward_aim": toward,
+            "against_aim": delta != 0 and not toward,
+            "model_reading_changed": (base["wrong"], base["direct"]) != (inj["wrong"], inj["direct"]),
+            "set_aside": inj["judged_text"] == rec["base"],
+            "parts_set_aside": len(inj["injections"]),
+            "seconds": round(time.perf_counter() - t0, 2),
+        }
         items.append(item)
         flag = "CHANGED" if item["verdict_changed"] else "same"
-        print(f"[{n}/{len(records)}] {rec['id']:<22} {base['verdict']:>7} -> {inj['verdict']:<7} {flag}"
-              f"{'' if item['set_aside'] else '  (not set aside)'}", flush=True)
+        print(
+            f"[{n}/{len(records)}] {rec['id']:<22} {base['verdict']:>7} -> {inj['verdict']:<7} {flag}"
+            f"{'' if item['set_aside'] else '  (not set aside)'}",
+            flush=True,
+        )
 
     def share(key: str, rows: list[dict]) -> float:
         return round(sum(bool(r.get(key)) for r in rows) / len(rows), 4) if rows else 0.0
@@ -193,34 +229,55 @@ def run_set(judge, path: Path, args) -> dict:
     by_kind: dict[str, list[dict]] = defaultdict(list)
     for it in items:
         by_kind[it["kind"]].append(it)
-    return {"summary": {
-        "data": str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path),
-        "n": len(items), "context": args.context, "judge": judge.backend.id if judge.backend else None,
-        "verdicts_changed": sum(it["verdict_changed"] for it in items),
-        "verdict_change_share": share("verdict_changed", items),
-        "toward_aim": sum(it["toward_aim"] for it in items), "against_aim": sum(it["against_aim"] for it in items),
-        "model_reading_change_share": share("model_reading_changed", items),
-        "set_aside_share": share("set_aside", items),
-        "parts_set_aside": sum(it["parts_set_aside"] for it in items),
-        "base_texts": len(base_cache),
-        "base_parts_set_aside": sum(len(b["injections"]) for b in base_cache.values()),
-        "decided_by": dict(Counter(it["injected"]["reading"] for it in items)),
-        "base_verdicts": dict(Counter(b["verdict"] for b in base_cache.values())),
-        "by_kind": {k: {"n": len(v), "verdicts_changed": sum(x["verdict_changed"] for x in v),
-                        "set_aside_share": share("set_aside", v)} for k, v in sorted(by_kind.items())},
-        "seconds": round(time.perf_counter() - start, 1), "machine": platform.machine(),
-    }, "items": items}
+    return {
+        "summary": {
+            "data": str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path),
+            "n": len(items),
+            "context": args.context,
+            "judge": judge.backend.id if judge.backend else None,
+            "verdicts_changed": sum(it["verdict_changed"] for it in items),
+            "verdict_change_share": share("verdict_changed", items),
+            "toward_aim": sum(it["toward_aim"] for it in items),
+            "against_aim": sum(it["against_aim"] for it in items),
+            "model_reading_change_share": share("model_reading_changed", items),
+            "set_aside_share": share("set_aside", items),
+            "parts_set_aside": sum(it["parts_set_aside"] for it in items),
+            "base_texts": len(base_cache),
+            "base_parts_set_aside": sum(len(b["injections"]) for b in base_cache.values()),
+            "decided_by": dict(Counter(it["injected"]["reading"] for it in items)),
+            "base_verdicts": dict(Counter(b["verdict"] for b in base_cache.values())),
+            "by_kind": {
+                k: {
+                    "n": len(v),
+                    "verdicts_changed": sum(x["verdict_changed"] for x in v),
+                    "set_aside_share": share("set_aside", v),
+                }
+                for k, v in sorted(by_kind.items())
+            },
+            "seconds": round(time.perf_counter() - start, 1),
+            "machine": platform.machine(),
+        },
+        "items": items,
+    }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", type=Path, nargs="+", default=None,
-                    help="JSONL files of base and injected texts (default: every file in benchmarks/data/).")
+    ap.add_argument(
+        "--data",
+        type=Path,
+        nargs="+",
+        default=None,
+        help="JSONL files of base and injected texts (default: every file in benchmarks/data/).",
+    )
     ap.add_argument("--limit", type=int, default=None, help="Only the first N injected texts of each set.")
     ap.add_argument("--context", default="personal")
     ap.add_argument("--no-model", action="store_true", help="Judge without the language model (CPU path).")
-    ap.add_argument("--false-positives", action="store_true",
-                    help="Only measure the finder on real texts (false positives and ms per text).")
+    ap.add_argument(
+        "--false-positives",
+        action="store_true",
+        help="Only measure the finder on real texts (false positives and ms per text).",
+    )
     ap.add_argument("--fp-limit", type=int, default=None, help="Only the first N texts of each corpus.")
     ap.add_argument("--backend"), ap.add_argument("--base-url"), ap.add_argument("--model")
     ap.add_argument("--no-cache", action="store_true")
@@ -230,7 +287,8 @@ def main() -> None:
         report = false_positives(args.fp_limit)
         report["machine"] = platform.machine()
         (RESULTS / "injection-false-positives.json").write_text(
-            json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
         print(json.dumps({k: v for k, v in report.items() if k != "corpora"}, indent=2))
         return
     settings = _settings(args.backend, args.base_url, args.model, no_cache=args.no_cache)
@@ -241,11 +299,27 @@ def main() -> None:
         result = run_set(judge, path, args)
         suffix = "-cpu" if args.no_model else ""
         (RESULTS / f"{path.stem}{suffix}.json").write_text(
-            json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
         s = result["summary"]
-        table.append({k: s[k] for k in ("data", "n", "judge", "verdicts_changed", "verdict_change_share",
-                                        "toward_aim", "against_aim", "set_aside_share", "parts_set_aside",
-                                        "base_parts_set_aside", "decided_by")})
+        table.append(
+            {
+                k: s[k]
+                for k in (
+                    "data",
+                    "n",
+                    "judge",
+                    "verdicts_changed",
+                    "verdict_change_share",
+                    "toward_aim",
+                    "against_aim",
+                    "set_aside_share",
+                    "parts_set_aside",
+                    "base_parts_set_aside",
+                    "decided_by",
+                )
+            }
+        )
     print(json.dumps(table, indent=2))
 
 

@@ -85,8 +85,12 @@ def request() -> dict:
 
 
 def run_child(python: str, mode: str, path: Path, threads: int, extra: bool, req_file: Path) -> dict:
-    done = subprocess.run([python, "-c", CHILD, mode, str(path), str(threads), "1" if extra else "0", str(req_file)],
-                          capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [python, "-c", CHILD, mode, str(path), str(threads), "1" if extra else "0", str(req_file)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     if done.returncode != 0:
         return {"error": f"exit {done.returncode}: {(done.stderr.strip().splitlines() or [''])[-1]}"}
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -98,11 +102,16 @@ def summarise(runs: list[dict]) -> dict:
         return {"error": runs[0]["error"]}
     pps = [r["n_prompt"] / r["prompt_ms"] * 1000 for r in ok]
     dps = [r["n_decode"] / r["decode_ms"] * 1000 for r in ok]
-    return {"prompt_tokens": ok[0]["n_prompt"], "decode_tokens": ok[0]["n_decode"],
-            "prompt_tok_s": round(statistics.median(pps), 1), "decode_tok_s": round(statistics.median(dps), 2),
-            "load_s": round(statistics.median(r["load_s"] for r in ok), 2),
-            "call_s": round(statistics.median(r["call_s"] for r in ok), 2), "runs": len(ok),
-            "system": ok[0]["system"]}
+    return {
+        "prompt_tokens": ok[0]["n_prompt"],
+        "decode_tokens": ok[0]["n_decode"],
+        "prompt_tok_s": round(statistics.median(pps), 1),
+        "decode_tok_s": round(statistics.median(dps), 2),
+        "load_s": round(statistics.median(r["load_s"] for r in ok), 2),
+        "call_s": round(statistics.median(r["call_s"] for r in ok), 2),
+        "runs": len(ok),
+        "system": ok[0]["system"],
+    }
 
 
 def throughput(path: Path, threads: int, repeats: int, raw_pythons: list[str]) -> dict:
@@ -110,8 +119,11 @@ def throughput(path: Path, threads: int, repeats: int, raw_pythons: list[str]) -
         req_file = Path(tmp) / "request.json"
         req_file.write_text(json.dumps(request()))
         out: dict = {}
-        configs = [("raw", sys.executable, "raw", True), ("emoethics", sys.executable, "backend", True),
-                   ("raw (no repacking)", sys.executable, "raw", False)]
+        configs = [
+            ("raw", sys.executable, "raw", True),
+            ("emoethics", sys.executable, "backend", True),
+            ("raw (no repacking)", sys.executable, "raw", False),
+        ]
         for py in raw_pythons:
             configs += [(f"raw {py}", py, "raw", True), (f"raw {py} (no repacking)", py, "raw", False)]
         for name, py, mode, extra in configs:
@@ -167,8 +179,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--repeats", type=int, default=3, help="fresh processes per throughput figure")
-    ap.add_argument("--raw-python", action="append", default=[],
-                    help="another interpreter whose llama-cpp-python build to measure raw (repeatable)")
+    ap.add_argument(
+        "--raw-python",
+        action="append",
+        default=[],
+        help="another interpreter whose llama-cpp-python build to measure raw (repeatable)",
+    )
     ap.add_argument("--skip-first-answer", action="store_true")
     ap.add_argument("-o", "--output", type=Path, default=RESULTS / "llm.json")
     args = ap.parse_args()

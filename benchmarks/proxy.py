@@ -46,12 +46,20 @@ from chat_upstream import chat_upstream, last_user  # noqa: E402
 from service_world import running  # noqa: E402
 
 #: Plain answers the fast path allows in the personal context (what "allowed replies" are timed on).
-ALLOWED = ["Paris is the capital of France.", "The meeting moved to Friday.", "The capital of France is Paris.",
-           "Here is a simple recipe: boil the pasta for ten minutes, then add the sauce.",
-           "Water boils at 100 degrees Celsius at sea level.", "The train leaves at 9:40 from platform 3.",
-           "A week has seven days.", "You can reset the password from the account settings page."]
-STORY = ("The museum opens at nine. Tickets cost twelve euros. The east wing has the modern collection. "
-         "The cafe closes at five.")
+ALLOWED = [
+    "Paris is the capital of France.",
+    "The meeting moved to Friday.",
+    "The capital of France is Paris.",
+    "Here is a simple recipe: boil the pasta for ten minutes, then add the sauce.",
+    "Water boils at 100 degrees Celsius at sea level.",
+    "The train leaves at 9:40 from platform 3.",
+    "A week has seven days.",
+    "You can reset the password from the account settings page.",
+]
+STORY = (
+    "The museum opens at nine. Tickets cost twelve euros. The east wing has the modern collection. "
+    "The cafe closes at five."
+)
 
 
 def pct(xs: list[float], q: float) -> float:
@@ -67,23 +75,26 @@ def make(folder: Path, upstream_url: str, sensor: EmotionSensor, **config) -> tu
     url = f"sqlite:///{folder / 'bench.db'}"
     policy = Policy(judge_model="never", **config.pop("policy", {}))
     library = ProxyLibrary(url=url, analyzer=sensor, judge_model=False)
-    app = create_proxy_app(ProxyConfig(upstream=upstream_url, database_url=url, policy=policy, **config),
-                           library=library)
+    app = create_proxy_app(
+        ProxyConfig(upstream=upstream_url, database_url=url, policy=policy, **config), library=library
+    )
     _, secret = KeyStore(url).create("bench", "1000000/minute")
     return app, secret
 
 
 def timed_create(client: OpenAI, text: str) -> tuple[float, dict]:
     t = time.perf_counter()
-    raw = client.chat.completions.with_raw_response.create(model="scripted",
-                                                          messages=[{"role": "user", "content": text}])
+    raw = client.chat.completions.with_raw_response.create(
+        model="scripted", messages=[{"role": "user", "content": text}]
+    )
     return time.perf_counter() - t, dict(raw.headers)
 
 
 def first_token(client: OpenAI, text: str) -> float:
     t = time.perf_counter()
-    for ch in client.chat.completions.create(model="scripted", messages=[{"role": "user", "content": text}],
-                                             stream=True):
+    for ch in client.chat.completions.create(
+        model="scripted", messages=[{"role": "user", "content": text}], stream=True
+    ):
         if ch.choices and ch.choices[0].delta.content:
             return time.perf_counter() - t
     return float("nan")
@@ -116,9 +127,12 @@ def main() -> None:
             return STORY
         return ALLOWED[sum(map(ord, text)) % len(ALLOWED)]
 
-    report: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}",
-                    "upstream_latency_ms": ms(args.latency), "n": args.n,
-                    "load_average_at_start": [round(x, 1) for x in os.getloadavg()]}
+    report: dict = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}",
+        "upstream_latency_ms": ms(args.latency),
+        "n": args.n,
+        "load_average_at_start": [round(x, 1) for x in os.getloadavg()],
+    }
     with chat_upstream(reply, latency=args.latency, token_delay=0.02) as up:
         app, secret = make(folder, up.url, sensor, policy={"context": "personal"})
         with running(app) as base:
@@ -135,44 +149,59 @@ def main() -> None:
                     p.append(t)
                 paths.append(h.get("x-emoethics-verdict"))
             report["allowed_latency"] = {
-                "direct_p50_ms": ms(pct(d, 0.5)), "direct_p95_ms": ms(pct(d, 0.95)),
-                "proxy_p50_ms": ms(pct(p, 0.5)), "proxy_p95_ms": ms(pct(p, 0.95)),
-                "added_p50_ms": ms(pct(p, 0.5) - pct(d, 0.5)), "added_p95_ms": ms(pct(p, 0.95) - pct(d, 0.95)),
-                "allowed_on_fast_path": len(p), "verdicts": {v: paths.count(v) for v in set(paths)}}
+                "direct_p50_ms": ms(pct(d, 0.5)),
+                "direct_p95_ms": ms(pct(d, 0.95)),
+                "proxy_p50_ms": ms(pct(p, 0.5)),
+                "proxy_p95_ms": ms(pct(p, 0.95)),
+                "added_p50_ms": ms(pct(p, 0.5) - pct(d, 0.5)),
+                "added_p95_ms": ms(pct(p, 0.95) - pct(d, 0.95)),
+                "allowed_on_fast_path": len(p),
+                "verdicts": {v: paths.count(v) for v in set(paths)},
+            }
             print("allowed replies:", report["allowed_latency"], flush=True)
-            ttft = {"direct": [first_token(direct, "story") for _ in range(10)],
-                    "hold": [first_token(proxied, "story") for _ in range(10)]}
-            report["throughput_rps"] = {f"{who}_c{c}": throughput(client, 48 if c == 1 else 96, c)
-                                        for c in (1, 16) for who, client in (("direct", direct), ("proxy", proxied))}
+            ttft = {
+                "direct": [first_token(direct, "story") for _ in range(10)],
+                "hold": [first_token(proxied, "story") for _ in range(10)],
+            }
+            report["throughput_rps"] = {
+                f"{who}_c{c}": throughput(client, 48 if c == 1 else 96, c)
+                for c in (1, 16)
+                for who, client in (("direct", direct), ("proxy", proxied))
+            }
             print("throughput:", report["throughput_rps"], flush=True)
         app_s, secret_s = make(folder, up.url, sensor, policy={"context": "personal"}, stream_policy="sentence")
         with running(app_s) as base:
             client = OpenAI(base_url=f"{base}/v1", api_key=secret_s, max_retries=0)
             first_token(client, "story")
             ttft["sentence"] = [first_token(client, "story") for _ in range(10)]
-        report["time_to_first_token_ms"] = {k: {"p50": ms(statistics.median(v)), "p95": ms(pct(v, 0.95))}
-                                            for k, v in ttft.items()}
+        report["time_to_first_token_ms"] = {
+            k: {"p50": ms(statistics.median(v)), "p95": ms(pct(v, 0.95))} for k, v in ttft.items()
+        }
         report["time_to_first_token_ms"]["reply"] = f"{len(STORY.split())} words in 4 sentences, 20 ms per word"
         print("first token:", report["time_to_first_token_ms"], flush=True)
         distress = {}
         for context in ("personal", "workplace"):
             for empathy in (False, True):
-                app_d, secret_d = make(folder, up.url, sensor, policy={"context": context, "mode": "observe",
-                                                                       "empathy": empathy})
+                app_d, secret_d = make(
+                    folder, up.url, sensor, policy={"context": context, "mode": "observe", "empathy": empathy}
+                )
                 with running(app_d) as base:
                     client = OpenAI(base_url=f"{base}/v1", api_key=secret_d, max_retries=0)
                     verdicts, distressed = [], 0
                     for pair in pairs:
                         raw = client.chat.completions.with_raw_response.create(
-                            model="scripted", messages=[{"role": "user", "content": pair["message"]}])
+                            model="scripted", messages=[{"role": "user", "content": pair["message"]}]
+                        )
                         verdicts.append(raw.headers["x-emoethics-verdict"])
                         distressed += bool((raw.parse().model_extra["emoethics"].get("user") or {}).get("distressed"))
                 passed = sum(v in ("allow", "review") for v in verdicts)
                 distress[f"{context}{'_empathy' if empathy else ''}"] = {
-                    "n": len(pairs), "pass_share": round(passed / len(pairs), 3),
+                    "n": len(pairs),
+                    "pass_share": round(passed / len(pairs), 3),
                     "rectified_or_blocked": len(pairs) - passed,
                     "verdicts": {v: verdicts.count(v) for v in ("allow", "review", "rectify", "block")},
-                    **({"read_as_distressed": distressed} if empathy else {})}
+                    **({"read_as_distressed": distressed} if empathy else {}),
+                }
                 print("distress", context, empathy, distress[f"{context}{'_empathy' if empathy else ''}"], flush=True)
         report["distressed_but_harmless"] = distress
     report["load_average_at_end"] = [round(x, 1) for x in os.getloadavg()]

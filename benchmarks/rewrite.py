@@ -48,8 +48,12 @@ def main() -> None:
     ap.add_argument("--spectrum", default="sadness-joy")
     ap.add_argument("--emotion-model", default="plutchik")
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--critic", default="sensor", choices=["sensor", "local", "ensemble"],
-                    help="what measures the rewrites (the generator is the embedded default)")
+    ap.add_argument(
+        "--critic",
+        default="sensor",
+        choices=["sensor", "local", "ensemble"],
+        help="what measures the rewrites (the generator is the embedded default)",
+    )
     ap.add_argument("--no-cache", action="store_true", help="do not use the response cache")
     args = ap.parse_args()
 
@@ -72,51 +76,63 @@ def main() -> None:
                     continue
                 t0 = time.perf_counter()
                 try:
-                    r = emoethics.rewrite(text, spec.id, lv.intensity, model=em,
-                                          rounds=args.rounds, explain=False, settings=settings)
+                    r = emoethics.rewrite(
+                        text, spec.id, lv.intensity, model=em, rounds=args.rounds, explain=False, settings=settings
+                    )
                 except emoethics.EmoethicsError as e:
-                    row = {"source": text, "level": lv.word, "error": str(e),
-                           "seconds": time.perf_counter() - t0}
+                    row = {"source": text, "level": lv.word, "error": str(e), "seconds": time.perf_counter() - t0}
                 else:
                     calls = sum(u.calls - u.cached_calls for u in r.usage.values())
-                    row = {"source": text, "level": lv.word, "target": lv.intensity,
-                           "measured": r.measured_intensity, "measured_level": r.measured_level,
-                           "distance": r.level_distance, "similarity": r.similarity,
-                           "rounds": len(r.rounds), "llm_calls": calls,
-                           "seconds": round(time.perf_counter() - t0, 2), "text": r.text,
-                           "generator": r.generator, "critic": r.critic}
+                    row = {
+                        "source": text,
+                        "level": lv.word,
+                        "target": lv.intensity,
+                        "measured": r.measured_intensity,
+                        "measured_level": r.measured_level,
+                        "distance": r.level_distance,
+                        "similarity": r.similarity,
+                        "rounds": len(r.rounds),
+                        "llm_calls": calls,
+                        "seconds": round(time.perf_counter() - t0, 2),
+                        "text": r.text,
+                        "generator": r.generator,
+                        "critic": r.critic,
+                    }
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
                 f.flush()
                 done[(text, lv.word)] = row
-                print(f"[{i + 1}/{len(texts)}] {lv.word:>12}: {row.get('measured_level', 'ERROR')}"
-                      f" ({row['seconds']:.1f}s)", flush=True)
+                print(
+                    f"[{i + 1}/{len(texts)}] {lv.word:>12}: {row.get('measured_level', 'ERROR')}"
+                    f" ({row['seconds']:.1f}s)",
+                    flush=True,
+                )
 
     rows = [done[(t, lv.word)] for t in texts for lv in spec.anchors()]
     ok = [r for r in rows if "error" not in r]
     fresh = [r for r in ok if r["llm_calls"] > 0]  # rewrites computed now, not from the cache
 
     def summary(rs: list[dict]) -> dict:
-        return {"n": len(rs),
-                "hit_rate": round(sum(r["distance"] <= 1 for r in rs) / len(rs), 3),
-                "exact_rate": round(sum(r["distance"] == 0 for r in rs) / len(rs), 3),
-                "mae_intensity": round(statistics.mean(abs(r["measured"] - r["target"])
-                                                       for r in rs), 3),
-                "mean_similarity": round(statistics.mean(r["similarity"] for r in rs), 3)}
+        return {
+            "n": len(rs),
+            "hit_rate": round(sum(r["distance"] <= 1 for r in rs) / len(rs), 3),
+            "exact_rate": round(sum(r["distance"] == 0 for r in rs) / len(rs), 3),
+            "mae_intensity": round(statistics.mean(abs(r["measured"] - r["target"]) for r in rs), 3),
+            "mean_similarity": round(statistics.mean(r["similarity"] for r in rs), 3),
+        }
 
     report = {
         "command": f"python benchmarks/rewrite.py --n {args.n} --spectrum {spec.id} "
-                   f"--rounds {args.rounds} --critic {args.critic}"
-                   + (" --no-cache" if args.no_cache else ""),
+        f"--rounds {args.rounds} --critic {args.critic}" + (" --no-cache" if args.no_cache else ""),
         "machine": f"{platform.machine()} {platform.processor() or ''} cpus={__import__('os').cpu_count()}",
-        "generator": ok[0]["generator"] if ok else None, "critic": ok[0]["critic"] if ok else None,
-        "sources": len(texts), "levels": spec.levels, "errors": len(rows) - len(ok),
+        "generator": ok[0]["generator"] if ok else None,
+        "critic": ok[0]["critic"] if ok else None,
+        "sources": len(texts),
+        "levels": spec.levels,
+        "errors": len(rows) - len(ok),
         **summary(ok),
-        "llm_calls_per_rewrite": round(statistics.mean(r["llm_calls"] for r in fresh), 2)
-        if fresh else None,
-        "seconds_per_rewrite": round(statistics.mean(r["seconds"] for r in fresh), 2)
-        if fresh else None,
-        "median_seconds_per_rewrite": round(statistics.median(r["seconds"] for r in fresh), 2)
-        if fresh else None,
+        "llm_calls_per_rewrite": round(statistics.mean(r["llm_calls"] for r in fresh), 2) if fresh else None,
+        "seconds_per_rewrite": round(statistics.mean(r["seconds"] for r in fresh), 2) if fresh else None,
+        "median_seconds_per_rewrite": round(statistics.median(r["seconds"] for r in fresh), 2) if fresh else None,
         "per_level": {lv: summary([r for r in ok if r["level"] == lv]) for lv in spec.levels},
     }
     (RESULTS / f"{stem}.json").write_text(json.dumps(report, indent=2) + "\n")

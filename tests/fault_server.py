@@ -51,8 +51,18 @@ class FaultMix:
     @classmethod
     def default(cls, seed: int = 0) -> FaultMix:
         """About one request in three goes wrong, in every way."""
-        return cls(error500=0.06, rate_limit=0.04, hang=0.02, slow=0.04, malformed=0.05, truncated=0.03,
-                   garbage=0.02, reset=0.02, partial=0.05, seed=seed)
+        return cls(
+            error500=0.06,
+            rate_limit=0.04,
+            hang=0.02,
+            slow=0.04,
+            malformed=0.05,
+            truncated=0.03,
+            garbage=0.02,
+            reset=0.02,
+            partial=0.05,
+            seed=seed,
+        )
 
 
 def _h(*parts: str) -> int:
@@ -96,10 +106,16 @@ def answer_for(body: dict) -> str:
 
 
 def completion(content: str, model: str = "fault") -> bytes:
-    return json.dumps({"id": "x", "object": "chat.completion", "created": 0, "model": model,
-                       "choices": [{"index": 0, "finish_reason": "stop",
-                                    "message": {"role": "assistant", "content": content}}],
-                       "usage": {"prompt_tokens": 50, "completion_tokens": 20, "total_tokens": 70}}).encode()
+    return json.dumps(
+        {
+            "id": "x",
+            "object": "chat.completion",
+            "created": 0,
+            "model": model,
+            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
+            "usage": {"prompt_tokens": 50, "completion_tokens": 20, "total_tokens": 70},
+        }
+    ).encode()
 
 
 @dataclass
@@ -135,8 +151,13 @@ class FaultServer:
 def fault_server(mix: FaultMix | None = None, *, latency: float = 0.0) -> Iterator[FaultServer]:
     """Serve on a free loopback port; yields the :class:`FaultServer` (``.url`` ends in /v1)."""
     mix = mix or FaultMix()
-    state = FaultServer(url="", mix=mix, latency=latency, rng=random.Random(mix.seed),
-                        first=[f for f in FAULTS if 0 < getattr(mix, f) < 1])
+    state = FaultServer(
+        url="",
+        mix=mix,
+        latency=latency,
+        rng=random.Random(mix.seed),
+        first=[f for f in FAULTS if 0 < getattr(mix, f) < 1],
+    )
 
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -150,8 +171,14 @@ def fault_server(mix: FaultMix | None = None, *, latency: float = 0.0) -> Iterat
             # client's delayed ACK add about 40 ms to every answer
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-        def _send(self, status: int, body: bytes, ctype: str = "application/json",
-                  headers: dict[str, str] | None = None, cut: bool = False) -> None:
+        def _send(
+            self,
+            status: int,
+            body: bytes,
+            ctype: str = "application/json",
+            headers: dict[str, str] | None = None,
+            cut: bool = False,
+        ) -> None:
             self.send_response(status)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
@@ -181,14 +208,23 @@ def fault_server(mix: FaultMix | None = None, *, latency: float = 0.0) -> Iterat
                 if fault == "error500":
                     self._send(500, b'{"error": {"message": "internal failure", "type": "server_error"}}')
                 elif fault == "rate_limit":
-                    self._send(429, b'{"error": {"message": "slow down", "type": "rate_limit"}}',
-                               headers={"Retry-After": "1", "retry-after-ms": str(mix.retry_after_ms)})
+                    self._send(
+                        429,
+                        b'{"error": {"message": "slow down", "type": "rate_limit"}}',
+                        headers={"Retry-After": "1", "retry-after-ms": str(mix.retry_after_ms)},
+                    )
                 elif fault == "hang":
                     time.sleep(mix.hang_seconds)
                     self._send(200, completion(answer_for(body)))
                 elif fault == "malformed":
-                    self._send(200, completion(answer_for(body)[:25] if state.rng.random() < 0.5
-                                               else "Sure! Here is what I think about it."))
+                    self._send(
+                        200,
+                        completion(
+                            answer_for(body)[:25]
+                            if state.rng.random() < 0.5
+                            else "Sure! Here is what I think about it."
+                        ),
+                    )
                 elif fault == "truncated":
                     self._send(200, completion(answer_for(body)), cut=True)
                 elif fault == "garbage":

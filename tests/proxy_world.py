@@ -23,9 +23,14 @@ def scripted_judge(violation_words: tuple[str, ...] = ("idiot", "hate"), guideli
     def reply(messages: list[dict]) -> str:
         text = messages[-1]["content"].rsplit("<<<", 1)[-1]
         hit = next((w for w in violation_words if w in text.lower()), None)
-        return json.dumps({"rationale": "insults the reader" if hit else "nothing wrong", "wrong": bool(hit),
-                           "violations": [{"guideline": guideline, "quote": hit}] if hit else [],
-                           "behaviour": "neutral"})
+        return json.dumps(
+            {
+                "rationale": "insults the reader" if hit else "nothing wrong",
+                "wrong": bool(hit),
+                "violations": [{"guideline": guideline, "quote": hit}] if hit else [],
+                "behaviour": "neutral",
+            }
+        )
 
     return ScriptedBackend(reply)
 
@@ -34,13 +39,19 @@ def scripted_rectifier(text: str = POLITE) -> ScriptedBackend:
     return ScriptedBackend(lambda _m: json.dumps({"text": text}))
 
 
-def make_proxy(folder: Path, upstream_url: str, *, judge=None, rectifier=None, key_env: str = "UPSTREAM_TEST_KEY",
-               **config):
+def make_proxy(
+    folder: Path, upstream_url: str, *, judge=None, rectifier=None, key_env: str = "UPSTREAM_TEST_KEY", **config
+):
     """(app, database url, client key secret, library)."""
     url = f"sqlite:///{folder / 'proxy.db'}"
     policy = Policy(**config.pop("policy", {}))
-    library = ProxyLibrary(url=url, analyzer=sensor(), judge_backend=judge or scripted_judge(),
-                           rectifier=rectifier or scripted_rectifier(), judge_model=policy.judge_model != "never")
+    library = ProxyLibrary(
+        url=url,
+        analyzer=sensor(),
+        judge_backend=judge or scripted_judge(),
+        rectifier=rectifier or scripted_rectifier(),
+        judge_model=policy.judge_model != "never",
+    )
     cfg = ProxyConfig(upstream=upstream_url, upstream_key_env=key_env, database_url=url, policy=policy, **config)
     app = create_proxy_app(cfg, library=library)
     _, secret = KeyStore(url).create("client", "100000/minute")

@@ -24,9 +24,24 @@ def llama_server(model_path: str, alias: str = "smollm2") -> Iterator[str]:
     """llama-cpp-python's OpenAI-compatible server with ``model_path``; yields its base URL."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", model_path, "--model_alias", alias,
-         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            model_path,
+            "--model_alias",
+            alias,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "2048",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}/v1"
     try:
         deadline = time.time() + 90
@@ -63,9 +78,11 @@ def broken_server(mode: str) -> Iterator[str]:
             if mode == "500":
                 body, status, ctype = b'{"error": {"message": "boom"}}', 500, "application/json"
             elif mode == "badjson":
-                body = (b'{"id":"x","object":"chat.completion","created":0,"model":"m",'
-                        b'"choices":[{"index":0,"finish_reason":"stop","message":{"role":'
-                        b'"assistant","content":"I am not JSON at all"}}]}')
+                body = (
+                    b'{"id":"x","object":"chat.completion","created":0,"model":"m",'
+                    b'"choices":[{"index":0,"finish_reason":"stop","message":{"role":'
+                    b'"assistant","content":"I am not JSON at all"}}]}'
+                )
                 status, ctype = 200, "application/json"
             else:
                 body, status, ctype = b"<html>502 gateway &amp; garbage", 200, "text/html"

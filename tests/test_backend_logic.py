@@ -84,9 +84,14 @@ def test_cache_key_covers_schema(tmp_path: Path):
 def test_grammar_safe_drops_only_string_limits_llama_cpp_cannot_compile():
     from emoethics.llm.local import grammar_safe
 
-    schema = {"type": "object", "properties": {
-        "a": {"type": "string", "maxLength": 4000}, "b": {"type": "string", "maxLength": 300},
-        "c": {"type": "array", "items": {"type": "string", "maxLength": 5000}}}}
+    schema = {
+        "type": "object",
+        "properties": {
+            "a": {"type": "string", "maxLength": 4000},
+            "b": {"type": "string", "maxLength": 300},
+            "c": {"type": "array", "items": {"type": "string", "maxLength": 5000}},
+        },
+    }
     safe = grammar_safe(schema)
     assert "maxLength" not in safe["properties"]["a"] and safe["properties"]["b"]["maxLength"] == 300
     assert "maxLength" not in safe["properties"]["c"]["items"]

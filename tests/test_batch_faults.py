@@ -67,8 +67,12 @@ def test_a_thousand_items_against_a_faulty_server(tmp_path):
     out = tmp_path / "out.jsonl"
     with fault_server(FaultMix.default(seed=3)) as srv:
         start = time.perf_counter()
-        s = run_batch(JobSpec(kind="analyze", settings=settings(srv.url)), src, out,
-                      options=BatchOptions(concurrency=16, retries=3, backoff=0.05, max_failures=1000))
+        s = run_batch(
+            JobSpec(kind="analyze", settings=settings(srv.url)),
+            src,
+            out,
+            options=BatchOptions(concurrency=16, retries=3, backoff=0.05, max_failures=1000),
+        )
         took = time.perf_counter() - start
         stats = dict(srv.stats)
     rows = rows_of(out)
@@ -79,8 +83,10 @@ def test_a_thousand_items_against_a_faulty_server(tmp_path):
     assert any("not valid JSON" in r["error"] for r in failed) and any("empty" in r["error"] for r in failed)
     assert s.retried_items > 0 and s.usage.calls > 0
     # every kind of fault happened, and most items still got an answer
-    assert all(stats.get(k, 0) > 0 for k in ("error500", "rate_limit", "hang", "malformed", "truncated",
-                                             "garbage", "reset", "partial")), stats
+    assert all(
+        stats.get(k, 0) > 0
+        for k in ("error500", "rate_limit", "hang", "malformed", "truncated", "garbage", "reset", "partial")
+    ), stats
     assert s.ok >= 0.95 * N, (s.ok, s.failures)
     assert took < 600  # a few seconds on an idle machine
 
@@ -91,9 +97,29 @@ def test_kill_minus_nine_and_resume(tmp_path):
     env = dict(os.environ, EMOETHICS_CACHE_DIR=str(tmp_path / "cache"), EMOETHICS_NO_CACHE="0")
     mix = FaultMix(error500=0.05, rate_limit=0.01, malformed=0.03, truncated=0.02, reset=0.01, seed=5)
     with fault_server(mix, latency=0.02) as srv:
-        args = [*CLI, "batch", "analyze", str(src), "-o", str(out), "--base-url", srv.url, "--model", "fault",
-                "--timeout", "1", "--concurrency", "4", "--batch-size", "1", "--retries", "3", "--backoff", "0.05",
-                "--json"]
+        args = [
+            *CLI,
+            "batch",
+            "analyze",
+            str(src),
+            "-o",
+            str(out),
+            "--base-url",
+            srv.url,
+            "--model",
+            "fault",
+            "--timeout",
+            "1",
+            "--concurrency",
+            "4",
+            "--batch-size",
+            "1",
+            "--retries",
+            "3",
+            "--backoff",
+            "0.05",
+            "--json",
+        ]
         proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.time() + 300
         while time.time() < deadline:
@@ -125,13 +151,11 @@ def test_a_dead_server_stops_the_job_and_a_resume_finishes_it(tmp_path):
     out = tmp_path / "out.jsonl"
     spec_opts = dict(concurrency=4, retries=1, backoff=0.01, max_failures=10, batch_size=1)
     with fault_server(FaultMix(error500=1.0)) as srv:
-        s = run_batch(JobSpec(kind="analyze", settings=settings(srv.url)), src, out,
-                      options=BatchOptions(**spec_opts))
+        s = run_batch(JobSpec(kind="analyze", settings=settings(srv.url)), src, out, options=BatchOptions(**spec_opts))
         assert not s.complete and s.stopped and "HTTP 500" in s.stopped
         assert all(not r["ok"] and r["error_kind"] == "input" for r in rows_of(out))  # no backend failure rows
         srv.mix.error500 = 0.0  # the server comes back
-        s2 = run_batch(JobSpec(kind="analyze", settings=settings(srv.url)), src, out,
-                       options=BatchOptions(**spec_opts))
+        s2 = run_batch(JobSpec(kind="analyze", settings=settings(srv.url)), src, out, options=BatchOptions(**spec_opts))
     assert s2.complete and s2.failed == 0
     rows = rows_of(out)
     assert_exactly_once(rows, 120)
@@ -142,21 +166,31 @@ def test_a_rerun_is_answered_from_the_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("EMOETHICS_CACHE_DIR", str(tmp_path / "cache"))
     src = corpus(tmp_path / "in.jsonl", 60)
     with fault_server() as srv:
-        first = run_batch(JobSpec(kind="analyze", settings=settings(srv.url, cache=True)), src,
-                          tmp_path / "a.jsonl", options=BatchOptions(concurrency=4))
+        first = run_batch(
+            JobSpec(kind="analyze", settings=settings(srv.url, cache=True)),
+            src,
+            tmp_path / "a.jsonl",
+            options=BatchOptions(concurrency=4),
+        )
         calls = srv.requests
-        again = run_batch(JobSpec(kind="analyze", settings=settings(srv.url, cache=True)), src,
-                          tmp_path / "b.jsonl", options=BatchOptions(concurrency=4))
+        again = run_batch(
+            JobSpec(kind="analyze", settings=settings(srv.url, cache=True)),
+            src,
+            tmp_path / "b.jsonl",
+            options=BatchOptions(concurrency=4),
+        )
         assert srv.requests == calls  # not one request more
     assert first.usage.calls > 0 and first.usage.cached_calls == 0
     assert again.usage.calls == again.usage.cached_calls == first.usage.calls
     strip = [{k: v for k, v in r.items() if k not in ("seconds", "usage")} for r in rows_of(tmp_path / "a.jsonl")]
     assert sorted(strip, key=lambda r: r["index"]) == sorted(
         [{k: v for k, v in r.items() if k not in ("seconds", "usage")} for r in rows_of(tmp_path / "b.jsonl")],
-        key=lambda r: r["index"])
+        key=lambda r: r["index"],
+    )
 
 
 # -- the retry policy ----------------------------------------------------------------------------
+
 
 def test_retry_after_headers():
     assert retry_after({"retry-after-ms": "250"}) == 0.25

@@ -29,6 +29,7 @@ def settings(url: str):
 
 # -- readers --------------------------------------------------------------------------------------
 
+
 def test_jsonl_records_strings_objects_and_broken_lines():
     data = b'"just a string"\n\n{"id": 7, "text": "an object"}\n{"text": 3}\nnot json\n"\xff bad"\n{"body": "x"}\n'
     recs = list(iter_jsonl(io.BytesIO(data), "f.jsonl"))
@@ -78,6 +79,7 @@ def test_a_file_of_the_wrong_kind_fails_at_once(tmp_path):
 
 # -- checkpoints ----------------------------------------------------------------------------------
 
+
 def test_done_set_keeps_a_watermark_and_the_indices_above_it():
     d = DoneSet()
     for i in [0, 1, 3, 5, 2]:
@@ -110,10 +112,13 @@ def test_a_torn_csv_record_is_cut_even_inside_quotes(tmp_path):
 
 # -- whole runs: formats, resume, a different job ---------------------------------------------------
 
+
 def make_input(tmp_path: Path, n: int = 30) -> Path:
     p = tmp_path / "in.jsonl"
-    p.write_text("".join(json.dumps({"id": f"x{i}", "text": f"Text {i}, what a day!"}) + "\n" for i in range(n)),
-                 encoding="utf-8")
+    p.write_text(
+        "".join(json.dumps({"id": f"x{i}", "text": f"Text {i}, what a day!"}) + "\n" for i in range(n)),
+        encoding="utf-8",
+    )
     return p
 
 
@@ -151,28 +156,37 @@ def test_an_output_from_another_job_is_refused(tmp_path):
         (tmp_path / "mine.jsonl").write_text("{}\n")
         with pytest.raises(InputError, match="not written by a batch job"):
             run_batch(JobSpec(kind="analyze", settings=settings(srv.url)), src, tmp_path / "mine.jsonl")
-        again = run_batch(JobSpec(kind="analyze", settings=settings(srv.url), emotion_model="beam"), src, out,
-                          options=BatchOptions(restart=True))
+        again = run_batch(
+            JobSpec(kind="analyze", settings=settings(srv.url), emotion_model="beam"),
+            src,
+            out,
+            options=BatchOptions(restart=True),
+        )
     assert again.processed == 5 and again.already_done == 0
 
 
 # -- the command line -------------------------------------------------------------------------------
 
+
 def run_cli(*args: str) -> tuple[int, str, str]:
-    p = subprocess.run([*CLI, "batch", *args], capture_output=True, timeout=120,
-                       env=dict(os.environ, EMOETHICS_NO_CACHE="1"))
+    p = subprocess.run(
+        [*CLI, "batch", *args], capture_output=True, timeout=120, env=dict(os.environ, EMOETHICS_NO_CACHE="1")
+    )
     return p.returncode, p.stdout.decode(), p.stderr.decode()
 
 
-@pytest.mark.parametrize("name, content, extra, needle", [
-    ("missing.jsonl", None, [], "no such file"),
-    ("in.txt", b"hello", [], "cannot tell the format"),
-    ("in.jsonl", b"\xff\xfe\x00garbage\n", [], "not valid UTF-8"),
-    ("in.jsonl", b'{"body": "x"}\n', [], "no 'text' field"),
-    ("in.csv", b"a,b\n1,2\n", [], "no column 'text'"),
-    ("in.jsonl", b'"x"\n', ["--engine", "spark"], "unknown engine"),
-    ("in.jsonl", b'"x"\n', ["--price", "cheap"], "--price is two numbers"),
-])
+@pytest.mark.parametrize(
+    "name, content, extra, needle",
+    [
+        ("missing.jsonl", None, [], "no such file"),
+        ("in.txt", b"hello", [], "cannot tell the format"),
+        ("in.jsonl", b"\xff\xfe\x00garbage\n", [], "not valid UTF-8"),
+        ("in.jsonl", b'{"body": "x"}\n', [], "no 'text' field"),
+        ("in.csv", b"a,b\n1,2\n", [], "no column 'text'"),
+        ("in.jsonl", b'"x"\n', ["--engine", "spark"], "unknown engine"),
+        ("in.jsonl", b'"x"\n', ["--price", "cheap"], "--price is two numbers"),
+    ],
+)
 def test_bad_input_files_get_one_clear_line(tmp_path, name, content, extra, needle):
     path = tmp_path / name
     if content is not None:

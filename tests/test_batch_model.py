@@ -28,14 +28,17 @@ def run(tmp_path: Path, *args: str) -> tuple[dict, list[dict]]:
 
 def write(tmp_path: Path, texts: list[str]) -> str:
     src = tmp_path / "in.jsonl"
-    src.write_text("".join(json.dumps({"id": f"t{i}", "text": t}) + "\n" for i, t in enumerate(texts)),
-                   encoding="utf-8")
+    src.write_text(
+        "".join(json.dumps({"id": f"t{i}", "text": t}) + "\n" for i, t in enumerate(texts)), encoding="utf-8"
+    )
     return str(src)
 
 
 def test_batch_judge_with_the_embedded_model(tmp_path):
-    src = write(tmp_path, ["I found a wallet with 200 dollars and kept it.",
-                           "Thank you so much for helping me move last weekend."])
+    src = write(
+        tmp_path,
+        ["I found a wallet with 200 dollars and kept it.", "Thank you so much for helping me move last weekend."],
+    )
     summary, rows = run(tmp_path, "judge", src, "--context", "personal")
     assert summary["ok"] == 2 and summary["usage"]["calls"] >= 2 and summary["complete"]
     assert [r["id"] for r in rows] == ["t0", "t1"]
@@ -50,8 +53,12 @@ def test_batch_analyze_two_texts_in_one_call_with_the_embedded_model(tmp_path):
     summary, rows = run(tmp_path, "analyze", src, "--batch-size", "2")
     assert summary["ok"] == 2
     for r in rows:
-        assert [x["spectrum"] for x in r["result"]["readings"]] == ["sadness-joy", "disgust-trust", "fear-anger",
-                                                                     "surprise-anticipation"]
+        assert [x["spectrum"] for x in r["result"]["readings"]] == [
+            "sadness-joy",
+            "disgust-trust",
+            "fear-anger",
+            "surprise-anticipation",
+        ]
         assert r["result"]["analyzer"].startswith("llm:local:")
     # one call for both, or the text without a usable answer on its own
     assert 1 <= summary["usage"]["calls"] <= 1 + 2 * 3

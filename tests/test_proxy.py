@@ -30,8 +30,10 @@ from service_world import make_service, running
 
 FACT = "Paris is the capital of France."
 BROKEN_PROMISE = "I said I would send you the file today, but I won't bother after all."
-COMPASSION = ("I'm really sorry you're going through this, it sounds frightening. You can call your bank today "
-              "and ask for a payment plan.")
+COMPASSION = (
+    "I'm really sorry you're going through this, it sounds frightening. You can call your bank today "
+    "and ask for a payment plan."
+)
 
 
 def replies(body: dict) -> str:
@@ -60,8 +62,9 @@ def proxy(tmp_path, upstream, monkeypatch):
     monkeypatch.setenv("UPSTREAM_TEST_KEY", "sk-upstream-secret")
 
     def start(**config):
-        app, url, secret, library = make_proxy(tmp_path, upstream.url, **({"policy": {"context": "workplace"}}
-                                                                         | config))
+        app, url, secret, library = make_proxy(
+            tmp_path, upstream.url, **({"policy": {"context": "workplace"}} | config)
+        )
         ctx = running(app)
         base = ctx.__enter__()
         started.append(ctx)
@@ -75,14 +78,16 @@ def proxy(tmp_path, upstream, monkeypatch):
 
 def ask(client: OpenAI, text: str, **kw):
     raw = client.chat.completions.with_raw_response.create(
-        model="scripted", messages=[{"role": "user", "content": text}], **kw)
+        model="scripted", messages=[{"role": "user", "content": text}], **kw
+    )
     return raw.headers, raw.parse()
 
 
 def streamed(client: OpenAI, text: str, **kw) -> tuple[str, object, list]:
     parts, chunks = [], []
-    for ch in client.chat.completions.create(model="scripted", messages=[{"role": "user", "content": text}],
-                                             stream=True, **kw):
+    for ch in client.chat.completions.create(
+        model="scripted", messages=[{"role": "user", "content": text}], stream=True, **kw
+    ):
         chunks.append(ch)
         if ch.choices and ch.choices[0].delta.content:
             parts.append(ch.choices[0].delta.content)
@@ -123,8 +128,9 @@ def test_an_abusive_upstream_reply_comes_back_rectified_with_the_original_kept_i
 
 def test_an_abusive_reply_that_cannot_be_rectified_is_blocked_with_content_filter(tmp_path, upstream, monkeypatch):
     monkeypatch.setenv("UPSTREAM_TEST_KEY", "k")
-    app, _, secret, _ = make_proxy(tmp_path, upstream.url, rectifier=scripted_rectifier(ABUSE),
-                                   policy={"context": "workplace"})
+    app, _, secret, _ = make_proxy(
+        tmp_path, upstream.url, rectifier=scripted_rectifier(ABUSE), policy={"context": "workplace"}
+    )
     with running(app) as base:
         client = OpenAI(base_url=f"{base}/v1", api_key=secret, max_retries=0)
         headers, done = ask(client, "abuse me")
@@ -160,8 +166,12 @@ def test_streaming_sentence_by_sentence_releases_what_passes_and_withholds_the_r
     text, last, _ = streamed(client, "What is the capital of France?")
     assert text == FACT and last.model_extra["emoethics"]["verdict"] == "allow"
     assert last.model_extra["emoethics"]["stream_policy"] == "sentence"
-    with httpx.stream("POST", f"{base}/v1/chat/completions", headers={"Authorization": f"Bearer {secret}"},
-                      json={"model": "m", "stream": True, "messages": [{"role": "user", "content": "x"}]}) as r:
+    with httpx.stream(
+        "POST",
+        f"{base}/v1/chat/completions",
+        headers={"Authorization": f"Bearer {secret}"},
+        json={"model": "m", "stream": True, "messages": [{"role": "user", "content": "x"}]},
+    ) as r:
         assert r.headers["x-emoethics-verdict"] == "pending" and r.headers["content-type"].startswith("text/event")
         r.read()
     # a fine first sentence goes out; the abusive rest is held, judged and never sent
@@ -177,8 +187,11 @@ def test_streaming_sentence_by_sentence_releases_what_passes_and_withholds_the_r
 
 def test_failing_upstreams_become_clear_openai_errors_and_are_recorded(tmp_path, monkeypatch):
     monkeypatch.setenv("UPSTREAM_TEST_KEY", "k")
-    for mode, status, words in (("500", 502, "HTTP 500"), ("garbage", 502, "not a chat completion"),
-                                ("slow", 504, "did not answer within")):
+    for mode, status, words in (
+        ("500", 502, "HTTP 500"),
+        ("garbage", 502, "not a chat completion"),
+        ("slow", 504, "did not answer within"),
+    ):
         folder = tmp_path / mode
         folder.mkdir()
         with chat_upstream(mode=mode, slow_seconds=3) as up:
@@ -219,8 +232,11 @@ def test_keys_contexts_and_body_limits_are_checked(proxy):
     with pytest.raises(openai.APIStatusError) as e:
         ask(client, "x" * 5000)
     assert e.value.status_code == 413
-    r = httpx.post(f"{base}/v1/chat/completions", headers={"Authorization": f"Bearer {secret}"},
-                   json={"model": "m", "messages": []})
+    r = httpx.post(
+        f"{base}/v1/chat/completions",
+        headers={"Authorization": f"Bearer {secret}"},
+        json={"model": "m", "messages": []},
+    )
     assert r.status_code == 400 and r.json()["error"]["type"] == "invalid_request_error"
     _, slow = KeyStore(url).create("slow", "1/minute")
     limited = OpenAI(base_url=f"{base}/v1", api_key=slow, max_retries=0)
@@ -281,12 +297,14 @@ def test_the_review_page_shows_a_case_the_proxy_queued_and_its_feedback_reaches_
         csrf = re.search(r'name="csrf" value="([^"]+)"', queue).group(1)  # the signed-in session's token
         page = browser.get(f"/review/{case_id}").text
         assert "bother after all" in page and 'value="promise-keeping@personal"' in page
-        r = browser.post(f"/review/{case_id}", data={"decision": "accept", "rule_id": "promise-keeping@personal",
-                                                     "csrf": csrf}, follow_redirects=False)
+        r = browser.post(
+            f"/review/{case_id}",
+            data={"decision": "accept", "rule_id": "promise-keeping@personal", "csrf": csrf},
+            follow_redirects=False,
+        )
         assert r.status_code == 303
     [fb] = store.feedback(case_id)
-    v2 = learn_rulebook(G, ["personal"], gen, an, only=["promise-keeping"], pairs=4, previous=v1, store=store,
-                        sample=0)
+    v2 = learn_rulebook(G, ["personal"], gen, an, only=["promise-keeping"], pairs=4, previous=v1, store=store, sample=0)
     assert fb.id in v2.feedback_used and v2.rules[0].status == "accepted"
 
 
@@ -297,18 +315,31 @@ def make_proxy_on(url: str, upstream_url: str):
     from proxy_world import scripted_judge
     from service_world import sensor
 
-    library = ProxyLibrary(url=url, analyzer=sensor(), judge_backend=scripted_judge(("bother",), "promise-keeping"),
-                           rectifier=scripted_rectifier())
-    app = create_proxy_app(ProxyConfig(upstream=upstream_url, upstream_key_env="UPSTREAM_TEST_KEY", database_url=url,
-                                       policy=Policy(context="personal")), library=library)
+    library = ProxyLibrary(
+        url=url,
+        analyzer=sensor(),
+        judge_backend=scripted_judge(("bother",), "promise-keeping"),
+        rectifier=scripted_rectifier(),
+    )
+    app = create_proxy_app(
+        ProxyConfig(
+            upstream=upstream_url,
+            upstream_key_env="UPSTREAM_TEST_KEY",
+            database_url=url,
+            policy=Policy(context="personal"),
+        ),
+        library=library,
+    )
     _, secret = KeyStore(url).create("client", "100000/minute")
     return app, url, secret, library
 
 
 def test_the_proxy_section_of_the_config_file_and_the_flags_make_one_configuration(tmp_path, monkeypatch):
     cfg = tmp_path / "config.toml"
-    cfg.write_text('[generator]\nbackend = "local"\n[proxy]\nupstream = "http://127.0.0.1:9/v1"\nmode = "observe"\n'
-                   'empathy = true\nport = 8200\nmodel_contexts = ["children"]\n')
+    cfg.write_text(
+        '[generator]\nbackend = "local"\n[proxy]\nupstream = "http://127.0.0.1:9/v1"\nmode = "observe"\n'
+        'empathy = true\nport = 8200\nmodel_contexts = ["children"]\n'
+    )
     monkeypatch.setenv("EMOETHICS_CONFIG", str(cfg))
     from emoethics.config import config_section, load_settings
 
@@ -325,8 +356,13 @@ def test_the_proxy_command_refuses_to_listen_beyond_loopback_without_public(tmp_
     import sys
 
     env = {**__import__("os").environ, "EMOETHICS_DATA_DIR": str(tmp_path)}
-    p = subprocess.run([sys.executable, "-m", "emoethics.cli", "proxy", "--host", "0.0.0.0", "--upstream",
-                        "http://127.0.0.1:9/v1"], capture_output=True, text=True, env=env, timeout=120)
+    p = subprocess.run(
+        [sys.executable, "-m", "emoethics.cli", "proxy", "--host", "0.0.0.0", "--upstream", "http://127.0.0.1:9/v1"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert p.returncode == 2 and "--public" in p.stderr and "Traceback" not in p.stderr
 
 
@@ -347,8 +383,9 @@ def _fuzz_app():
     import tempfile
     from pathlib import Path
 
-    app, _, secret, _ = make_proxy(Path(tempfile.mkdtemp(prefix="emoethics-proxy-fuzz-")), _FUZZ_URL,
-                                   policy={"empathy": True})
+    app, _, secret, _ = make_proxy(
+        Path(tempfile.mkdtemp(prefix="emoethics-proxy-fuzz-")), _FUZZ_URL, policy={"empathy": True}
+    )
     return app, secret
 
 
@@ -359,5 +396,4 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", FUZZ_APP)
 @schema.parametrize()
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 def test_fuzz_finds_no_server_error(case):
-    case.call_and_validate(headers={"Authorization": f"Bearer {FUZZ_SECRET}"}, checks=[not_a_server_error],
-                           timeout=120)
+    case.call_and_validate(headers={"Authorization": f"Bearer {FUZZ_SECRET}"}, checks=[not_a_server_error], timeout=120)

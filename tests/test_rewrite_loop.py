@@ -34,10 +34,15 @@ def test_stops_as_soon_as_within_tolerance():
 
 def test_keeps_best_candidate_not_last_and_respects_round_budget():
     g = gen("a", "b", "c", "d")
-    critic = ScriptedAnalyzer({"a": {"sadness-joy": "serenity"}, "b": {"sadness-joy": "joy"},
-                               "c": {"sadness-joy": "grief"}, "d": {"sadness-joy": "ecstasy"}})
-    r = rewrite_text(SRC, resolve_target(M, level="ecstasy"), M, g, critic, rounds=3,
-                     tolerance=0, explain=False)
+    critic = ScriptedAnalyzer(
+        {
+            "a": {"sadness-joy": "serenity"},
+            "b": {"sadness-joy": "joy"},
+            "c": {"sadness-joy": "grief"},
+            "d": {"sadness-joy": "ecstasy"},
+        }
+    )
+    r = rewrite_text(SRC, resolve_target(M, level="ecstasy"), M, g, critic, rounds=3, tolerance=0, explain=False)
     assert len(r.rounds) == 3 and len(g.sent) == 3  # budget
     assert r.text == "b" and r.best_round == 2 and not r.hit and r.level_distance == 1
     assert r.measured_level == "joy"
@@ -45,26 +50,39 @@ def test_keeps_best_candidate_not_last_and_respects_round_budget():
 
 def test_overshoot_feedback_asks_to_tone_down():
     g = gen("furious", "cross")
-    critic = ScriptedAnalyzer({"furious": {"fear-anger": "rage"},
-                               "cross": {"fear-anger": "annoyance"}})
-    r = rewrite_text(SRC, resolve_target(M, level="annoyance"), M, g, critic, rounds=2,
-                     tolerance=0, explain=False)
+    critic = ScriptedAnalyzer({"furious": {"fear-anger": "rage"}, "cross": {"fear-anger": "annoyance"}})
+    r = rewrite_text(SRC, resolve_target(M, level="annoyance"), M, g, critic, rounds=2, tolerance=0, explain=False)
     assert "tone it down" in r.rounds[0].feedback and r.text == "cross" and r.hit
 
 
 def test_neutral_target_feedback_removes_emotion():
     g = gen("so sad", "Friday it is.")
     critic = ScriptedAnalyzer({"so sad": {"sadness-joy": "sadness"}})
-    r = rewrite_text("Sad news: the meeting moved.", resolve_target(M, "sadness-joy", 0.0), M, g,
-                     critic, rounds=2, tolerance=0, explain=False)
+    r = rewrite_text(
+        "Sad news: the meeting moved.",
+        resolve_target(M, "sadness-joy", 0.0),
+        M,
+        g,
+        critic,
+        rounds=2,
+        tolerance=0,
+        explain=False,
+    )
     assert "Remove the sadness" in r.rounds[0].feedback and r.text == "Friday it is."
 
 
 def test_result_carries_similarity_features_and_explanation():
-    g = ScriptedBackend([json.dumps({"text": "The meeting moved to Friday!!! I am FURIOUS."}),
-                         json.dumps({c: "more heated" for c in (
-                             "vocabulary", "tone", "imagery", "diction", "figurative_language",
-                             "sentence_structure")})])
+    g = ScriptedBackend(
+        [
+            json.dumps({"text": "The meeting moved to Friday!!! I am FURIOUS."}),
+            json.dumps(
+                {
+                    c: "more heated"
+                    for c in ("vocabulary", "tone", "imagery", "diction", "figurative_language", "sentence_structure")
+                }
+            ),
+        ]
+    )
     critic = ScriptedAnalyzer({"The meeting moved to Friday!!! I am FURIOUS.": {"fear-anger": "rage"}})
     r = rewrite_text(SRC, resolve_target(M, "anger", 1.0), M, g, critic, rounds=1)
     assert 0.4 < r.similarity <= 1.0
@@ -77,8 +95,9 @@ def test_result_carries_similarity_features_and_explanation():
 
 def test_sweep_covers_every_level_in_order():
     levels = M.spectrum("sadness-joy").levels
-    g = ScriptedBackend(lambda msgs: json.dumps(
-        {"text": re.search(r'Target level: "(\w+)"', msgs[-1]["content"]).group(1)}))
+    g = ScriptedBackend(
+        lambda msgs: json.dumps({"text": re.search(r'Target level: "(\w+)"', msgs[-1]["content"]).group(1)})
+    )
     # the generator echoes the target level word; the critic reads it back exactly
     critic = ScriptedAnalyzer({w: {"sadness-joy": w} for w in levels})
     s = sweep_text(SRC, "joy", M, g, critic, rounds=1)
@@ -89,5 +108,4 @@ def test_sweep_covers_every_level_in_order():
 
 def test_rounds_must_be_positive():
     with pytest.raises(ValueError):
-        rewrite_text(SRC, resolve_target(M, level="joy"), M, gen("x"), ScriptedAnalyzer({}),
-                     rounds=0)
+        rewrite_text(SRC, resolve_target(M, level="joy"), M, gen("x"), ScriptedAnalyzer({}), rounds=0)

@@ -73,8 +73,7 @@ def test_relative_rule_is_tuned_on_whole_sets_and_emotional_texts():
 def test_profile_shape_and_folding(sensor):
     p = sensor.analyze("I am so happy, this is the best day of my life!")
     assert [r.spectrum for r in p.readings] == [s.id for s in emoethics.load_model().spectra]
-    assert set(p.emotions) == {"anger", "anticipation", "disgust", "fear", "joy", "sadness",
-                               "surprise", "trust"}
+    assert set(p.emotions) == {"anger", "anticipation", "disgust", "fear", "joy", "sadness", "surprise", "trust"}
     assert p.reading("sadness-joy").intensity > 0 and p.reading("sadness-joy").level != "neutral"
     assert p.valence is not None and p.valence > 3.0
     assert p.analyzer.startswith("sensor:")
@@ -85,18 +84,27 @@ def test_negation_is_not_joy(sensor):
     assert p.reading("sadness-joy").intensity <= 0
 
 
-@pytest.mark.parametrize("text, spectrum, sign", [
-    ("I'm terrified, I think someone is following me home.", "fear-anger", -1),
-    ("This is outrageous, I am furious with you!", "fear-anger", +1),
-    ("My grandmother died last night and I can't stop crying.", "sadness-joy", -1),
-])
+@pytest.mark.parametrize(
+    "text, spectrum, sign",
+    [
+        ("I'm terrified, I think someone is following me home.", "fear-anger", -1),
+        ("This is outrageous, I am furious with you!", "fear-anger", +1),
+        ("My grandmother died last night and I can't stop crying.", "sadness-joy", -1),
+    ],
+)
 def test_clear_emotions_lean_the_right_way(sensor, text, spectrum, sign):
     assert np.sign(sensor.analyze(text).reading(spectrum).intensity) == sign
 
 
-@pytest.mark.parametrize("text, emotion", [
-    ("😂😂😂", "joy"), ("😱", "fear"), ("😭😭", "sadness"), ("😡😡😡", "anger"),
-])
+@pytest.mark.parametrize(
+    "text, emotion",
+    [
+        ("😂😂😂", "joy"),
+        ("😱", "fear"),
+        ("😭😭", "sadness"),
+        ("😡😡😡", "anger"),
+    ],
+)
 def test_emoji_carry_their_emotion(sensor, text, emotion):
     """Each emoji used to be the same unknown token to the encoder (and read as mild joy)."""
     p = sensor.analyze(text)
@@ -108,17 +116,21 @@ def test_batch_equals_single(sensor):
     batch = sensor.analyze_batch(texts)
     for t, p in zip(texts, batch, strict=True):
         single = sensor.analyze(t)
-        assert [(r.intensity, r.level) for r in p.readings] == \
-            [(r.intensity, r.level) for r in single.readings]
+        assert [(r.intensity, r.level) for r in p.readings] == [(r.intensity, r.level) for r in single.readings]
     angry = sensor.analyze("I hate this so much, it makes me furious.").reading("fear-anger")
-    assert angry.intensity > 0 and angry.cues and all(c in "I hate this so much, it makes me furious."
-                                                       for c in angry.cues)
+    assert (
+        angry.intensity > 0 and angry.cues and all(c in "I hate this so much, it makes me furious." for c in angry.cues)
+    )
 
 
 def test_spread_rule_gives_as_many_labels_as_stand_out():
-    probs = np.array([[0.9, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05],   # one clear emotion
-                      [0.7, 0.05, 0.6, 0.05, 0.05, 0.05, 0.05, 0.05],    # two
-                      [0.08, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05]])  # weak: below the floor
+    probs = np.array(
+        [
+            [0.9, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05],  # one clear emotion
+            [0.7, 0.05, 0.6, 0.05, 0.05, 0.05, 0.05, 0.05],  # two
+            [0.08, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05],
+        ]
+    )  # weak: below the floor
     assert DecisionRule(spread=1.0, floor=0.1).labels(probs).sum(axis=1).tolist() == [1, 2, 0]
 
 
@@ -136,8 +148,7 @@ def test_tune_rule_learns_how_many_labels_emotional_texts_carry():
 
 
 def test_cues_only_when_asked_and_batched_like_single(sensor):
-    texts = ["I hate this so much, it makes me furious.", "What a lovely surprise party!",
-             "The bus leaves at nine."]
+    texts = ["I hate this so much, it makes me furious.", "What a lovely surprise party!", "The bus leaves at nine."]
     assert all(not r.cues for p in sensor.analyze_batch(texts) for r in p.readings)
     batched = sensor.analyze_batch(texts, cues=True)
     for t, p in zip(texts, batched, strict=True):
@@ -147,8 +158,9 @@ def test_cues_only_when_asked_and_batched_like_single(sensor):
 
 
 def test_intensities_are_graded_and_the_spectrum_reads_them(sensor):
-    ps = sensor.analyze_batch(["I'm a bit sad today", "I am utterly heartbroken and devastated",
-                               "The bus leaves at nine."])
+    ps = sensor.analyze_batch(
+        ["I'm a bit sad today", "I am utterly heartbroken and devastated", "The bus leaves at nine."]
+    )
     for p in ps:
         assert set(p.intensities) == set(EMOTIONS) and all(0 <= v <= 1 for v in p.intensities.values())
     bit, utterly, neutral = (p.intensities["sadness"] for p in ps)
@@ -159,13 +171,19 @@ def test_intensities_are_graded_and_the_spectrum_reads_them(sensor):
     assert ps[1].reading("sadness-joy").level == "grief"
 
 
-@pytest.mark.xfail(strict=True, reason="not met yet: the heads read 'annoyed' as more surely anger "
-                   "than 'absolutely furious', and the graded set is too small to outweigh that")
+@pytest.mark.xfail(
+    strict=True,
+    reason="not met yet: the heads read 'annoyed' as more surely anger "
+    "than 'absolutely furious', and the graded set is too small to outweigh that",
+)
 def test_cli_anger_intensity_grows_from_a_little_annoyed_to_absolutely_furious(tmp_path):
     def run(text):
-        p = subprocess.run([sys.executable, "-m", "emoethics.cli", "analyze", "--backend", "sensor",
-                            text, "--json"], capture_output=True, timeout=300,
-                           env=dict(os.environ, EMOETHICS_DATA_DIR=str(tmp_path)))
+        p = subprocess.run(
+            [sys.executable, "-m", "emoethics.cli", "analyze", "--backend", "sensor", text, "--json"],
+            capture_output=True,
+            timeout=300,
+            env=dict(os.environ, EMOETHICS_DATA_DIR=str(tmp_path)),
+        )
         assert p.returncode == 0, p.stderr.decode()
         return json.loads(p.stdout)
 
@@ -185,14 +203,23 @@ def test_decision_rule_relative_and_thresholds():
 
 def test_calibration_fit_save_load(sensor, tmp_path, monkeypatch):
     monkeypatch.setenv("EMOETHICS_DATA_DIR", str(tmp_path))
-    ex = [Example("I am furious!", frozenset({"anger"})), Example("So angry right now", frozenset({"anger"})),
-          Example("This makes me mad", frozenset({"anger"})), Example("Lovely day", frozenset({"joy"})),
-          Example("The bus is at nine", frozenset())]
+    ex = [
+        Example("I am furious!", frozenset({"anger"})),
+        Example("So angry right now", frozenset({"anger"})),
+        Example("This makes me mad", frozenset({"anger"})),
+        Example("Lovely day", frozenset({"joy"})),
+        Example("The bus is at nine", frozenset()),
+    ]
     rule = fit_calibration(sensor, ex)
     assert set(rule.thresholds) == set(EMOTIONS)
     # three angry examples: the anger threshold admits them all and nothing else
-    assert (sensor.probabilities([e.text for e in ex])[0][:, 0] >= rule.thresholds["anger"]).tolist() \
-        == [True, True, True, False, False]
+    assert (sensor.probabilities([e.text for e in ex])[0][:, 0] >= rule.thresholds["anger"]).tolist() == [
+        True,
+        True,
+        True,
+        False,
+        False,
+    ]
     path = save_calibration("mine", rule, {"n": len(ex)})
     assert path.is_file() and load_calibration("mine") == rule
     with pytest.raises(emoethics.ConfigError, match="no calibration 'other'"):
@@ -207,7 +234,8 @@ def test_ensemble_combines_and_prefilters(sensor):
     p = ens.analyze("I am furious!")
     s = sensor.analyze("I am furious!")
     assert p.reading("fear-anger").intensity == pytest.approx(
-        0.5 * s.reading("fear-anger").intensity + 0.5 * 1.0, abs=1e-3)
+        0.5 * s.reading("fear-anger").intensity + 0.5 * 1.0, abs=1e-3
+    )
     pre = EnsembleAnalyzer(sensor, llm, prefilter=True, neutral_below=1.01)
     assert "sensor only" in pre.analyze("The bus leaves at nine.").analyzer
     assert llm.seen == ["I am furious!"]
@@ -215,8 +243,12 @@ def test_ensemble_combines_and_prefilters(sensor):
 
 def test_cli_sensor_analyze_and_eval(tmp_path: Path):
     def run(*args):
-        p = subprocess.run([sys.executable, "-m", "emoethics.cli", *args], capture_output=True,
-                           timeout=300, env=dict(os.environ, EMOETHICS_DATA_DIR=str(tmp_path)))
+        p = subprocess.run(
+            [sys.executable, "-m", "emoethics.cli", *args],
+            capture_output=True,
+            timeout=300,
+            env=dict(os.environ, EMOETHICS_DATA_DIR=str(tmp_path)),
+        )
         assert p.returncode == 0, p.stderr.decode()
         return p.stdout.decode()
 
@@ -225,20 +257,48 @@ def test_cli_sensor_analyze_and_eval(tmp_path: Path):
     assert all(not (r["positive"] == "joy" and r["intensity"] > 0) for r in out["readings"])
     assert out["intensities"]["joy"] < 0.1
     assert any(r["cues"] for r in out["readings"] if r["intensity"] != 0)  # occlusion cues
-    head = "ID\tTweet\t" + "\t".join(["anger", "anticipation", "disgust", "fear", "joy", "love",
-                                      "optimism", "pessimism", "sadness", "surprise", "trust"])
-    rows = ["1\tI am so angry at you\t1\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0",
-            "2\tBest day ever!\t0\t0\t0\t0\t1\t1\t1\t0\t0\t0\t0",
-            "3\tI'm scared of the dark\t0\t0\t0\t1\t0\t0\t0\t1\t0\t0\t0"]
+    head = "ID\tTweet\t" + "\t".join(
+        [
+            "anger",
+            "anticipation",
+            "disgust",
+            "fear",
+            "joy",
+            "love",
+            "optimism",
+            "pessimism",
+            "sadness",
+            "surprise",
+            "trust",
+        ]
+    )
+    rows = [
+        "1\tI am so angry at you\t1\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0",
+        "2\tBest day ever!\t0\t0\t0\t0\t1\t1\t1\t0\t0\t0\t0",
+        "3\tI'm scared of the dark\t0\t0\t0\t1\t0\t0\t0\t1\t0\t0\t0",
+    ]
     f = tmp_path / "ec.tsv"
     f.write_text(head + "\n" + "\n".join(rows) + "\n")
-    rep = json.loads(run("eval", "emotions", "--format", "semeval-ec", "--data", str(f),
-                         "--analyzer", "sensor", "--json"))
+    rep = json.loads(
+        run("eval", "emotions", "--format", "semeval-ec", "--data", str(f), "--analyzer", "sensor", "--json")
+    )
     assert rep["n"] == 3 and 0 <= rep["classification"]["macro_f1"] <= 1
     assert "anger" in rep["classification"]["per_label"]
-    cal = json.loads(run("calibrate", "--data", str(f), "--format", "semeval-ec", "--name", "t",
-                         "--json"))
+    cal = json.loads(run("calibrate", "--data", str(f), "--format", "semeval-ec", "--name", "t", "--json"))
     assert cal["calibrated"]["macro_f1"] >= cal["uncalibrated"]["macro_f1"] - 1e-9
-    rep2 = json.loads(run("eval", "emotions", "--format", "semeval-ec", "--data", str(f),
-                          "--analyzer", "sensor", "--calibration", "t", "--json"))
+    rep2 = json.loads(
+        run(
+            "eval",
+            "emotions",
+            "--format",
+            "semeval-ec",
+            "--data",
+            str(f),
+            "--analyzer",
+            "sensor",
+            "--calibration",
+            "t",
+            "--json",
+        )
+    )
     assert rep2["analyzer"].endswith("+t")

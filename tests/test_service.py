@@ -40,8 +40,16 @@ def wait_job(client, url: str) -> dict:
 def test_the_openapi_document_is_valid(client):
     doc = client.get("/openapi.json").json()
     validate(doc)
-    assert {"/v1/analyze", "/v1/rewrite", "/v1/sweep", "/v1/judge", "/v1/review", "/v1/rectify",
-            "/v1/feedback", "/v1/jobs/{job_id}"} <= set(doc["paths"])
+    assert {
+        "/v1/analyze",
+        "/v1/rewrite",
+        "/v1/sweep",
+        "/v1/judge",
+        "/v1/review",
+        "/v1/rectify",
+        "/v1/feedback",
+        "/v1/jobs/{job_id}",
+    } <= set(doc["paths"])
 
 
 def test_calls_need_a_valid_unrevoked_key(client):
@@ -91,11 +99,15 @@ def test_endpoints_answer_with_the_library_schemas_and_every_call_is_recorded(cl
     assert r.status_code == 200
     joy = next(x for x in r.json()["readings"] if x["spectrum"] == "sadness-joy")
     assert joy["intensity"] > 0.3
-    r = client.post("/v1/judge", json={"text": "I found a wallet and kept the money.", "context": "personal"},
-                    headers=AUTH)
+    r = client.post(
+        "/v1/judge", json={"text": "I found a wallet and kept the money.", "context": "personal"}, headers=AUTH
+    )
     assert r.status_code == 200 and r.json()["verdict"] in ("allow", "review", "rectify", "block")
-    r = client.post("/v1/rewrite", json={"text": "The meeting moved to Friday.", "emotion": "joy",
-                                         "intensity": 0.5, "rounds": 1}, headers=AUTH)
+    r = client.post(
+        "/v1/rewrite",
+        json={"text": "The meeting moved to Friday.", "emotion": "joy", "intensity": 0.5, "rounds": 1},
+        headers=AUTH,
+    )
     assert r.status_code == 200 and r.json()["target"]["spectrum"] == "sadness-joy"
     runs = Records(URL).runs(limit=500)
     kinds = {x.kind for x in runs}
@@ -107,13 +119,17 @@ def test_endpoints_answer_with_the_library_schemas_and_every_call_is_recorded(cl
 
 
 def test_long_work_runs_as_a_background_job(client):
-    r = client.post("/v1/sweep", json={"text": "The meeting moved to Friday.", "spectrum": "sadness-joy",
-                                       "rounds": 1}, headers=AUTH)
+    r = client.post(
+        "/v1/sweep", json={"text": "The meeting moved to Friday.", "spectrum": "sadness-joy", "rounds": 1}, headers=AUTH
+    )
     assert r.status_code == 202
     job = wait_job(client, r.json()["status_url"])
     assert job["status"] == "done" and len(job["result"]["results"]) >= 5
-    r = client.post("/v1/rectify", json={"text": "You idiot, I hate you.", "attempts": 1, "rounds": 1,
-                                         "background": True}, headers=AUTH)
+    r = client.post(
+        "/v1/rectify",
+        json={"text": "You idiot, I hate you.", "attempts": 1, "rounds": 1, "background": True},
+        headers=AUTH,
+    )
     assert r.status_code == 202 and wait_job(client, r.json()["status_url"])["status"] == "done"
     # another key cannot read it
     _, other = KeyStore(URL).create("other")
@@ -122,10 +138,21 @@ def test_long_work_runs_as_a_background_job(client):
 
 def test_feedback_is_committed_before_the_answer(client):
     store = ReviewStore(url=URL)
-    case = store.enqueue(Case(kind="low-confidence", text="Maybe rude?", context="personal", verdict="review",
-                              confidence=0.3, rationale="unsure"))
-    r = client.post("/v1/feedback", json={"case_id": case.id, "decision": "relabel", "label": "allow",
-                                          "reviewer": "ana"}, headers=AUTH)
+    case = store.enqueue(
+        Case(
+            kind="low-confidence",
+            text="Maybe rude?",
+            context="personal",
+            verdict="review",
+            confidence=0.3,
+            rationale="unsure",
+        )
+    )
+    r = client.post(
+        "/v1/feedback",
+        json={"case_id": case.id, "decision": "relabel", "label": "allow", "reviewer": "ana"},
+        headers=AUTH,
+    )
     assert r.status_code == 201
     # a fresh connection (another process would see the same) finds it at once
     assert [f.id for f in ReviewStore(url=URL).feedback(case.id)] == [r.json()["id"]]

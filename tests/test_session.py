@@ -33,8 +33,7 @@ class PromptHashBackend(Backend):
     def _complete(self, messages, *, temperature, max_tokens, seed, json_schema) -> Completion:
         digest = hashlib.sha256(json.dumps(messages, sort_keys=True).encode()).hexdigest()
         value: Any = answer_for(json_schema, digest[: int(digest[0], 16) + 1])
-        return Completion(text=json.dumps(value) if json_schema else str(value), prompt_tokens=20,
-                          completion_tokens=10)
+        return Completion(text=json.dumps(value) if json_schema else str(value), prompt_tokens=20, completion_tokens=10)
 
 
 @pytest.fixture
@@ -46,11 +45,21 @@ def prompt_hash_backend(monkeypatch):
     LLM_BACKENDS.discard("prompt-hash")
 
 
-TEXTS = ["I found a wallet with 200 dollars and kept it.",
-         "Thank you so much for helping me move, you are a true friend.",
-         "You are a pathetic liar. Stay away from my family."]
-COMPARED = ("verdict", "behaviour", "violations", "wrong", "wrong_probability", "rationale", "confidence",
-            "guidelines_version")
+TEXTS = [
+    "I found a wallet with 200 dollars and kept it.",
+    "Thank you so much for helping me move, you are a true friend.",
+    "You are a pathetic liar. Stay away from my family.",
+]
+COMPARED = (
+    "verdict",
+    "behaviour",
+    "violations",
+    "wrong",
+    "wrong_probability",
+    "rationale",
+    "confidence",
+    "guidelines_version",
+)
 
 
 def comparable(judgement: dict) -> dict:
@@ -59,8 +68,7 @@ def comparable(judgement: dict) -> dict:
 
 def test_the_service_batch_and_python_api_give_the_same_judgement(prompt_hash_backend, tmp_path):
     settings = prompt_hash_backend
-    from_api = [comparable(emoethics.judge(t, "personal", settings=settings).model_dump(mode="json"))
-                for t in TEXTS]
+    from_api = [comparable(emoethics.judge(t, "personal", settings=settings).model_dump(mode="json")) for t in TEXTS]
 
     url = f"sqlite:///{tmp_path / 'service.db'}"
     app = create_app(ServiceConfig(database_url=url, secret_key="test-secret", worker=Worker(settings, url=url)))
@@ -68,8 +76,9 @@ def test_the_service_batch_and_python_api_give_the_same_judgement(prompt_hash_ba
     with TestClient(app) as client:
         from_service = []
         for t in TEXTS:
-            r = client.post("/v1/judge", json={"text": t, "context": "personal"},
-                            headers={"Authorization": f"Bearer {secret}"})
+            r = client.post(
+                "/v1/judge", json={"text": t, "context": "personal"}, headers={"Authorization": f"Bearer {secret}"}
+            )
             assert r.status_code == 200, r.text
             from_service.append(comparable(r.json()))
 
@@ -77,8 +86,9 @@ def test_the_service_batch_and_python_api_give_the_same_judgement(prompt_hash_ba
     source.write_text("".join(json.dumps({"id": str(i), "text": t}) + "\n" for i, t in enumerate(TEXTS)))
     summary = run_batch(JobSpec(kind="judge", settings=settings, context="personal"), source, tmp_path / "out.jsonl")
     assert summary.ok == len(TEXTS)
-    rows = sorted((json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()),
-                  key=lambda r: r["index"])
+    rows = sorted(
+        (json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()), key=lambda r: r["index"]
+    )
     from_batch = [comparable(r["result"]) for r in rows]
 
     assert from_api == from_service == from_batch

@@ -45,8 +45,17 @@ def url(request, tmp_path):
 
 
 def case(**kw) -> Case:
-    return Case(**{"kind": "low-confidence", "text": "Maybe rude?", "context": "personal", "verdict": "review",
-                   "confidence": 0.3, "rationale": "unsure", **kw})
+    return Case(
+        **{
+            "kind": "low-confidence",
+            "text": "Maybe rude?",
+            "context": "personal",
+            "verdict": "review",
+            "confidence": 0.3,
+            "rationale": "unsure",
+            **kw,
+        }
+    )
 
 
 def test_migrations_create_the_schema_the_models_describe(url):
@@ -86,8 +95,9 @@ def test_runs_guidelines_and_rulebooks_are_kept(url):
     from emoethics.ethics.guidelines import load_guidelines
 
     rec = Records(url)
-    run = rec.record_run("judge", {"text": "hi"}, {"verdict": "allow"}, models={"judge": "m"},
-                         usage={"calls": 1}, seconds=0.5)
+    run = rec.record_run(
+        "judge", {"text": "hi"}, {"verdict": "allow"}, models={"judge": "m"}, usage={"calls": 1}, seconds=0.5
+    )
     rec.record_run("judge", {"text": "x"}, error="server down")
     runs = rec.runs("judge")
     assert {r.id for r in runs} >= {run} and {r.status for r in runs} == {"ok", "error"}
@@ -139,8 +149,9 @@ def test_acknowledged_feedback_survives_a_kill(url):
 def _cli(*args: str, data: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, EMOETHICS_DATA_DIR=data)
     env.pop("EMOETHICS_DATABASE_URL", None)
-    return subprocess.run([sys.executable, "-m", "emoethics.cli", *args], capture_output=True, text=True,
-                          env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "emoethics.cli", *args], capture_output=True, text=True, env=env, timeout=300
+    )
 
 
 def test_commands_log_their_runs_and_manage_keys(tmp_path):

@@ -10,8 +10,7 @@ from emoethics.textio import MAX_CHARS, check_text, decode, read_items
 
 def test_check_text():
     assert check_text("  hello \n") == "hello"
-    for bad, msg in [("", "empty"), ("   \n\t", "empty"), ("x" * (MAX_CHARS + 1), "limit"),
-                     ("abc\udcff", "UTF-8")]:
+    for bad, msg in [("", "empty"), ("   \n\t", "empty"), ("x" * (MAX_CHARS + 1), "limit"), ("abc\udcff", "UTF-8")]:
         with pytest.raises(InputError, match=msg):
             check_text(bad)
 
@@ -24,23 +23,24 @@ def test_decode_names_the_bad_byte_and_line():
 
 def test_read_items_formats(tmp_path: Path):
     (tmp_path / "a.jsonl").write_text('{"id": "x", "text": "one"}\n\n{"text": "two"}\n')
-    (tmp_path / "a.csv").write_text("id,text\n7,hello\n8,\"multi\nline\"\n")
+    (tmp_path / "a.csv").write_text('id,text\n7,hello\n8,"multi\nline"\n')
     (tmp_path / "a.txt").write_text("first line\nsecond line\n")
     assert [(i.id, i.text) for i in read_items(tmp_path / "a.jsonl")] == [("x", "one"), ("3", "two")]
-    assert [(i.id, i.text) for i in read_items(tmp_path / "a.csv")] == [("7", "hello"),
-                                                                        ("8", "multi\nline")]
+    assert [(i.id, i.text) for i in read_items(tmp_path / "a.csv")] == [("7", "hello"), ("8", "multi\nline")]
     assert len(read_items(tmp_path / "a.txt")) == 1
-    assert [i.text for i in read_items(tmp_path / "a.txt", lines=True)] == ["first line",
-                                                                            "second line"]
+    assert [i.text for i in read_items(tmp_path / "a.txt", lines=True)] == ["first line", "second line"]
 
 
-@pytest.mark.parametrize("name, content, message", [
-    ("b.jsonl", '{"text": "ok"}\n{broken\n', "b.jsonl:2: not valid JSON"),
-    ("b.jsonl", '{"body": "ok"}\n', "string field 'text'"),
-    ("b.csv", "id,body\n1,x\n", "no column 'text'"),
-    ("b.txt", "", "empty"),
-    ("b.xml", "<a/>", "unknown format"),
-])
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("b.jsonl", '{"text": "ok"}\n{broken\n', "b.jsonl:2: not valid JSON"),
+        ("b.jsonl", '{"body": "ok"}\n', "string field 'text'"),
+        ("b.csv", "id,body\n1,x\n", "no column 'text'"),
+        ("b.txt", "", "empty"),
+        ("b.xml", "<a/>", "unknown format"),
+    ],
+)
 def test_read_items_errors(tmp_path: Path, name, content, message):
     (tmp_path / name).write_text(content)
     with pytest.raises(InputError, match=message):

@@ -44,15 +44,17 @@ def test_pages_need_a_signed_in_session(world):
     bad = client.post("/login", data={"key": "wrong", "csrf": csrf_of(page)})
     assert bad.status_code == 401 and "not valid" in bad.text
     # an off-site ``next`` is ignored
-    r = client.post("/login", data={"key": secret, "csrf": csrf_of(page), "next": "//evil.example/"},
-                    follow_redirects=False)
+    r = client.post(
+        "/login", data={"key": secret, "csrf": csrf_of(page), "next": "//evil.example/"}, follow_redirects=False
+    )
     assert r.headers["location"] == "/review"
 
 
 def test_forms_without_the_csrf_token_are_refused(world):
     client, url, secret = world
-    case = ReviewStore(url=url).enqueue(Case(kind="low-confidence", text="hm", context="personal",
-                                             verdict="review", confidence=0.2, rationale="?"))
+    case = ReviewStore(url=url).enqueue(
+        Case(kind="low-confidence", text="hm", context="personal", verdict="review", confidence=0.2, rationale="?")
+    )
     assert client.post("/login", data={"key": secret}).status_code == 403  # no token
     sign_in(client, secret)
     r = client.post(f"/review/{case.id}", data={"decision": "accept", "csrf": "forged"})
@@ -62,11 +64,30 @@ def test_forms_without_the_csrf_token_are_refused(world):
 
 def test_user_text_is_escaped_everywhere(world):
     client, url, secret = world
-    case = ReviewStore(url=url).enqueue(Case(kind="unresolved-debate", text=EVIL, context="personal",
-                                             verdict="review", confidence=0.4, rationale=EVIL, guidelines=[EVIL],
-                                             detail={"debate": [{"round": 1, "contentiousness": 0.9, "argument": EVIL,
-                                                                 "proposed": "block", "response": EVIL,
-                                                                 "verdict": "review", "agreed": False}]}))
+    case = ReviewStore(url=url).enqueue(
+        Case(
+            kind="unresolved-debate",
+            text=EVIL,
+            context="personal",
+            verdict="review",
+            confidence=0.4,
+            rationale=EVIL,
+            guidelines=[EVIL],
+            detail={
+                "debate": [
+                    {
+                        "round": 1,
+                        "contentiousness": 0.9,
+                        "argument": EVIL,
+                        "proposed": "block",
+                        "response": EVIL,
+                        "verdict": "review",
+                        "agreed": False,
+                    }
+                ]
+            },
+        )
+    )
     sign_in(client, secret)
     for path in ("/review", f"/review/{case.id}"):
         r = client.get(path)
@@ -78,17 +99,36 @@ def test_user_text_is_escaped_everywhere(world):
 def test_a_decision_in_the_page_is_stored_and_leads_to_the_next_case(world):
     client, url, secret = world
     store = ReviewStore(url=url)
-    a = store.enqueue(Case(kind="low-confidence", text="first", context="personal", verdict="review",
-                           confidence=0.3, rationale="unsure"))
-    b = store.enqueue(Case(kind="low-confidence", text="second", context="personal", verdict="review",
-                           confidence=0.3, rationale="unsure"))
+    a = store.enqueue(
+        Case(
+            kind="low-confidence",
+            text="first",
+            context="personal",
+            verdict="review",
+            confidence=0.3,
+            rationale="unsure",
+        )
+    )
+    b = store.enqueue(
+        Case(
+            kind="low-confidence",
+            text="second",
+            context="personal",
+            verdict="review",
+            confidence=0.3,
+            rationale="unsure",
+        )
+    )
     sign_in(client, secret)
     page = client.get(f"/review/{a.id}").text
     assert "first" in page and "Emotion profile" in page  # measured on the fly: no profile was stored
     r = client.post(f"/review/{a.id}", data={"decision": "relabel", "label": "nonsense", "csrf": csrf_of(page)})
     assert r.status_code == 422 and "choose the right label" in r.text
-    r = client.post(f"/review/{a.id}", data={"decision": "relabel", "label": "allow", "note": "fine",
-                                            "csrf": csrf_of(page)}, follow_redirects=False)
+    r = client.post(
+        f"/review/{a.id}",
+        data={"decision": "relabel", "label": "allow", "note": "fine", "csrf": csrf_of(page)},
+        follow_redirects=False,
+    )
     assert r.status_code == 303 and r.headers["location"] == f"/review/{b.id}"
     [fb] = store.feedback(a.id)
     assert (fb.decision, fb.label, fb.reviewer, fb.note) == ("relabel", "allow", "tester", "fine")
@@ -106,8 +146,9 @@ def test_feedback_given_in_the_page_changes_the_next_rulebook_version(world):
     csrf = sign_in(client, secret)
     page = client.get(f"/review/{sample.id}").text
     assert 'value="violating"' in page and 'value="compliant"' in page  # labels of a rulebook example
-    r = client.post(f"/review/{sample.id}", data={"decision": "relabel", "label": flipped, "csrf": csrf},
-                    follow_redirects=False)
+    r = client.post(
+        f"/review/{sample.id}", data={"decision": "relabel", "label": flipped, "csrf": csrf}, follow_redirects=False
+    )
     assert r.status_code == 303
     [fb] = store.feedback(sample.id)
     v2 = learn_rulebook(G, ["personal"], gen, an, only=["respect"], pairs=4, previous=v1, store=store)

@@ -29,8 +29,11 @@ def main() -> None:
 
     analyzer = make_analyzer(role="critic")  # the emotion sensor by default
     for spectrum in SPECTRA:
-        texts = [t.strip() for t in (ETHICS / "seeds" / f"distress-{spectrum}.txt").read_text(
-            encoding="utf-8").splitlines() if t.strip()]
+        texts = [
+            t.strip()
+            for t in (ETHICS / "seeds" / f"distress-{spectrum}.txt").read_text(encoding="utf-8").splitlines()
+            if t.strip()
+        ]
         path = ETHICS / "signatures" / f"{spectrum}.json"
         sig = add_examples(load_signatures(path), texts, "neutral", "distress", analyzer)
         sig.save(path)

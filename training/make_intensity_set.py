@@ -58,30 +58,40 @@ def main() -> None:
             done.add((row["seed"], row["spectrum"], row["level"]))
     # units of one seed, spectrum and pole (its three levels), spread over seeds and spectra so
     # that a partial run still covers many of them
-    units = [(seed_id, spec, sign) for k in range(len(model.spectra) * 2)
-             for seed_id in range(min(args.seeds, len(SEEDS)))
-             for spec, sign in [(model.spectra[(k // 2 + seed_id) % len(model.spectra)],
-                                 1 if (k + seed_id) % 2 else -1)]]
+    units = [
+        (seed_id, spec, sign)
+        for k in range(len(model.spectra) * 2)
+        for seed_id in range(min(args.seeds, len(SEEDS)))
+        for spec, sign in [(model.spectra[(k // 2 + seed_id) % len(model.spectra)], 1 if (k + seed_id) % 2 else -1)]
+    ]
     with args.out.open("a", encoding="utf-8") as f:
         for seed_id, spec, sign in units:
             seed = SEEDS[seed_id]
-            for lv in sorted((a for a in spec.anchors() if a.intensity * sign >= 0),
-                             key=lambda a: abs(a.intensity)):
+            for lv in sorted((a for a in spec.anchors() if a.intensity * sign >= 0), key=lambda a: abs(a.intensity)):
                 if (seed_id, spec.id, lv.word) in done:
                     continue
                 done.add((seed_id, spec.id, lv.word))
                 pole = spec.positive if lv.intensity > 0 else spec.negative if lv.intensity < 0 else ""
-                rank = sum(1 for a in spec.anchors() if a.intensity * lv.intensity > 0
-                           and abs(a.intensity) <= abs(lv.intensity))
+                rank = sum(
+                    1
+                    for a in spec.anchors()
+                    if a.intensity * lv.intensity > 0 and abs(a.intensity) <= abs(lv.intensity)
+                )
                 start = time.perf_counter()
-                text = seed if lv.intensity == 0 else emoethics.rewrite(
-                    seed, level=lv.word, model=model, rounds=1, explain=False).text
-                row = {"seed": seed_id, "spectrum": spec.id, "pole": pole, "level": lv.word,
-                       "rank": rank, "text": text}
+                text = (
+                    seed
+                    if lv.intensity == 0
+                    else emoethics.rewrite(seed, level=lv.word, model=model, rounds=1, explain=False).text
+                )
+                row = {"seed": seed_id, "spectrum": spec.id, "pole": pole, "level": lv.word, "rank": rank, "text": text}
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
                 f.flush()
-                print(f"{seed_id} {spec.id} {lv.word}: {time.perf_counter() - start:.1f}s {text}",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"{seed_id} {spec.id} {lv.word}: {time.perf_counter() - start:.1f}s {text}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+
 
 if __name__ == "__main__":
     main()

@@ -51,8 +51,11 @@ C_GRID = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 #: format -> (training file, reported file or None for a hash split of the training file, kinds to try)
 PLAN = {
     "ethics-cm": ("ethics/cm_test.csv", None, ("text",)),
-    "ethics-deontology": ("ethics/deontology_train.csv", "ethics/deontology_test.csv",
-                          ("pair", "joined", "pair+joined")),
+    "ethics-deontology": (
+        "ethics/deontology_train.csv",
+        "ethics/deontology_test.csv",
+        ("pair", "joined", "pair+joined"),
+    ),
     "ethics-justice": ("ethics/justice_train.csv", "ethics/justice_test.csv", ("text",)),
     "ethics-virtue": ("ethics/virtue_train.csv", "ethics/virtue_test.csv", ("pair", "joined", "pair+joined")),
     # actions alone: with 20,000 training actions the norm adds 30,000 more texts to embed, and the
@@ -89,7 +92,7 @@ def embed_cached(name: str, texts: list[str]) -> dict[str, np.ndarray]:
         enc, step = get_encoder(), 1024
         CACHE.mkdir(parents=True, exist_ok=True)
         for i in range(0, len(missing), step):
-            chunk = missing[i:i + step]
+            chunk = missing[i : i + step]
             vecs = enc.encode(chunk)
             known.update(zip(chunk, vecs, strict=True))
             stem = hashlib.sha256("\n\x00".join(chunk).encode("utf-8")).hexdigest()[:16]
@@ -157,8 +160,15 @@ def extra_items(fmt: str) -> list:
 def ece(p: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
     """Expected calibration error: |mean P - share positive| per probability bin, weighted by size."""
     idx = np.minimum((p * bins).astype(int), bins - 1)
-    return round(float(sum(abs(p[idx == b].mean() - y[idx == b].mean()) * np.sum(idx == b)
-                           for b in range(bins) if np.any(idx == b)) / len(p)), 4)
+    return round(
+        float(
+            sum(
+                abs(p[idx == b].mean() - y[idx == b].mean()) * np.sum(idx == b) for b in range(bins) if np.any(idx == b)
+            )
+            / len(p)
+        ),
+        4,
+    )
 
 
 def platt(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -179,8 +189,12 @@ def fit_reading(head, held: list, y: np.ndarray) -> dict:
     sents = [sentences(it.text) for it in held]
     vecs = embed_cached("sentences", [it.text for it in held] + [t for ss in sents for t in ss])
     whole = head.logit_from_features(np.stack([vecs[it.text] for it in held]))
-    by_sent = np.array([float(np.max(head.logit_from_features(np.stack([vecs[t] for t in ss]))))
-                        if ss else w for ss, w in zip(sents, whole, strict=True)])
+    by_sent = np.array(
+        [
+            float(np.max(head.logit_from_features(np.stack([vecs[t] for t in ss])))) if ss else w
+            for ss, w in zip(sents, whole, strict=True)
+        ]
+    )
     logits = {"whole": whole, "max-sentence": by_sent, "max": np.maximum(whole, by_sent)}
     auc = {r: round(float(roc_auc_score(y, logits[r])), 4) for r in READINGS}
     reading = max(READINGS, key=lambda r: auc[r])
@@ -192,10 +206,16 @@ def fit_reading(head, held: list, y: np.ndarray) -> dict:
         p_cross[half == h] = 1.0 / (1.0 + np.exp(-(a * z[half == h] + b)))
     a, b = platt(z, y)
     raw = 1.0 / (1.0 + np.exp(-z))
-    return {"reading": reading, "reading_roc_auc": auc, "calib_a": round(a, 6), "calib_b": round(b, 6),
-            "ece_raw": ece(raw, y), "ece_calibrated_crossfit": ece(p_cross, y),
-            "accuracy_raw": accuracy((raw >= 0.5).astype(int), y),
-            "accuracy_calibrated_crossfit": accuracy((p_cross >= 0.5).astype(int), y)}
+    return {
+        "reading": reading,
+        "reading_roc_auc": auc,
+        "calib_a": round(a, 6),
+        "calib_b": round(b, 6),
+        "ece_raw": ece(raw, y),
+        "ece_calibrated_crossfit": ece(p_cross, y),
+        "accuracy_raw": accuracy((raw >= 0.5).astype(int), y),
+        "accuracy_calibrated_crossfit": accuracy((p_cross >= 0.5).astype(int), y),
+    }
 
 
 def split_of_half(text: str) -> int:
@@ -258,13 +278,21 @@ def train_one(fmt: str, max_train: int) -> dict:
 
     head = EthicsHead(fmt, kind, clf.coef_[0], float(clf.intercept_[0]), scaler.mean_, scaler.scale_)
     p = head.proba_from_features(build(kind, held, vecs))
-    arrays = {"kind": np.array(kind), "coef": head.coef, "intercept": np.float32(head.intercept),
-              "mean": head.mean, "scale": head.scale, "C": np.float32(C)}
+    arrays = {
+        "kind": np.array(kind),
+        "coef": head.coef,
+        "intercept": np.float32(head.intercept),
+        "mean": head.mean,
+        "scale": head.scale,
+        "C": np.float32(C),
+    }
     reading = None
     if fmt == "ethics-cm":
         reading = fit_reading(head, held, y_held)
-        arrays |= {"reading": np.array(reading["reading"]),
-                   "calibration": np.array([reading["calib_a"], reading["calib_b"]], dtype=np.float32)}
+        arrays |= {
+            "reading": np.array(reading["reading"]),
+            "calibration": np.array([reading["calib_a"], reading["calib_b"]], dtype=np.float32),
+        }
     majority = majority_label(pool)
     keyword = np.array([keyword_predict(it) for it in held])
     out = HEADS / f"{fmt}.npz"
@@ -272,16 +300,24 @@ def train_one(fmt: str, max_train: int) -> dict:
     files = sorted({train_file} | ({test_file} if test_file else set()) | set(EXTRA.get(fmt, ())))
     pred = (p >= 0.5).astype(int)
     result = {
-        "file": out.name, "sha256": sha256(out), "bytes": out.stat().st_size, "id": head.id,
-        "features": kind, "dim": int(head.coef.shape[0]), "C": C,
+        "file": out.name,
+        "sha256": sha256(out),
+        "bytes": out.stat().st_size,
+        "id": head.id,
+        "features": kind,
+        "dim": int(head.coef.shape[0]),
+        "C": C,
         "training_items": "own training items" + (" + " + ", ".join(EXTRA[fmt]) if mix == "own+extra" else ""),
         "data": {f: sha256(DATA / f) for f in files},
-        "train_size": len(y_all), "selection_size": int(sel.sum()),
-        "reported_on": reported, "dev_size": len(held),
+        "train_size": len(y_all),
+        "selection_size": int(sel.sum()),
+        "reported_on": reported,
+        "dev_size": len(held),
         "dev_positive_rate": round(float(y_held.mean()), 4),
         "dev_accuracy": accuracy(pred, y_held),
         "dev_roc_auc": round(float(roc_auc_score(y_held, p)), 4),
-        "majority_label": majority, "majority_accuracy": accuracy(np.full(len(held), majority), y_held),
+        "majority_label": majority,
+        "majority_accuracy": accuracy(np.full(len(held), majority), y_held),
         "keyword_accuracy": accuracy(keyword, y_held),
         "selection_accuracy": table,
     }
@@ -289,22 +325,27 @@ def train_one(fmt: str, max_train: int) -> dict:
         result["dev_both_actions_right"] = both
     if fmt == "moral-stories":  # the part of dev.jsonl earlier heads were scored on
         part = np.array([split_of(split_key(it)) == "dev" for it in held])
-        result["dev_split_part"] = {"size": int(part.sum()), "accuracy": accuracy(pred[part], y_held[part]),
-                                    "both_actions_right": both_right([h for h, k in zip(held, part, strict=True)
-                                                                      if k], pred[part])}
+        result["dev_split_part"] = {
+            "size": int(part.sum()),
+            "accuracy": accuracy(pred[part], y_held[part]),
+            "both_actions_right": both_right([h for h, k in zip(held, part, strict=True) if k], pred[part]),
+        }
     if reading is not None:
         result["judge_reading"] = reading
-    log(f"{fmt}: {kind} ({mix}) C={C} dev accuracy {result['dev_accuracy']} (majority "
+    log(
+        f"{fmt}: {kind} ({mix}) C={C} dev accuracy {result['dev_accuracy']} (majority "
         f"{result['majority_accuracy']}, keyword {result['keyword_accuracy']}) on {len(held)} items; "
-        f"fitting took {fit_s:.0f}s")
+        f"fitting took {fit_s:.0f}s"
+    )
     return result
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--formats", nargs="+", default=list(PLAN), choices=list(PLAN), help="heads to (re)build")
-    ap.add_argument("--max-train", type=int, default=0,
-                    help="subsample each training set to at most this many items (0: all)")
+    ap.add_argument(
+        "--max-train", type=int, default=0, help="subsample each training set to at most this many items (0: all)"
+    )
     args = ap.parse_args()
 
     import sklearn
@@ -329,15 +370,27 @@ def main() -> None:
         "encoder": "all-MiniLM-L6-v2 ONNX int8, mean-pooled, L2-normalised (384)",
         "head": "standardise (mean, scale) + logistic regression; P(label 1) = sigmoid(((x-mean)/scale)·coef + b)",
         "selection": "features, C and extra training items by accuracy on split_of('select:' + key) == 'dev' "
-                     "inside the training items; then refitted on all training items",
+        "inside the training items; then refitted on all training items",
         "c_grid": list(C_GRID),
         "heads": {f: heads[f] for f in PLAN if f in heads},
-        "versions": {"python": platform.python_version(), "numpy": np.__version__,
-                     "scikit-learn": sklearn.__version__},
+        "versions": {"python": platform.python_version(), "numpy": np.__version__, "scikit-learn": sklearn.__version__},
     }
     manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
-    summary = {f: {k: h[k] for k in ("features", "C", "dev_size", "dev_accuracy", "dev_roc_auc",
-                                     "majority_accuracy", "keyword_accuracy")} for f, h in manifest["heads"].items()}
+    summary = {
+        f: {
+            k: h[k]
+            for k in (
+                "features",
+                "C",
+                "dev_size",
+                "dev_accuracy",
+                "dev_roc_auc",
+                "majority_accuracy",
+                "keyword_accuracy",
+            )
+        }
+        for f, h in manifest["heads"].items()
+    }
     print(json.dumps(summary, indent=2))
     log(f"done in {time.perf_counter() - start:.0f}s")
 

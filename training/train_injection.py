@@ -64,7 +64,7 @@ def embed(texts: list[str]) -> np.ndarray:
     else:
         start, enc, out = time.perf_counter(), get_encoder(), []
         for i in range(0, len(unique), 2048):
-            out.append(enc.encode(unique[i:i + 2048]))
+            out.append(enc.encode(unique[i : i + 2048]))
             log(f"  {min(i + 2048, len(unique))}/{len(unique)} texts embedded")
         x = np.vstack(out) if out else np.zeros((0, 384), np.float32)
         CACHE.mkdir(parents=True, exist_ok=True)
@@ -113,10 +113,12 @@ def dev_texts() -> dict[str, list[str]]:
             ms += [d.get(k) or "" for k in ("norm", "moral_action", "immoral_action")]
     out["moral-stories-dev"] = ms
     with (DATA / "goodnewseveryone" / "gne-release-v1.0.tsv").open(encoding="utf-8") as f:
-        out["goodnewseveryone-half"] = [r["headline"] for r in csv.DictReader(f, delimiter="\t")
-                                        if side(r["headline"]) == "dev"]
+        out["goodnewseveryone-half"] = [
+            r["headline"] for r in csv.DictReader(f, delimiter="\t") if side(r["headline"]) == "dev"
+        ]
     xed = sorted({t for t in make_injection_set.xed_texts() if side(t) == "dev"})
     out["xed-half"] = xed
+
     # a fixed sample of each (embedding every part of every text takes too long for make train;
     # benchmarks/injection.py --false-positives measures the whole finder on more of them)
     def sample(texts: list[str], n: int) -> list[str]:
@@ -126,8 +128,14 @@ def dev_texts() -> dict[str, list[str]]:
     return {k: sample(v, 600 if k == "ethics-cm" else 1500) for k, v in out.items()}
 
 
-DEV_FILES = ["goemotions/dev.tsv", "ethics/cm_test.csv", "moral_stories/dev.jsonl",
-             "goodnewseveryone/gne-release-v1.0.tsv", "xed/en-annotated.tsv", "xed/neu_en.txt"]
+DEV_FILES = [
+    "goemotions/dev.tsv",
+    "ethics/cm_test.csv",
+    "moral_stories/dev.jsonl",
+    "goodnewseveryone/gne-release-v1.0.tsv",
+    "xed/en-annotated.tsv",
+    "xed/neu_en.txt",
+]
 
 
 def fp_on_real(model, threshold: float) -> dict:
@@ -145,9 +153,13 @@ def fp_on_real(model, threshold: float) -> dict:
                     parts.append(p)
         p = proba(model, features(parts))
         flagged = sorted({owner[k] for k in np.flatnonzero(p >= threshold)})
-        report[name] = {"texts": len(texts), "parts": len(parts), "flagged_texts": len(flagged),
-                        "share": round(len(flagged) / len(texts), 5),
-                        "examples": [texts[i][:160] for i in flagged[:5]]}
+        report[name] = {
+            "texts": len(texts),
+            "parts": len(parts),
+            "flagged_texts": len(flagged),
+            "share": round(len(flagged) / len(texts), 5),
+            "examples": [texts[i][:160] for i in flagged[:5]],
+        }
         log(f"  {name}: {len(flagged)} of {len(texts)} texts flagged")
     return report
 
@@ -160,8 +172,9 @@ def main() -> None:
 
     start = time.perf_counter()
     rows = make_injection_set.build()
-    set_sha = hashlib.sha256("".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n"
-                                     for r in rows).encode("utf-8")).hexdigest()
+    set_sha = hashlib.sha256(
+        "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows).encode("utf-8")
+    ).hexdigest()
     texts = [detector_text(r["text"]) for r in rows]
     y = np.array([r["label"] for r in rows])
     kinds = np.array([r["kind"] for r in rows])
@@ -186,46 +199,66 @@ def main() -> None:
         train = ~test & (kinds != kind)
         m = fit(x[train], y[train])
         pred = (proba(m, x[test]) >= threshold).astype(int)
-        by_kind[kind] = {"positives": int((y[test] == 1).sum()), "negatives": int((y[test] == 0).sum()),
-                         "recall": round(float(recall_score(y[test], pred)), 4),
-                         "precision": round(float(precision_score(y[test], pred, zero_division=0)), 4),
-                         "false_positive_rate": round(float(pred[y[test] == 0].mean()), 5)}
+        by_kind[kind] = {
+            "positives": int((y[test] == 1).sum()),
+            "negatives": int((y[test] == 0).sum()),
+            "recall": round(float(recall_score(y[test], pred)), 4),
+            "precision": round(float(precision_score(y[test], pred, zero_division=0)), 4),
+            "false_positive_rate": round(float(pred[y[test] == 0].mean()), 5),
+        }
         log(f"  held-out kind {kind}: {by_kind[kind]}")
     recalls = [v["recall"] for v in by_kind.values()]
 
     model = fit(x, y)
     scaler, clf = model
     out = HEADS / "injection-detector.npz"
-    save_npz(out, {"coef": clf.coef_[0].astype(np.float32), "intercept": np.float32(clf.intercept_[0]),
-                   "mean": scaler.mean_.astype(np.float32), "scale": scaler.scale_.astype(np.float32),
-                   "threshold": np.float32(threshold), "C": np.float32(C)})
+    save_npz(
+        out,
+        {
+            "coef": clf.coef_[0].astype(np.float32),
+            "intercept": np.float32(clf.intercept_[0]),
+            "mean": scaler.mean_.astype(np.float32),
+            "scale": scaler.scale_.astype(np.float32),
+            "threshold": np.float32(threshold),
+            "C": np.float32(C),
+        },
+    )
     real = fp_on_real(model, threshold)
 
     data = make_injection_set.data_files()
     data.update({f: sha256(DATA / f) for f in DEV_FILES})
     entry = {
-        "file": out.name, "sha256": sha256(out), "bytes": out.stat().st_size,
-        "trained": datetime.date.today().isoformat(), "command": "python training/train_injection.py",
-        "set": {"generator": "training/make_injection_set.py", "seed": make_injection_set.SEED,
-                "sha256": set_sha, "rows": len(rows), "positives": int(y.sum()),
-                "negatives": int((1 - y).sum()),
-                "by_kind": {k: int((kinds == k).sum()) for k in sorted(set(kinds))}},
+        "file": out.name,
+        "sha256": sha256(out),
+        "bytes": out.stat().st_size,
+        "trained": datetime.date.today().isoformat(),
+        "command": "python training/train_injection.py",
+        "set": {
+            "generator": "training/make_injection_set.py",
+            "seed": make_injection_set.SEED,
+            "sha256": set_sha,
+            "rows": len(rows),
+            "positives": int(y.sum()),
+            "negatives": int((1 - y).sum()),
+            "by_kind": {k: int((kinds == k).sum()) for k in sorted(set(kinds))},
+        },
         "data": dict(sorted(data.items())),
         "features": "all-MiniLM-L6-v2 ONNX int8 embedding (384) of detector_text(part) + 4 cheap features",
-        "model": "standardise + logistic regression (class_weight balanced)", "C": C,
-        "threshold": round(threshold, 4), "threshold_rule": f"{FP_QUANTILE} quantile of out-of-fold "
-                                                             "scores of the negatives, at least 0.5",
+        "model": "standardise + logistic regression (class_weight balanced)",
+        "C": C,
+        "threshold": round(threshold, 4),
+        "threshold_rule": f"{FP_QUANTILE} quantile of out-of-fold scores of the negatives, at least 0.5",
         "out_of_fold_recall": round(float(np.mean(oof[y == 1] >= threshold)), 4),
         "out_of_fold_negative_fp": round(float(np.mean(oof[y == 0] >= threshold)), 5),
         "held_out_kind": by_kind,
         "held_out_kind_mean_recall": round(float(np.mean(recalls)), 4),
         "real_texts_never_read": real,
-        "versions": {"python": platform.python_version(), "numpy": np.__version__,
-                     "scikit-learn": sklearn.__version__},
+        "versions": {"python": platform.python_version(), "numpy": np.__version__, "scikit-learn": sklearn.__version__},
     }
     (HEADS / "injection-manifest.json").write_text(json.dumps(entry, indent=2, ensure_ascii=False) + "\n")
-    summary = {k: entry[k] for k in ("threshold", "out_of_fold_recall", "out_of_fold_negative_fp",
-                                     "held_out_kind_mean_recall")}
+    summary = {
+        k: entry[k] for k in ("threshold", "out_of_fold_recall", "out_of_fold_negative_fp", "held_out_kind_mean_recall")
+    }
     summary["held_out_kind"] = {k: (v["recall"], v["precision"]) for k, v in by_kind.items()}
     summary["real_fp"] = {k: v["share"] for k, v in real.items()}
     print(json.dumps(summary, indent=2))

@@ -59,8 +59,7 @@ def is_gne_dev(text: str) -> bool:
 def load_sets() -> dict[str, list]:
     from emoethics.evals.datasets import load_examples
 
-    xed = load_examples(DATA / "xed" / "en-annotated.tsv", "xed") + \
-        load_examples(DATA / "xed" / "neu_en.txt", "xed")
+    xed = load_examples(DATA / "xed" / "en-annotated.tsv", "xed") + load_examples(DATA / "xed" / "neu_en.txt", "xed")
     go_train = load_examples(DATA / "goemotions" / "train.tsv", "goemotions")
     go_dev = load_examples(DATA / "goemotions" / "dev.tsv", "goemotions")
     gne = load_examples(DATA / "goodnewseveryone" / "gne-release-v1.0.tsv", "gne")
@@ -163,10 +162,14 @@ def fit_intensity(model, inputs: np.ndarray, rows: list[dict], prior_strength: f
         err = 1 / (1 + np.exp(-(ac[0] * raw_a + ac[1]))) - target_a
         return float(err @ err)
 
-    scale, offset = min(((a, c) for a in np.geomspace(0.1, 20, 60) for c in np.linspace(-6, 6, 121)),
-                        key=loss)
-    return model.model_copy(update={"weights": [round(float(x), 4) for x in w],
-                                    "scale": round(float(scale), 4), "offset": round(float(offset), 4)})
+    scale, offset = min(((a, c) for a in np.geomspace(0.1, 20, 60) for c in np.linspace(-6, 6, 121)), key=loss)
+    return model.model_copy(
+        update={
+            "weights": [round(float(x), 4) for x in w],
+            "scale": round(float(scale), 4),
+            "offset": round(float(offset), 4),
+        }
+    )
 
 
 def featurize(name: str, texts: list[str], encoder: Path | None = None) -> np.ndarray:
@@ -186,7 +189,7 @@ def featurize(name: str, texts: list[str], encoder: Path | None = None) -> np.nd
     out = []
     step = 2048
     for i in range(0, len(texts), step):
-        out.append(features(texts[i:i + step], enc))
+        out.append(features(texts[i : i + step], enc))
         print(f"  {name}: {min(i + step, len(texts))}/{len(texts)}", file=sys.stderr, flush=True)
     x = np.vstack(out)
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -204,8 +207,9 @@ RULE_FAMILY, RULE_OBJECTIVE = "spread", "emotional"
 BALANCED = False
 
 
-def train_heads(x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None,
-                C: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+def train_heads(
+    x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None, C: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
     """One logistic regression per emotion: weights [features, 8] and biases [8]."""
     from sklearn.linear_model import LogisticRegression
 
@@ -217,15 +221,15 @@ def train_heads(x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None,
     return W, b
 
 
-def corpus_heads(feats: dict, ys: dict, corpora: tuple[str, ...] | list[str], C: float = 1.0,
-                 balanced: bool = BALANCED) -> tuple[np.ndarray, np.ndarray]:
+def corpus_heads(
+    feats: dict, ys: dict, corpora: tuple[str, ...] | list[str], C: float = 1.0, balanced: bool = BALANCED
+) -> tuple[np.ndarray, np.ndarray]:
     """Heads trained on the train splits of ``corpora`` (each weighing the same if ``balanced``)."""
     x = np.vstack([feats[f"{c}_train"] for c in corpora])
     y = np.vstack([ys[f"{c}_train"] for c in corpora])
     weights = None
     if balanced:
-        weights = np.concatenate([np.full(len(feats[f"{c}_train"]), 1.0 / len(feats[f"{c}_train"]))
-                                  for c in corpora])
+        weights = np.concatenate([np.full(len(feats[f"{c}_train"]), 1.0 / len(feats[f"{c}_train"])) for c in corpora])
         weights *= len(weights) / weights.sum()
     return train_heads(x, y, weights, C)
 
@@ -256,14 +260,14 @@ def main() -> None:
     ys = {k: label_matrix(v) for k, v in sets.items()}
     W, b = corpus_heads(feats, ys, CORPORA, args.C)
     for j, emo in enumerate(EMOTIONS):
-        print(f"head {emo}: {int(sum(ys[f'{c}_train'][:, j].sum() for c in CORPORA))} positives",
-              file=sys.stderr)
+        print(f"head {emo}: {int(sum(ys[f'{c}_train'][:, j].sum() for c in CORPORA))} positives", file=sys.stderr)
 
     def probs_of(name: str) -> np.ndarray:
         return sigmoid(feats[name] @ W + b)
 
-    rule = tune_rule([(probs_of(f"{c}_dev"), [e.labels for e in sets[f"{c}_dev"]]) for c in CORPORA],
-                     RULE_FAMILY, RULE_OBJECTIVE)
+    rule = tune_rule(
+        [(probs_of(f"{c}_dev"), [e.labels for e in sets[f"{c}_dev"]]) for c in CORPORA], RULE_FAMILY, RULE_OBJECTIVE
+    )
     print(f"rule: {rule.model_dump(exclude_none=True)}", file=sys.stderr)
 
     eb = load_emobank()
@@ -277,10 +281,14 @@ def main() -> None:
     x_all = np.vstack([feats[f"{c}_train"] for c in CORPORA])
     logits_all, va_all = x_all @ W + b, np.clip(x_all @ va_W + va_b, 1, 5)
     untrained = IntensityModel(
-        logit_mean=logits_all.mean(0).round(4).tolist(), logit_std=logits_all.std(0).round(4).tolist(),
-        va_mean=va_all.mean(0).round(4).tolist(), va_std=va_all.std(0).round(4).tolist(),
+        logit_mean=logits_all.mean(0).round(4).tolist(),
+        logit_std=logits_all.std(0).round(4).tolist(),
+        va_mean=va_all.mean(0).round(4).tolist(),
+        va_std=va_all.std(0).round(4).tolist(),
         compound_mean=round(float(x_all[:, -1].mean()), 4),
-        compound_std=round(float(x_all[:, -1].std()), 4), weights=[1.0, 1.0, 0.0, 0.0])
+        compound_std=round(float(x_all[:, -1].std()), 4),
+        weights=[1.0, 1.0, 0.0, 0.0],
+    )
     graded = load_graded()
     g_x = featurize("graded", [r["text"] for r in graded])
     g_inputs = untrained.inputs(g_x @ W + b, np.clip(g_x @ va_W + va_b, 1, 5), g_x[:, -1])
@@ -294,45 +302,65 @@ def main() -> None:
 
     metrics = {}
     for c in CORPORA:
-        sc = multilabel_scores([e.labels for e in sets[f"{c}_dev"]],
-                               label_sets(rule.labels(probs_of(f"{c}_dev"))), EMOTIONS)
+        sc = multilabel_scores(
+            [e.labels for e in sets[f"{c}_dev"]], label_sets(rule.labels(probs_of(f"{c}_dev"))), EMOTIONS
+        )
         metrics[f"{c}_dev"] = {k: v for k, v in sc.items() if k != "per_label"}
         metrics[f"{c}_dev"]["per_label_f1"] = {e: v["f1"] for e, v in sc["per_label"].items()}
-    metrics["emobank_dev"] = {"n": len(va_dev),
-                              "valence_pearson": round(pearson(eb["dev"][1][:, 0], va_dev[:, 0]), 4),
-                              "arousal_pearson": round(pearson(eb["dev"][1][:, 1], va_dev[:, 1]), 4)}
-    metrics["graded_dev"] = {"texts": len(dev_rows), "pairs": len(dev_pairs),
-                             "pairwise_order_accuracy": round(pairwise_accuracy(hi @ w, lo @ w), 4)}
+    metrics["emobank_dev"] = {
+        "n": len(va_dev),
+        "valence_pearson": round(pearson(eb["dev"][1][:, 0], va_dev[:, 0]), 4),
+        "arousal_pearson": round(pearson(eb["dev"][1][:, 1], va_dev[:, 1]), 4),
+    }
+    metrics["graded_dev"] = {
+        "texts": len(dev_rows),
+        "pairs": len(dev_pairs),
+        "pairwise_order_accuracy": round(pairwise_accuracy(hi @ w, lo @ w), 4),
+    }
 
     HEADS.mkdir(parents=True, exist_ok=True)
     out = HEADS / "plutchik-minilm-vader.npz"
-    np.savez_compressed(out, emotion_W=W, emotion_b=b, va_W=va_W, va_b=va_b,
-                        rule=np.array(json.dumps(rule.model_dump(exclude_none=True))),
-                        intensity=np.array(intensity.model_dump_json()))
+    np.savez_compressed(
+        out,
+        emotion_W=W,
+        emotion_b=b,
+        va_W=va_W,
+        va_b=va_b,
+        rule=np.array(json.dumps(rule.model_dump(exclude_none=True))),
+        intensity=np.array(intensity.model_dump_json()),
+    )
     import sklearn
 
-    files = [DATA / "xed" / "en-annotated.tsv", DATA / "xed" / "neu_en.txt",
-             DATA / "goemotions" / "train.tsv", DATA / "goemotions" / "dev.tsv",
-             DATA / "goemotions" / "labels.txt", DATA / "goodnewseveryone" / "gne-release-v1.0.tsv",
-             DATA / "emobank" / "emobank.csv"]
+    files = [
+        DATA / "xed" / "en-annotated.tsv",
+        DATA / "xed" / "neu_en.txt",
+        DATA / "goemotions" / "train.tsv",
+        DATA / "goemotions" / "dev.tsv",
+        DATA / "goemotions" / "labels.txt",
+        DATA / "goodnewseveryone" / "gne-release-v1.0.tsv",
+        DATA / "emobank" / "emobank.csv",
+    ]
     manifest = {
-        "heads": out.name, "sha256": sha256(out),
+        "heads": out.name,
+        "sha256": sha256(out),
         "trained": datetime.date.today().isoformat(),
         "command": f"python training/train_sensor.py --C {args.C}",
         "features": "all-MiniLM-L6-v2 fine-tuned on emotions (minilm-emotions-int8.onnx, see "
-                    "encoder-manifest.json) mean-pooled (384) + VADER neg/neu/pos/compound (4)",
-        "emotions": list(EMOTIONS), "rule_family": RULE_FAMILY, "rule_objective": RULE_OBJECTIVE,
+        "encoder-manifest.json) mean-pooled (384) + VADER neg/neu/pos/compound (4)",
+        "emotions": list(EMOTIONS),
+        "rule_family": RULE_FAMILY,
+        "rule_objective": RULE_OBJECTIVE,
         "balanced_corpora": BALANCED,
         "rule": rule.model_dump(exclude_none=True),
-        "intensity": {**intensity.model_dump(include={"weights", "scale", "offset"}),
-                      "train_pairs": train_pairs},
-        "data": {**{str(f.relative_to(DATA)): sha256(f) for f in files},
-                 str(GRADED.relative_to(ROOT)): sha256(GRADED)},
-        "train_size": {**{c: len(sets[f"{c}_train"]) for c in CORPORA},
-                       "emobank": len(eb["train"][0]), "graded": len(train_rows)},
+        "intensity": {**intensity.model_dump(include={"weights", "scale", "offset"}), "train_pairs": train_pairs},
+        "data": {**{str(f.relative_to(DATA)): sha256(f) for f in files}, str(GRADED.relative_to(ROOT)): sha256(GRADED)},
+        "train_size": {
+            **{c: len(sets[f"{c}_train"]) for c in CORPORA},
+            "emobank": len(eb["train"][0]),
+            "graded": len(train_rows),
+        },
         "dev_metrics": metrics,
-        "versions": {"python": platform.python_version(), "numpy": np.__version__,
-                     "scikit-learn": sklearn.__version__},
+        "versions": {"python": platform.python_version(), "numpy": np.__version__, "scikit-learn": sklearn.__version__},
     }
     (HEADS / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     print(json.dumps(metrics, indent=2))

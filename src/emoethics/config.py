@@ -56,7 +56,7 @@ ENVIRONMENT: dict[str, str] = {
     "EMOETHICS_MODEL": "model of every role",
     "EMOETHICS_TIMEOUT": "seconds per server request, every role",
     "EMOETHICS_<ROLE>_BACKEND": "the same for one role (GENERATOR, ANALYZER, CRITIC, JUDGE, ADVERSARY); "
-                                "also _BASE_URL, _MODEL, _TIMEOUT",
+    "also _BASE_URL, _MODEL, _TIMEOUT",
     "EMOETHICS_NO_CACHE": "1: do not use the response cache",
     "EMOETHICS_API_KEY": "key for the openai backend (else OPENAI_API_KEY; none needed with a base URL)",
     "OPENAI_API_KEY": "key for the openai backend when EMOETHICS_API_KEY is not set",
@@ -176,8 +176,10 @@ def _spec_from(values: dict, base: BackendSpec | None, where: str) -> BackendSpe
     if spec.backend == "openai" and not spec.model:
         raise ConfigError(f"{where}: the openai backend needs a model name (--model NAME)")
     if spec.backend in ANALYSER_ONLY and where.split()[0] in ("generator", "judge", "adversary"):
-        raise ConfigError(f"{where}: the {spec.backend} reads emotions but cannot write text; "
-                          "the generator must be a language model (local or openai)")
+        raise ConfigError(
+            f"{where}: the {spec.backend} reads emotions but cannot write text; "
+            "the generator must be a language model (local or openai)"
+        )
     return spec
 
 
@@ -206,14 +208,18 @@ def load_settings(overrides: dict[str, dict] | None = None, *, no_cache: bool | 
     overrides = overrides or {}
     common = _env(None) | overrides.get("all", {})
     specs: dict[str, BackendSpec | None] = {}
-    gen_values = dict(file_data.get("generator", {})) | common | _env("generator") \
-        | overrides.get("generator", {})
+    gen_values = dict(file_data.get("generator", {})) | common | _env("generator") | overrides.get("generator", {})
     specs["generator"] = _spec_from(gen_values, None, "generator settings")
     for role in ROLES[1:]:
         values = dict(file_data.get(role, {})) | _env(role) | overrides.get(role, {})
         values = {k: v for k, v in values.items() if v is not None}
-        specs[role] = _spec_from(values, None if "backend" in values or "base_url" in values
-                                 else specs["generator"], f"{role} settings") if values else None
+        specs[role] = (
+            _spec_from(
+                values, None if "backend" in values or "base_url" in values else specs["generator"], f"{role} settings"
+            )
+            if values
+            else None
+        )
     cache = bool(file_data.get("cache", True))
     if env_flag("EMOETHICS_NO_CACHE"):
         cache = False

@@ -44,14 +44,12 @@ def plot_profile(profile: EmotionProfile, path: Path, title: str = "") -> None:
         ax.text(-1.05, y, r.negative, ha="right", va="center")
         ax.text(1.05, y, r.positive, ha="left", va="center")
         x = r.intensity + (0.04 if r.intensity >= 0 else -0.04)
-        ax.text(x, y, r.level, ha="left" if r.intensity >= 0 else "right", va="center",
-                fontsize=9, color="#333")
+        ax.text(x, y, r.level, ha="left" if r.intensity >= 0 else "right", va="center", fontsize=9, color="#333")
     ax.axvline(0, color="#888", lw=0.8)
     ax.set_xlim(-1, 1)
     ax.set_yticks([])
     ax.set_xlabel("signed intensity")
-    ax.set_title(title or f"emotion profile ({profile.emotion_model}; {profile.analyzer})",
-                 fontsize=9)
+    ax.set_title(title or f"emotion profile ({profile.emotion_model}; {profile.analyzer})", fontsize=9)
     for s in ("top", "right", "left"):
         ax.spines[s].set_visible(False)
     _save(fig, path)
@@ -63,8 +61,7 @@ def plot_sweep(sweep: SweepResult, path: Path | None = None) -> str:
     fig, ax = plt.subplots(figsize=(6, 4))
     xs = [r.target.intensity for r in sweep.results]
     ax.plot([-1, 1], [-1, 1], color="#bbb", lw=1, ls="--", label="perfect")
-    ax.plot(xs, [r.measured_intensity for r in sweep.results], "o-", color="#2c7fb8",
-            label="measured")
+    ax.plot(xs, [r.measured_intensity for r in sweep.results], "o-", color="#2c7fb8", label="measured")
     ax.set_xticks(xs, [r.target.level for r in sweep.results], rotation=30, ha="right")
     ax.set_xlim(-1.1, 1.1)
     ax.set_ylim(-1.1, 1.1)

@@ -27,8 +27,7 @@ def _sections(name: str) -> tuple[tuple[str, str], ...]:
 
 def render(name: str, **values: object) -> list[dict[str, str]]:
     """The messages of prompt ``name`` with ``values`` filled in."""
-    return [{"role": role, "content": Template(body).substitute(values)}
-            for role, body in _sections(name)]
+    return [{"role": role, "content": Template(body).substitute(values)} for role, body in _sections(name)]
 
 
 @cache

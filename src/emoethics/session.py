@@ -41,6 +41,7 @@ BackendFactory = Callable[[BackendSpec, ResponseCache | None], Backend]
 
 # -- the backend registry ------------------------------------------------------------------------
 
+
 def _local(spec: BackendSpec, cache: ResponseCache | None) -> Backend:
     from .llm.local import LocalBackend
 
@@ -50,8 +51,9 @@ def _local(spec: BackendSpec, cache: ResponseCache | None) -> Backend:
 def _openai(spec: BackendSpec, cache: ResponseCache | None) -> Backend:
     from .llm.openai_backend import OpenAIBackend
 
-    return OpenAIBackend(spec.model or "", base_url=spec.base_url, timeout=spec.timeout,
-                         max_retries=spec.max_retries, cache=cache)
+    return OpenAIBackend(
+        spec.model or "", base_url=spec.base_url, timeout=spec.timeout, max_retries=spec.max_retries, cache=cache
+    )
 
 
 #: Language-model backends by name: the one place a name becomes a backend.
@@ -105,6 +107,7 @@ def get_backend(role: Role = "generator", settings: Settings | None = None) -> B
 
 # -- the session ---------------------------------------------------------------------------------
 
+
 class Session:
     """Everything one set of settings describes, made on first use and kept.
 
@@ -113,12 +116,22 @@ class Session:
     and ``critic`` analysers.
     """
 
-    def __init__(self, settings: Settings | None = None, *, generator: Backend | None = None,
-                 judge_backend: Backend | None = None, adversary: Backend | None = None,
-                 analyzer: Analyzer | None = None, critic: Analyzer | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        generator: Backend | None = None,
+        judge_backend: Backend | None = None,
+        adversary: Backend | None = None,
+        analyzer: Analyzer | None = None,
+        critic: Analyzer | None = None,
+    ) -> None:
         self.settings = settings or load_settings()
         self._given_backends: dict[str, Backend | None] = {
-            "generator": generator, "judge": judge_backend, "adversary": adversary}
+            "generator": generator,
+            "judge": judge_backend,
+            "adversary": adversary,
+        }
         self._given_analyzers: dict[str, Analyzer | None] = {"analyzer": analyzer, "critic": critic}
         self._made: dict[tuple, Any] = {}
         self._lock = threading.RLock()
@@ -149,8 +162,13 @@ class Session:
         """An emotion model by name or file (or as given)."""
         return model if isinstance(model, EmotionModel) else load_model(model)
 
-    def make_analyzer(self, model: ModelArg = DEFAULT_MODEL, *, role: Literal["analyzer", "critic"] = "analyzer",
-                      calibration: str | None = None) -> Analyzer:
+    def make_analyzer(
+        self,
+        model: ModelArg = DEFAULT_MODEL,
+        *,
+        role: Literal["analyzer", "critic"] = "analyzer",
+        calibration: str | None = None,
+    ) -> Analyzer:
         """The analyser a role is configured with: ``sensor``, ``ensemble`` or a language model.
 
         ``role`` is "analyzer" (what :meth:`analyze` uses; by default the generator's model) or
@@ -165,8 +183,7 @@ class Session:
             return self._once(("analyzer", role, em.id, calibration), lambda: _same_kind(given, em, calibration))
         return self._once(("analyzer", role, em.id, calibration), lambda: self._new_analyzer(em, role, calibration))
 
-    def _new_analyzer(self, em: EmotionModel, role: Literal["analyzer", "critic"],
-                      calibration: str | None) -> Analyzer:
+    def _new_analyzer(self, em: EmotionModel, role: Literal["analyzer", "critic"], calibration: str | None) -> Analyzer:
         kind = self.settings.spec(role).backend
         if kind in ANALYSER_ONLY:
             sensor = _sensor(em, calibration)
@@ -179,9 +196,16 @@ class Session:
             raise ConfigError("calibrations apply to the sensor and the ensemble, not to an LLM")
         return LLMAnalyzer(self.backend(role), em)
 
-    def make_judge(self, guidelines: str | GuidelineSet = DEFAULT_GUIDELINES, *, model: ModelArg = DEFAULT_MODEL,
-                   rulebook: str | Rulebook | None = None, signatures: dict[str, str] | None = None,
-                   use_model: bool = True, behaviour_method: Literal["emotion", "direct"] = "emotion") -> Judge:
+    def make_judge(
+        self,
+        guidelines: str | GuidelineSet = DEFAULT_GUIDELINES,
+        *,
+        model: ModelArg = DEFAULT_MODEL,
+        rulebook: str | Rulebook | None = None,
+        signatures: dict[str, str] | None = None,
+        use_model: bool = True,
+        behaviour_method: Literal["emotion", "direct"] = "emotion",
+    ) -> Judge:
         """The judge (DIKE) for a guideline set: the ``judge`` role's language model (unless
         ``use_model`` is False), the critic's emotion analyser (the sensor by default), the built-in
         emotion signatures (or ``signatures``: {behaviour spectrum: file}), and optionally a rulebook."""
@@ -193,9 +217,14 @@ class Session:
         def make() -> Judge:
             book = load_rulebook(rulebook) if isinstance(rulebook, str) else rulebook
             sigs = {k: load_signatures(v) for k, v in (signatures or {}).items()}
-            return Judge(load_guidelines(guidelines), self.backend("judge") if use_model else None,
-                         self.make_analyzer(em, role="critic"), signatures=sigs, rulebook=book,
-                         behaviour_method=behaviour_method)
+            return Judge(
+                load_guidelines(guidelines),
+                self.backend("judge") if use_model else None,
+                self.make_analyzer(em, role="critic"),
+                signatures=sigs,
+                rulebook=book,
+                behaviour_method=behaviour_method,
+            )
 
         return self._once(key, make)
 
@@ -204,47 +233,106 @@ class Session:
         """Read the emotions of ``text``: per spectrum an intensity, level word, cues, confidence."""
         return self.make_analyzer(model, calibration=calibration).analyze(text)
 
-    def analyze_many(self, texts: Iterable[str], model: ModelArg = DEFAULT_MODEL, *, calibration: str | None = None,
-                     concurrency: int = 1, on_done: Callable[[int], None] | None = None) -> list[EmotionProfile]:
+    def analyze_many(
+        self,
+        texts: Iterable[str],
+        model: ModelArg = DEFAULT_MODEL,
+        *,
+        calibration: str | None = None,
+        concurrency: int = 1,
+        on_done: Callable[[int], None] | None = None,
+    ) -> list[EmotionProfile]:
         """Profiles of many texts, in order, at most ``concurrency`` at a time."""
-        return analyze_texts(self.make_analyzer(model, calibration=calibration), texts,
-                             concurrency=concurrency, on_done=on_done)
+        return analyze_texts(
+            self.make_analyzer(model, calibration=calibration), texts, concurrency=concurrency, on_done=on_done
+        )
 
-    def rewrite(self, text: str, emotion: str | None = None, intensity: float | None = None, *,
-                level: str | None = None, model: ModelArg = DEFAULT_MODEL, rounds: int = 3,
-                tolerance: int = 1, explain: bool = True) -> RewriteResult:
+    def rewrite(
+        self,
+        text: str,
+        emotion: str | None = None,
+        intensity: float | None = None,
+        *,
+        level: str | None = None,
+        model: ModelArg = DEFAULT_MODEL,
+        rounds: int = 3,
+        tolerance: int = 1,
+        explain: bool = True,
+    ) -> RewriteResult:
         """Re-express ``text`` at a target emotion and intensity (see :func:`emoethics.rewrite`)."""
         em = self.emotion_model(model)
         target = resolve_target(em, emotion, intensity, level)
-        return rewrite_text(text, target, em, self.backend("generator"), self.make_analyzer(em, role="critic"),
-                            rounds=rounds, tolerance=tolerance, explain=explain)
+        return rewrite_text(
+            text,
+            target,
+            em,
+            self.backend("generator"),
+            self.make_analyzer(em, role="critic"),
+            rounds=rounds,
+            tolerance=tolerance,
+            explain=explain,
+        )
 
-    def sweep(self, text: str, spectrum: str, *, model: ModelArg = DEFAULT_MODEL, rounds: int = 3,
-              tolerance: int = 1, explain: bool = False,
-              on_level: Callable[[int, RewriteResult], None] | None = None) -> SweepResult:
+    def sweep(
+        self,
+        text: str,
+        spectrum: str,
+        *,
+        model: ModelArg = DEFAULT_MODEL,
+        rounds: int = 3,
+        tolerance: int = 1,
+        explain: bool = False,
+        on_level: Callable[[int, RewriteResult], None] | None = None,
+    ) -> SweepResult:
         """Render ``text`` at every level of ``spectrum`` (an id such as "sadness-joy" or a pole)."""
         em = self.emotion_model(model)
-        return sweep_text(text, spectrum, em, self.backend("generator"), self.make_analyzer(em, role="critic"),
-                          rounds=rounds, tolerance=tolerance, explain=explain, on_level=on_level)
+        return sweep_text(
+            text,
+            spectrum,
+            em,
+            self.backend("generator"),
+            self.make_analyzer(em, role="critic"),
+            rounds=rounds,
+            tolerance=tolerance,
+            explain=explain,
+            on_level=on_level,
+        )
 
-    def respond(self, message: str, *, history: list[Message] | None = None,
-                model: ModelArg = DEFAULT_MODEL) -> Reply:
+    def respond(self, message: str, *, history: list[Message] | None = None, model: ModelArg = DEFAULT_MODEL) -> Reply:
         """Reply to ``message`` in a tone adapted to the emotions detected in it."""
         return reply_to(message, self.make_analyzer(model), self.backend("generator"), history)
 
     # -- ethics ------------------------------------------------------------------------------
-    def judge(self, text: str, context: str | None = None, *, culture: str | None = None,
-              history: list[str] | None = None, guidelines: str | GuidelineSet = DEFAULT_GUIDELINES,
-              rulebook: str | Rulebook | None = None, model: ModelArg = DEFAULT_MODEL, use_model: bool = True,
-              behaviour_method: Literal["emotion", "direct"] = "emotion") -> Judgement:
+    def judge(
+        self,
+        text: str,
+        context: str | None = None,
+        *,
+        culture: str | None = None,
+        history: list[str] | None = None,
+        guidelines: str | GuidelineSet = DEFAULT_GUIDELINES,
+        rulebook: str | Rulebook | None = None,
+        model: ModelArg = DEFAULT_MODEL,
+        use_model: bool = True,
+        behaviour_method: Literal["emotion", "direct"] = "emotion",
+    ) -> Judgement:
         """Assess ``text`` in ``context`` (see :func:`emoethics.judge`)."""
-        j = self.make_judge(guidelines, model=model, rulebook=rulebook, use_model=use_model,
-                            behaviour_method=behaviour_method)
+        j = self.make_judge(
+            guidelines, model=model, rulebook=rulebook, use_model=use_model, behaviour_method=behaviour_method
+        )
         return j.judge(text, context, culture, history=history)
 
-    def review(self, text: str, context: str | None = None, judgement: Judgement | None = None, *,
-               culture: str | None = None, rounds: int = 3, judge: Judge | None = None,
-               store: ReviewStore | None = None) -> Review:
+    def review(
+        self,
+        text: str,
+        context: str | None = None,
+        judgement: Judgement | None = None,
+        *,
+        culture: str | None = None,
+        rounds: int = 3,
+        judge: Judge | None = None,
+        store: ReviewStore | None = None,
+    ) -> Review:
         """Adversarial review (ERIS) of the judgement of ``text`` (see :func:`emoethics.review`)."""
         j = judge or self.make_judge()
         judgement = judgement or j.judge(text, context, culture)
@@ -252,27 +340,64 @@ class Session:
             raise ConfigError("the adversarial review needs a judge language model")
         return debate(judgement, self.backend("adversary"), j.backend, rounds=rounds, store=store)
 
-    def rectify(self, text: str, context: str | None = None, *, culture: str | None = None, attempts: int = 2,
-                rounds: int = 2, model: ModelArg = DEFAULT_MODEL, judge: Judge | None = None,
-                before: Judgement | None = None) -> Rectification:
+    def rectify(
+        self,
+        text: str,
+        context: str | None = None,
+        *,
+        culture: str | None = None,
+        attempts: int = 2,
+        rounds: int = 2,
+        model: ModelArg = DEFAULT_MODEL,
+        judge: Judge | None = None,
+        before: Judgement | None = None,
+    ) -> Rectification:
         """Rewrite a violating ``text`` into the allowed range of ``context`` (see :func:`emoethics.rectify`);
         ``before`` is its judgement when the caller has it already."""
         em = self.emotion_model(model)
         j = judge or self.make_judge(model=em)
-        return rectify_text(text, j, self.backend("generator"), self.make_analyzer(em, role="critic"), em,
-                            context, culture, attempts=attempts, rounds=rounds, before=before)
+        return rectify_text(
+            text,
+            j,
+            self.backend("generator"),
+            self.make_analyzer(em, role="critic"),
+            em,
+            context,
+            culture,
+            attempts=attempts,
+            rounds=rounds,
+            before=before,
+        )
 
-    def compose(self, prompt: str, emotion: str | None = None, intensity: float | None = None, *,
-                level: str | None = None, context: str | None = None, culture: str | None = None,
-                model: ModelArg = DEFAULT_MODEL, judge: Judge | None = None,
-                store: ReviewStore | None = None) -> Composition:
+    def compose(
+        self,
+        prompt: str,
+        emotion: str | None = None,
+        intensity: float | None = None,
+        *,
+        level: str | None = None,
+        context: str | None = None,
+        culture: str | None = None,
+        model: ModelArg = DEFAULT_MODEL,
+        judge: Judge | None = None,
+        store: ReviewStore | None = None,
+    ) -> Composition:
         """Write for ``prompt`` at a target emotion, then judge, review and rectify the draft."""
         em = self.emotion_model(model)
         target = resolve_target(em, emotion, intensity, level)
         j = judge or self.make_judge(model=em)
-        return compose_text(check_text(prompt, "prompt"), target, em, self.backend("generator"),
-                            self.make_analyzer(em, role="critic"), j, adversary=self.backend("adversary"),
-                            context=context, culture=culture, store=store)
+        return compose_text(
+            check_text(prompt, "prompt"),
+            target,
+            em,
+            self.backend("generator"),
+            self.make_analyzer(em, role="critic"),
+            j,
+            adversary=self.backend("adversary"),
+            context=context,
+            culture=culture,
+            store=store,
+        )
 
 
 def _file_key(name: str | None) -> tuple[str | None, int]:
@@ -299,8 +424,10 @@ def _same_kind(analyzer: Analyzer, em: EmotionModel, calibration: str | None) ->
         return _sensor(em, calibration)
     if isinstance(analyzer, LLMAnalyzer):
         return LLMAnalyzer(analyzer.backend, em)
-    raise ConfigError(f"the given analyser {getattr(analyzer, 'name', analyzer)!r} reads only the "
-                      f"{analyzer.emotion_model.id} emotion model, not {em.id}")
+    raise ConfigError(
+        f"the given analyser {getattr(analyzer, 'name', analyzer)!r} reads only the "
+        f"{analyzer.emotion_model.id} emotion model, not {em.id}"
+    )
 
 
 _defaults: dict[str, Session] = {}

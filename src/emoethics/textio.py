@@ -42,8 +42,10 @@ def check_text(text: str, where: str = "input") -> str:
     if not s:
         raise InputError(f"{where}: the text is empty")
     if len(s) > MAX_CHARS:
-        raise InputError(f"{where}: the text has {len(s):,} characters; the limit is {MAX_CHARS:,} "
-                         "(split it, or set EMOETHICS_MAX_CHARS)")
+        raise InputError(
+            f"{where}: the text has {len(s):,} characters; the limit is {MAX_CHARS:,} "
+            "(split it, or set EMOETHICS_MAX_CHARS)"
+        )
     return s
 
 
@@ -53,12 +55,15 @@ def decode(data: bytes, where: str) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
-        raise InputError(f"{where}: not valid UTF-8 (byte 0x{data[e.start]:02x} on line {line}); "
-                         "convert it, e.g. iconv -f latin1 -t utf-8") from None
+        raise InputError(
+            f"{where}: not valid UTF-8 (byte 0x{data[e.start]:02x} on line {line}); "
+            "convert it, e.g. iconv -f latin1 -t utf-8"
+        ) from None
 
 
-def read_bytes_limited(stream: typing.BinaryIO | io.BufferedReader | io.RawIOBase, where: str,
-                       limit: int = 200 * 1024 * 1024) -> bytes:
+def read_bytes_limited(
+    stream: typing.BinaryIO | io.BufferedReader | io.RawIOBase, where: str, limit: int = 200 * 1024 * 1024
+) -> bytes:
     """Read a stream, refusing more than ``limit`` bytes."""
     data = stream.read(limit + 1) or b""
     if len(data) > limit:
@@ -66,8 +71,15 @@ def read_bytes_limited(stream: typing.BinaryIO | io.BufferedReader | io.RawIOBas
     return data
 
 
-def read_items(path: Path | None = None, *, data: bytes | None = None, fmt: str | None = None,
-               text_field: str = "text", id_field: str = "id", lines: bool = False) -> list[Item]:
+def read_items(
+    path: Path | None = None,
+    *,
+    data: bytes | None = None,
+    fmt: str | None = None,
+    text_field: str = "text",
+    id_field: str = "id",
+    lines: bool = False,
+) -> list[Item]:
     """Items from a file (or from ``data`` read off stdin), by extension or ``fmt``."""
     where = str(path) if path else "stdin"
     if data is None:
@@ -84,8 +96,9 @@ def read_items(path: Path | None = None, *, data: bytes | None = None, fmt: str 
         items = list(_csv(text, where, text_field, id_field))
     elif fmt == "txt":
         if lines:
-            items = [Item(str(i), check_text(t, f"{where}:{i}"))
-                     for i, t in enumerate(text.splitlines(), 1) if t.strip()]
+            items = [
+                Item(str(i), check_text(t, f"{where}:{i}")) for i, t in enumerate(text.splitlines(), 1) if t.strip()
+            ]
         else:
             items = [Item("1", check_text(text, where))]
     else:
@@ -112,10 +125,11 @@ def _csv(text: str, where: str, text_field: str, id_field: str) -> Iterator[Item
     reader = csv.DictReader(io.StringIO(text))
     try:
         if not reader.fieldnames or text_field not in reader.fieldnames:
-            raise InputError(f"{where}: no column '{text_field}' in the header "
-                             f"({', '.join(reader.fieldnames or [])}); use --text-field")
+            raise InputError(
+                f"{where}: no column '{text_field}' in the header "
+                f"({', '.join(reader.fieldnames or [])}); use --text-field"
+            )
         for n, row in enumerate(reader, 2):
-            yield Item(str(row.get(id_field) or n),
-                       check_text(row[text_field] or "", f"{where}:{n}"))
+            yield Item(str(row.get(id_field) or n), check_text(row[text_field] or "", f"{where}:{n}"))
     except csv.Error as e:
         raise InputError(f"{where}:{reader.line_num}: malformed CSV ({e})") from None

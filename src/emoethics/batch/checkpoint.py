@@ -86,8 +86,10 @@ class Checkpoint:
 
 
 def _damaged(path: Path, where: int | str) -> InputError:
-    return InputError(f"{path}:{where}: not a result row of a batch job; the file is damaged or is not "
-                      "this job's output (start over with --restart, or choose another output)")
+    return InputError(
+        f"{path}:{where}: not a result row of a batch job; the file is damaged or is not "
+        "this job's output (start over with --restart, or choose another output)"
+    )
 
 
 def scan_jsonl(path: Path) -> Checkpoint:
@@ -145,8 +147,9 @@ def scan_csv(path: Path, columns: list[str]) -> Checkpoint:
         if header is None:
             return cp
         if header != columns:
-            raise InputError(f"{path}: its columns are not this job's (start over with --restart, or choose "
-                             "another output)")
+            raise InputError(
+                f"{path}: its columns are not this job's (start over with --restart, or choose another output)"
+            )
         try:
             for row in reader:
                 try:
@@ -163,8 +166,16 @@ def sidecar(output: Path) -> Path:
     return output.with_name(output.name + ".job.json")
 
 
-def prepare(output: Path, log: Path, fmt: str, identity: dict[str, Any], *, restart: bool = False,
-            columns: list[str] | None = None, extra_files: tuple[Path, ...] = ()) -> Checkpoint:
+def prepare(
+    output: Path,
+    log: Path,
+    fmt: str,
+    identity: dict[str, Any],
+    *,
+    restart: bool = False,
+    columns: list[str] | None = None,
+    extra_files: tuple[Path, ...] = (),
+) -> Checkpoint:
     """Get ``output`` ready for the job ``identity``: start it, or read how far it got.
 
     ``log`` is the file rows are appended to (the output itself, or for Parquet a JSONL log next to
@@ -175,8 +186,10 @@ def prepare(output: Path, log: Path, fmt: str, identity: dict[str, Any], *, rest
             p.unlink(missing_ok=True)
     if log.exists() or output.exists():
         if not side.exists():
-            raise InputError(f"{output} exists and was not written by a batch job; use --restart to "
-                             "overwrite it, or choose another output")
+            raise InputError(
+                f"{output} exists and was not written by a batch job; use --restart to "
+                "overwrite it, or choose another output"
+            )
         try:
             header = json.loads(side.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -185,16 +198,27 @@ def prepare(output: Path, log: Path, fmt: str, identity: dict[str, Any], *, rest
         if before != identity:
             keys = sorted({*before, *identity})
             diff = [k for k in keys if before.get(k) != identity.get(k)]
-            raise InputError(f"{output} holds the results of a different job (it differs in: "
-                             f"{', '.join(diff)}); use --restart to overwrite it, or choose another output")
+            raise InputError(
+                f"{output} holds the results of a different job (it differs in: "
+                f"{', '.join(diff)}); use --restart to overwrite it, or choose another output"
+            )
         if not log.exists():
             raise InputError(f"{output} exists without its row log {log.name}; use --restart to start over")
         return scan_csv(log, columns or []) if fmt == "csv" else scan_jsonl(log)
     output.parent.mkdir(parents=True, exist_ok=True)
     try:
-        side.write_text(json.dumps({"emoethics_batch": HEADER_VERSION, "identity": identity,
-                                    "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}, indent=2) + "\n",
-                        encoding="utf-8")
+        side.write_text(
+            json.dumps(
+                {
+                    "emoethics_batch": HEADER_VERSION,
+                    "identity": identity,
+                    "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                },
+                indent=2,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
     except OSError as e:
         raise InputError(f"{side}: cannot write ({e.strerror})") from None
     return Checkpoint()

@@ -50,27 +50,43 @@ class BatchOptions:
 
 # -- one group of records ------------------------------------------------------------------------
 
+
 def _row(rec: Record, attempts: int, seconds: float, usage: Usage) -> dict[str, Any]:
-    return {"index": rec.index, "id": rec.id, "attempts": attempts, "seconds": round(seconds, 4),
-            "usage": usage.model_dump()}
+    return {
+        "index": rec.index,
+        "id": rec.id,
+        "attempts": attempts,
+        "seconds": round(seconds, 4),
+        "usage": usage.model_dump(),
+    }
 
 
 def ok_row(rec: Record, result: dict, attempts: int, seconds: float, usage: Usage) -> dict[str, Any]:
     """The output row of a record that was done."""
-    return {"index": rec.index, "id": rec.id, "ok": True, "result": result,
-            **{k: v for k, v in _row(rec, attempts, seconds, usage).items() if k not in ("index", "id")}}
+    return {
+        "index": rec.index,
+        "id": rec.id,
+        "ok": True,
+        "result": result,
+        **{k: v for k, v in _row(rec, attempts, seconds, usage).items() if k not in ("index", "id")},
+    }
 
 
-def failed_row(rec: Record, reason: str, kind: str, attempts: int = 0, seconds: float = 0.0,
-               usage: Usage | None = None) -> dict[str, Any]:
+def failed_row(
+    rec: Record, reason: str, kind: str, attempts: int = 0, seconds: float = 0.0, usage: Usage | None = None
+) -> dict[str, Any]:
     """The output row of a record that failed: ``kind`` is input, backend or internal."""
-    return {"index": rec.index, "id": rec.id, "ok": False, "error": reason, "error_kind": kind,
-            **{k: v for k, v in _row(rec, attempts, seconds, usage or Usage()).items()
-               if k not in ("index", "id")}}
+    return {
+        "index": rec.index,
+        "id": rec.id,
+        "ok": False,
+        "error": reason,
+        "error_kind": kind,
+        **{k: v for k, v in _row(rec, attempts, seconds, usage or Usage()).items() if k not in ("index", "id")},
+    }
 
 
-def _metered(job: Job, policy: RetryPolicy, fn: Callable[[], Any]) -> tuple[Any, int, Exception | None,
-                                                                             Usage, float]:
+def _metered(job: Job, policy: RetryPolicy, fn: Callable[[], Any]) -> tuple[Any, int, Exception | None, Usage, float]:
     """(value, attempts, error, usage, seconds) of ``fn`` under the retry policy."""
     start = time.perf_counter()
     with ExitStack() as stack:
@@ -155,8 +171,9 @@ class Sink:
     """Writes rows as they come, counts them, and stops the job after ``max_failures`` backend
     failures in a row (holding those rows back, so that a resumed job does them again)."""
 
-    def __init__(self, log: JsonlLog | CsvLog, max_failures: int,
-                 on_progress: Callable[[int, int], None] | None = None) -> None:
+    def __init__(
+        self, log: JsonlLog | CsvLog, max_failures: int, on_progress: Callable[[int, int], None] | None = None
+    ) -> None:
         self.log, self.max_failures, self.on_progress = log, max(1, max_failures), on_progress
         self.ok = self.failed = self.retried = 0
         self.usage = Usage()
@@ -171,8 +188,7 @@ class Sink:
             if not row["ok"] and row.get("error_kind") == "backend":
                 self.held.append(row)
                 if len(self.held) >= self.max_failures and self.stopped is None:
-                    self.stopped = (f"{len(self.held)} items in a row failed on the backend; last: "
-                                    f"{row['error']}")
+                    self.stopped = f"{len(self.held)} items in a row failed on the backend; last: {row['error']}"
                 continue
             if row["ok"] and self.held and self.stopped is None:
                 out += self.held
@@ -202,4 +218,3 @@ class Sink:
             self.usage.add(Usage(**row.get("usage", {})))
         if self.on_progress:
             self.on_progress(self.ok, self.failed)
-

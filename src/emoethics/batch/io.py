@@ -33,14 +33,29 @@ from typing import IO, Any
 from ..errors import InputError
 
 #: Formats by file suffix.
-SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",
-            ".parquet": "parquet", ".pq": "parquet"}
+SUFFIXES = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
 FORMATS = ("jsonl", "csv", "parquet")
 #: Common columns of flat (CSV, Parquet) output, before the job's own.
 BASE_COLUMNS: list[tuple[str, str]] = [
-    ("index", "int"), ("id", "str"), ("ok", "bool"), ("error", "str"), ("error_kind", "str"), ("attempts", "int"),
-    ("seconds", "float"), ("calls", "int"), ("cached_calls", "int"), ("prompt_tokens", "int"),
-    ("completion_tokens", "int")]
+    ("index", "int"),
+    ("id", "str"),
+    ("ok", "bool"),
+    ("error", "str"),
+    ("error_kind", "str"),
+    ("attempts", "int"),
+    ("seconds", "float"),
+    ("calls", "int"),
+    ("cached_calls", "int"),
+    ("prompt_tokens", "int"),
+    ("completion_tokens", "int"),
+]
 
 
 @dataclass
@@ -61,8 +76,9 @@ def detect_format(path: str | Path, fmt: str | None = None) -> str:
         return fmt
     suffix = Path(str(path)).suffix.lower()
     if suffix not in SUFFIXES:
-        raise InputError(f"{path}: cannot tell the format from the name; use a .jsonl, .csv or .parquet "
-                         "file, or name the format")
+        raise InputError(
+            f"{path}: cannot tell the format from the name; use a .jsonl, .csv or .parquet file, or name the format"
+        )
     return SUFFIXES[suffix]
 
 
@@ -87,8 +103,9 @@ def jsonl_record(line: bytes, index: int, where: str, text_field: str, id_field:
     if isinstance(obj, str):
         return Record(index, str(index), obj)
     if not isinstance(obj, dict):
-        return Record(index, str(index), None, f"{where}: expected a JSON string or an object with a "
-                                               f"'{text_field}' field")
+        return Record(
+            index, str(index), None, f"{where}: expected a JSON string or an object with a '{text_field}' field"
+        )
     rid = _id_of(obj.get(id_field), index)
     text = obj.get(text_field)
     if not isinstance(text, str):
@@ -117,8 +134,9 @@ def iter_csv(stream: IO[bytes], where: str, text_field: str = "text", id_field: 
         if not header:
             raise InputError(f"{where}: empty CSV file (a header row is needed)")
         if text_field not in header:
-            raise InputError(f"{where}: no column '{text_field}' in the header "
-                             f"({', '.join(header)[:200]}); name the text column")
+            raise InputError(
+                f"{where}: no column '{text_field}' in the header ({', '.join(header)[:200]}); name the text column"
+            )
         ti = header.index(text_field)
         ii = header.index(id_field) if id_field in header else None
         for index, row in enumerate(reader):
@@ -136,8 +154,9 @@ def iter_csv(stream: IO[bytes], where: str, text_field: str = "text", id_field: 
         text.detach()
 
 
-def iter_parquet(source: Any, where: str, text_field: str = "text", id_field: str = "id",
-                 batch_rows: int = 1024) -> Iterator[Record]:
+def iter_parquet(
+    source: Any, where: str, text_field: str = "text", id_field: str = "id", batch_rows: int = 1024
+) -> Iterator[Record]:
     """Records of a Parquet file (a path or a random-access file), a batch of rows at a time."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -148,8 +167,7 @@ def iter_parquet(source: Any, where: str, text_field: str = "text", id_field: st
         raise InputError(f"{where}: not a readable Parquet file ({str(e).splitlines()[0][:160]})") from None
     names = pf.schema_arrow.names
     if text_field not in names:
-        raise InputError(f"{where}: no column '{text_field}' (columns: {', '.join(names)[:200]}); "
-                         "name the text column")
+        raise InputError(f"{where}: no column '{text_field}' (columns: {', '.join(names)[:200]}); name the text column")
     columns = [text_field] + ([id_field] if id_field in names and id_field != text_field else [])
     index = 0
     for batch in pf.iter_batches(batch_size=batch_rows, columns=columns):
@@ -164,8 +182,12 @@ def iter_parquet(source: Any, where: str, text_field: str = "text", id_field: st
             if isinstance(text, str):
                 yield Record(index, _id_of(rid, index), text)
             else:
-                yield Record(index, _id_of(rid, index), None,
-                             f"{where}: row {index}: '{text_field}' is {'empty' if text is None else 'not text'}")
+                yield Record(
+                    index,
+                    _id_of(rid, index),
+                    None,
+                    f"{where}: row {index}: '{text_field}' is {'empty' if text is None else 'not text'}",
+                )
             index += 1
 
 
@@ -182,8 +204,9 @@ def open_input(path: str | Path) -> IO[bytes]:
         raise InputError(f"{path}: cannot read ({e.strerror})") from None
 
 
-def iter_records(path: str | Path, fmt: str | None = None, *, text_field: str = "text",
-                 id_field: str = "id") -> Iterator[Record]:
+def iter_records(
+    path: str | Path, fmt: str | None = None, *, text_field: str = "text", id_field: str = "id"
+) -> Iterator[Record]:
     """Records of the file at ``path``, streamed; checks the first record eagerly (see
     :func:`check_first`) so a file of the wrong kind fails at once."""
     fmt = detect_format(path, fmt)
@@ -238,6 +261,7 @@ def count_records(path: str | Path, fmt: str | None = None) -> int | None:
 
 # -- output --------------------------------------------------------------------------------------
 
+
 def row_line(row: dict) -> bytes:
     """A JSONL output line; ``index`` comes first so a resume can read it without parsing JSON."""
     ordered = {"index": row["index"], **{k: v for k, v in row.items() if k != "index"}}
@@ -247,11 +271,19 @@ def row_line(row: dict) -> bytes:
 def flat_row(row: dict, flatten: Callable[[dict], dict]) -> dict:
     """A row as flat columns: the common ones, the job's (``flatten(result)``), and ``result``."""
     usage = row.get("usage") or {}
-    out = {"index": row["index"], "id": row["id"], "ok": row["ok"], "error": row.get("error"),
-           "error_kind": row.get("error_kind"), "attempts": row.get("attempts", 0), "seconds": row.get("seconds", 0.0),
-           "calls": usage.get("calls", 0), "cached_calls": usage.get("cached_calls", 0),
-           "prompt_tokens": usage.get("prompt_tokens", 0),
-           "completion_tokens": usage.get("completion_tokens", 0)}
+    out = {
+        "index": row["index"],
+        "id": row["id"],
+        "ok": row["ok"],
+        "error": row.get("error"),
+        "error_kind": row.get("error_kind"),
+        "attempts": row.get("attempts", 0),
+        "seconds": row.get("seconds", 0.0),
+        "calls": usage.get("calls", 0),
+        "cached_calls": usage.get("cached_calls", 0),
+        "prompt_tokens": usage.get("prompt_tokens", 0),
+        "completion_tokens": usage.get("completion_tokens", 0),
+    }
     result = row.get("result")
     out.update(flatten(result) if result is not None else {})
     out["result"] = json.dumps(result, ensure_ascii=False) if result is not None else None
@@ -353,8 +385,9 @@ def arrow_schema(columns: list[tuple[str, str]]) -> Any:
     return pa.schema([(name, types[kind]) for name, kind in columns])
 
 
-def jsonl_to_parquet(log: Path, target: Path, columns: list[tuple[str, str]],
-                     flatten: Callable[[dict], dict], chunk: int = 5000) -> int:
+def jsonl_to_parquet(
+    log: Path, target: Path, columns: list[tuple[str, str]], flatten: Callable[[dict], dict], chunk: int = 5000
+) -> int:
     """Write the rows of a JSONL log as a Parquet file (via a temporary file, then renamed);
     returns the number of rows."""
     import pyarrow as pa

@@ -95,16 +95,27 @@ class JobSpec(BaseModel):
         elif self.kind == "judge":
             from ..ethics.guidelines import load_guidelines
 
-            ident["models"] = {"judge": model_id(s.llm_spec("judge")) if self.use_model else None,
-                               "critic": model_id(s.spec("critic"))}
-            ident["options"] = {"context": self.context, "culture": self.culture,
-                                "guidelines": load_guidelines(self.guidelines).version,
-                                "rulebook": self.rulebook, "behaviour_method": self.behaviour_method}
+            ident["models"] = {
+                "judge": model_id(s.llm_spec("judge")) if self.use_model else None,
+                "critic": model_id(s.spec("critic")),
+            }
+            ident["options"] = {
+                "context": self.context,
+                "culture": self.culture,
+                "guidelines": load_guidelines(self.guidelines).version,
+                "rulebook": self.rulebook,
+                "behaviour_method": self.behaviour_method,
+            }
         else:
-            ident["models"] = {"generator": model_id(s.llm_spec("generator")),
-                               "critic": model_id(s.spec("critic"))}
-            ident["options"] = {"emotion": self.emotion, "intensity": self.intensity, "level": self.level,
-                                "rounds": self.rounds, "tolerance": self.tolerance, "explain": self.explain}
+            ident["models"] = {"generator": model_id(s.llm_spec("generator")), "critic": model_id(s.spec("critic"))}
+            ident["options"] = {
+                "emotion": self.emotion,
+                "intensity": self.intensity,
+                "level": self.level,
+                "rounds": self.rounds,
+                "tolerance": self.tolerance,
+                "explain": self.explain,
+            }
         return ident
 
     def build(self) -> Job:
@@ -163,7 +174,8 @@ class AnalyzeJob(Job):
         self.analyzer = Session(settings).make_analyzer(self.model, calibration=spec.calibration)
         self._track(*analyser_backends(self.analyzer))
         self.columns = [("analyzer", "str"), ("dominant", "str")] + [
-            (f"{s.id}:{k}", t) for s in self.model.spectra for k, t in (("intensity", "float"), ("level", "str"))]
+            (f"{s.id}:{k}", t) for s in self.model.spectra for k, t in (("intensity", "float"), ("level", "str"))
+        ]
         kind = settings.spec("analyzer").backend
         if kind == "sensor":
             self.group_size = 64
@@ -201,14 +213,27 @@ class JudgeJob(Job):
     """The judge (``judge``'s): verdict, behaviour, violations, rationale per text."""
 
     kind = "judge"
-    columns = [("verdict", "str"), ("behaviour", "str"), ("behaviour_intensity", "float"),
-               ("violations", "str"), ("wrong", "bool"), ("wrong_probability", "float"),
-               ("confidence", "float"), ("injections", "int"), ("rationale", "str")]
+    columns = [
+        ("verdict", "str"),
+        ("behaviour", "str"),
+        ("behaviour_intensity", "float"),
+        ("violations", "str"),
+        ("wrong", "bool"),
+        ("wrong_probability", "float"),
+        ("confidence", "float"),
+        ("injections", "int"),
+        ("rationale", "str"),
+    ]
 
     def __init__(self, spec: JobSpec, settings: Settings) -> None:
         self.spec = spec
-        self.judge = Session(settings).make_judge(spec.guidelines, model=spec.emotion_model, rulebook=spec.rulebook,
-                                                  use_model=spec.use_model, behaviour_method=spec.behaviour_method)
+        self.judge = Session(settings).make_judge(
+            spec.guidelines,
+            model=spec.emotion_model,
+            rulebook=spec.rulebook,
+            use_model=spec.use_model,
+            behaviour_method=spec.behaviour_method,
+        )
         self.judge.guidelines.guardrail(spec.context, spec.culture)  # an unknown context fails now
         self._track(self.judge.backend, *analyser_backends(self.judge.analyzer))
 
@@ -218,20 +243,31 @@ class JudgeJob(Job):
 
     def flatten(self, result: dict[str, Any]) -> dict[str, Any]:
         b = result.get("behaviour") or {}
-        return {"verdict": result.get("verdict"), "behaviour": b.get("level"),
-                "behaviour_intensity": b.get("intensity"),
-                "violations": ";".join(v["guideline"] for v in result.get("violations", [])),
-                "wrong": result.get("wrong"), "wrong_probability": result.get("wrong_probability"),
-                "confidence": result.get("confidence"), "injections": len(result.get("injections", [])),
-                "rationale": result.get("rationale")}
+        return {
+            "verdict": result.get("verdict"),
+            "behaviour": b.get("level"),
+            "behaviour_intensity": b.get("intensity"),
+            "violations": ";".join(v["guideline"] for v in result.get("violations", [])),
+            "wrong": result.get("wrong"),
+            "wrong_probability": result.get("wrong_probability"),
+            "confidence": result.get("confidence"),
+            "injections": len(result.get("injections", [])),
+            "rationale": result.get("rationale"),
+        }
 
 
 class RewriteJob(Job):
     """The rewriting loop (``rewrite``'s) toward one target for every text."""
 
     kind = "rewrite"
-    columns = [("text", "str"), ("measured_level", "str"), ("measured_intensity", "float"),
-               ("hit", "bool"), ("similarity", "float"), ("best_round", "int")]
+    columns = [
+        ("text", "str"),
+        ("measured_level", "str"),
+        ("measured_intensity", "float"),
+        ("hit", "bool"),
+        ("similarity", "float"),
+        ("best_round", "int"),
+    ]
 
     def __init__(self, spec: JobSpec, settings: Settings) -> None:
         self.spec = spec
@@ -244,8 +280,16 @@ class RewriteJob(Job):
 
     def run_one(self, text: str) -> dict[str, Any]:
         s = self.spec
-        r = self.session.rewrite(text, s.emotion, s.intensity, level=s.level, model=self.model, rounds=s.rounds,
-                                 tolerance=s.tolerance, explain=s.explain)
+        r = self.session.rewrite(
+            text,
+            s.emotion,
+            s.intensity,
+            level=s.level,
+            model=self.model,
+            rounds=s.rounds,
+            tolerance=s.tolerance,
+            explain=s.explain,
+        )
         return strip_usage(r.model_dump(mode="json"))
 
     def flatten(self, result: dict[str, Any]) -> dict[str, Any]:

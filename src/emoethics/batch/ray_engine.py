@@ -56,7 +56,7 @@ class _Raw(io.RawIOBase):
 
     def readinto(self, b: Any) -> int:
         data = self.f.read(len(b))
-        b[:len(data)] = data
+        b[: len(data)] = data
         return len(data)
 
 
@@ -67,8 +67,16 @@ def _source_class() -> type:
     class RecordSource(FileBasedDatasource):
         """Records of one JSONL, CSV or Parquet file, without those in ``done`` or past ``limit``."""
 
-        def __init__(self, path: str, fmt: str, text_field: str, id_field: str, done: DoneSet,
-                     limit: int | None, block_rows: int = 256) -> None:
+        def __init__(
+            self,
+            path: str,
+            fmt: str,
+            text_field: str,
+            id_field: str,
+            done: DoneSet,
+            limit: int | None,
+            block_rows: int = 256,
+        ) -> None:
             super().__init__(path)
             self.fmt, self.text_field, self.id_field = fmt, text_field, id_field
             self.done, self.limit, self.block_rows = done, limit, block_rows
@@ -123,13 +131,13 @@ class Worker:
         from .groups import groups, process
 
         cols = batch.to_pydict()
-        records = [Record(int(i), str(d), t, e) for i, d, t, e in
-                   zip(cols["index"], cols["id"], cols["text"], cols["error"], strict=True)]
-        parts = self.pool.map(lambda g: process(self.job, self.policy, g, self.size),
-                              list(groups(records, self.size)))
+        records = [
+            Record(int(i), str(d), t, e)
+            for i, d, t, e in zip(cols["index"], cols["id"], cols["text"], cols["error"], strict=True)
+        ]
+        parts = self.pool.map(lambda g: process(self.job, self.policy, g, self.size), list(groups(records, self.size)))
         rows = [r for part in parts for r in part]
-        return pa.table({"index": [r["index"] for r in rows],
-                         "row": [json.dumps(r, ensure_ascii=False) for r in rows]})
+        return pa.table({"index": [r["index"] for r in rows], "row": [json.dumps(r, ensure_ascii=False) for r in rows]})
 
 
 def _unwrap(e: BaseException) -> EmoethicsError | None:
@@ -145,21 +153,30 @@ def _unwrap(e: BaseException) -> EmoethicsError | None:
     return None
 
 
-def run_ray(spec: JobSpec, options: BatchOptions, path: str, fmt: str, text_field: str, id_field: str,
-            done: DoneSet, sink: Sink, group_size: int) -> None:
+def run_ray(
+    spec: JobSpec,
+    options: BatchOptions,
+    path: str,
+    fmt: str,
+    text_field: str,
+    id_field: str,
+    done: DoneSet,
+    sink: Sink,
+    group_size: int,
+) -> None:
     """Run the job on Ray; rows go to ``sink`` as batches finish."""
     ray = _ray()
     started = False
     if not ray.is_initialized():
-        kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
-                                  "logging_level": "ERROR"}
+        kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": "ERROR"}
         if options.address:
             kwargs["address"] = options.address
         try:
             ray.init(**kwargs)
         except (ConnectionError, RuntimeError, ValueError) as e:
-            raise ConfigError(f"cannot start or reach Ray at {options.address or 'a local instance'}: "
-                              f"{str(e).splitlines()[0][:200]}") from None
+            raise ConfigError(
+                f"cannot start or reach Ray at {options.address or 'a local instance'}: {str(e).splitlines()[0][:200]}"
+            ) from None
         started = True
     try:
         for name in ("ray", "ray.data"):  # our progress bar and summary say what matters
@@ -168,18 +185,27 @@ def run_ray(spec: JobSpec, options: BatchOptions, path: str, fmt: str, text_fiel
         ctx.enable_progress_bars = False
         ctx.print_on_execution_start = False
         local = "://" not in path
-        source = _source_class()(os.path.abspath(path) if local else path, fmt, text_field, id_field,
-                                 done, options.limit)
+        source = _source_class()(
+            os.path.abspath(path) if local else path, fmt, text_field, id_field, done, options.limit
+        )
         env = forwarded_environment()
         size = max(1, options.batch_size or group_size)
         ds = ray.data.read_datasource(source, num_cpus=0.25)
         ds = ds.map_batches(
-            Worker, batch_format="pyarrow", batch_size=max(size, 32),
-            fn_constructor_kwargs={"spec_json": spec.model_dump_json(), "retries": options.retries,
-                                   "backoff": options.backoff, "concurrency": options.concurrency,
-                                   "group_size": size},
-            compute=ray.data.ActorPoolStrategy(size=max(1, options.workers)), num_cpus=options.worker_cpus,
-            runtime_env={"env_vars": env} if env else None)
+            Worker,
+            batch_format="pyarrow",
+            batch_size=max(size, 32),
+            fn_constructor_kwargs={
+                "spec_json": spec.model_dump_json(),
+                "retries": options.retries,
+                "backoff": options.backoff,
+                "concurrency": options.concurrency,
+                "group_size": size,
+            },
+            compute=ray.data.ActorPoolStrategy(size=max(1, options.workers)),
+            num_cpus=options.worker_cpus,
+            runtime_env={"env_vars": env} if env else None,
+        )
         for batch in ds.iter_batches(batch_size=None, batch_format="pyarrow"):
             sink.accept([json.loads(r) for r in batch.column("row").to_pylist()])
             if sink.stopped:
@@ -191,8 +217,10 @@ def run_ray(spec: JobSpec, options: BatchOptions, path: str, fmt: str, text_fiel
         if inner is not None:
             raise inner from None
         if "Ray Client" in str(e) and "local files" in str(e):
-            raise InputError(f"{path}: the cluster cannot read a local file; put the input on a shared "
-                             "filesystem or in object storage (s3://...)") from None
+            raise InputError(
+                f"{path}: the cluster cannot read a local file; put the input on a shared "
+                "filesystem or in object storage (s3://...)"
+            ) from None
         raise ConfigError(f"the Ray run failed: {type(e).__name__}: {str(e).splitlines()[0][:300]}") from None
     finally:
         if started:

@@ -55,8 +55,8 @@ class Summary(BaseModel):
     stopped: str | None = None
 
 
-
 # -- engines -------------------------------------------------------------------------------------
+
 
 def run_local(job: Job, options: BatchOptions, records: Iterable[Record], sink: Sink) -> None:
     """Process ``records`` on a thread pool, at most ``2 x concurrency`` groups in flight."""
@@ -94,10 +94,19 @@ def _select(records: Iterable[Record], done: DoneSet, limit: int | None) -> Iter
             yield rec
 
 
-def run_batch(spec: JobSpec, input: str | Path, output: str | Path, *, options: BatchOptions | None = None,
-              input_format: str | None = None, output_format: str | None = None, text_field: str = "text",
-              id_field: str = "id", on_start: Callable[[int | None, Checkpoint], None] | None = None,
-              on_progress: Callable[[int, int], None] | None = None) -> Summary:
+def run_batch(
+    spec: JobSpec,
+    input: str | Path,
+    output: str | Path,
+    *,
+    options: BatchOptions | None = None,
+    input_format: str | None = None,
+    output_format: str | None = None,
+    text_field: str = "text",
+    id_field: str = "id",
+    on_start: Callable[[int | None, Checkpoint], None] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> Summary:
     """Run ``spec`` over every record of ``input`` into ``output`` (resuming it if it holds part of
     the same job); ``on_start(records to do, checkpoint)`` and ``on_progress(ok, failed)`` report."""
     options = options or BatchOptions()
@@ -108,23 +117,30 @@ def run_batch(spec: JobSpec, input: str | Path, output: str | Path, *, options: 
     is_local = "://" not in str(input)
     if is_local and Path(input).resolve() in (out_path.resolve(), log_path.resolve()):
         raise InputError(f"{output}: the output cannot be the input file")
-    records = iter_records(input, in_fmt, text_field=text_field, id_field=id_field) \
-        if options.engine == "local" or is_local else None
+    records = (
+        iter_records(input, in_fmt, text_field=text_field, id_field=id_field)
+        if options.engine == "local" or is_local
+        else None
+    )
     job = spec.build()
     columns = BASE_COLUMNS + job.columns + [("result", "str")]
     where = str(Path(input).resolve()) if is_local else str(input)
-    identity = spec.identity() | {"input": where, "text_field": text_field, "id_field": id_field,
-                                  "output_format": out_fmt}
-    cp = prepare(out_path, log_path, out_fmt, identity, restart=options.restart,
-                 columns=[c for c, _ in columns])
+    identity = spec.identity() | {
+        "input": where,
+        "text_field": text_field,
+        "id_field": id_field,
+        "output_format": out_fmt,
+    }
+    cp = prepare(out_path, log_path, out_fmt, identity, restart=options.restart, columns=[c for c, _ in columns])
     total = count_records(input, in_fmt) if is_local else None
     if total is not None and options.limit is not None:
         total = min(total, options.limit)
     todo = None if total is None else total - cp.done.count_below(total)
     if on_start:
         on_start(todo, cp)
-    log: JsonlLog | CsvLog = CsvLog(log_path, [c for c, _ in columns], job.flatten) if out_fmt == "csv" \
-        else JsonlLog(log_path)
+    log: JsonlLog | CsvLog = (
+        CsvLog(log_path, [c for c, _ in columns], job.flatten) if out_fmt == "csv" else JsonlLog(log_path)
+    )
     sink = Sink(log, options.max_failures, on_progress)
     start = time.perf_counter()
     try:
@@ -147,9 +163,24 @@ def run_batch(spec: JobSpec, input: str | Path, output: str | Path, *, options: 
     price = options.price_in or options.price_out
     cost = (sink.usage.prompt_tokens * options.price_in + sink.usage.completion_tokens * options.price_out) / 1e6
     return Summary(
-        job=spec.kind, input=str(input), output=str(output), engine=options.engine, total=total,
-        already_done=cp.ok + cp.failed, processed=processed, ok=sink.ok, failed=sink.failed, output_rows=rows,
-        seconds=round(seconds, 3), items_per_second=round(processed / seconds, 3) if seconds > 0 else 0.0,
-        usage=sink.usage, cost_usd=round(cost, 6) if price else None, retried_items=sink.retried,
-        failures=dict(sink.failures.most_common(5)), truncated_bytes=cp.truncated_bytes,
-        duplicates=cp.duplicates, complete=complete, stopped=sink.stopped)
+        job=spec.kind,
+        input=str(input),
+        output=str(output),
+        engine=options.engine,
+        total=total,
+        already_done=cp.ok + cp.failed,
+        processed=processed,
+        ok=sink.ok,
+        failed=sink.failed,
+        output_rows=rows,
+        seconds=round(seconds, 3),
+        items_per_second=round(processed / seconds, 3) if seconds > 0 else 0.0,
+        usage=sink.usage,
+        cost_usd=round(cost, 6) if price else None,
+        retried_items=sink.retried,
+        failures=dict(sink.failures.most_common(5)),
+        truncated_bytes=cp.truncated_bytes,
+        duplicates=cp.duplicates,
+        complete=complete,
+        stopped=sink.stopped,
+    )

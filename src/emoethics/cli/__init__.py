@@ -30,6 +30,9 @@ def main() -> None:
     except Exception as e:  # noqa: BLE001 - last resort: never show a traceback by default
         if env_flag("EMOETHICS_DEBUG"):
             raise
-        err.print(f"[red]internal error:[/] {type(e).__name__}: {e} "
-                  "(set EMOETHICS_DEBUG=1 to see the traceback)", highlight=False, soft_wrap=True)
+        err.print(
+            f"[red]internal error:[/] {type(e).__name__}: {e} (set EMOETHICS_DEBUG=1 to see the traceback)",
+            highlight=False,
+            soft_wrap=True,
+        )
         sys.exit(70)

@@ -28,46 +28,78 @@ from ..errors import EmoethicsError, InputError
 from ..llm.usage import usage_record
 from ..textio import check_text, decode, read_bytes_limited
 
-app = typer.Typer(help="Emotions and ethics for LLM applications.", no_args_is_help=True,
-                  add_completion=False, pretty_exceptions_enable=False,
-                  context_settings={"help_option_names": ["-h", "--help"]})
+app = typer.Typer(
+    help="Emotions and ethics for LLM applications.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 eval_app = typer.Typer(help="Measure analysers on labelled data.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 out = Console()
 err = Console(stderr=True)
 
 # Options shared by the commands that call models.
-Backend = Annotated[str | None, typer.Option(
-    "--backend", help="local or openai (language models); for analysis also sensor or ensemble.",
-    rich_help_panel="Models")]
-BaseUrl = Annotated[str | None, typer.Option(
-    "--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (implies openai).",
-    rich_help_panel="Models")]
-Model = Annotated[str | None, typer.Option(
-    "--model", help="Model name on the server, or a local model (qwen, smollm2, path.gguf).",
-    rich_help_panel="Models")]
-CriticBackend = Annotated[str | None, typer.Option(
-    "--critic-backend", rich_help_panel="Models",
-    help="What measures rewrites: sensor (default), ensemble, local or openai.")]
-Calibration = Annotated[str | None, typer.Option(
-    "--calibration", help="A sensor calibration saved by 'emoethics calibrate'.")]
-CriticBaseUrl = Annotated[str | None, typer.Option("--critic-base-url", rich_help_panel="Models",
-                                                     help="Critic server URL.")]
-CriticModel = Annotated[str | None, typer.Option("--critic-model", rich_help_panel="Models",
-                                                   help="Critic model name.")]
-Timeout = Annotated[float | None, typer.Option("--timeout", help="Seconds per server request.",
-                                                 rich_help_panel="Models")]
-NoCache = Annotated[bool, typer.Option("--no-cache", help="Do not use the response cache.",
-                                       rich_help_panel="Models")]
-EmotionModelOpt = Annotated[str, typer.Option(
-    "--emotion-model", "-E", help=f"Emotion model: {', '.join(builtin_models())} or a YAML file.")]
+Backend = Annotated[
+    str | None,
+    typer.Option(
+        "--backend",
+        help="local or openai (language models); for analysis also sensor or ensemble.",
+        rich_help_panel="Models",
+    ),
+]
+BaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--base-url",
+        help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (implies openai).",
+        rich_help_panel="Models",
+    ),
+]
+Model = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        help="Model name on the server, or a local model (qwen, smollm2, path.gguf).",
+        rich_help_panel="Models",
+    ),
+]
+CriticBackend = Annotated[
+    str | None,
+    typer.Option(
+        "--critic-backend",
+        rich_help_panel="Models",
+        help="What measures rewrites: sensor (default), ensemble, local or openai.",
+    ),
+]
+Calibration = Annotated[
+    str | None, typer.Option("--calibration", help="A sensor calibration saved by 'emoethics calibrate'.")
+]
+CriticBaseUrl = Annotated[
+    str | None, typer.Option("--critic-base-url", rich_help_panel="Models", help="Critic server URL.")
+]
+CriticModel = Annotated[str | None, typer.Option("--critic-model", rich_help_panel="Models", help="Critic model name.")]
+Timeout = Annotated[
+    float | None, typer.Option("--timeout", help="Seconds per server request.", rich_help_panel="Models")
+]
+NoCache = Annotated[bool, typer.Option("--no-cache", help="Do not use the response cache.", rich_help_panel="Models")]
+EmotionModelOpt = Annotated[
+    str, typer.Option("--emotion-model", "-E", help=f"Emotion model: {', '.join(builtin_models())} or a YAML file.")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 
 
-def settings_from_flags(backend: str | None, base_url: str | None, model: str | None,
-              critic_backend: str | None = None, critic_base_url: str | None = None,
-              critic_model: str | None = None, timeout: float | None = None,
-              no_cache: bool = False) -> Settings:
+def settings_from_flags(
+    backend: str | None,
+    base_url: str | None,
+    model: str | None,
+    critic_backend: str | None = None,
+    critic_base_url: str | None = None,
+    critic_model: str | None = None,
+    timeout: float | None = None,
+    no_cache: bool = False,
+) -> Settings:
     """Settings from the model flags. ``--backend sensor|ensemble`` sets the analyser only."""
     gen: dict[str, typing.Any] = {"backend": backend, "base_url": base_url, "model": model, "timeout": timeout}
     overrides: dict[str, dict] = {}
@@ -86,10 +118,15 @@ def settings_from_flags(backend: str | None, base_url: str | None, model: str | 
 _MODEL_OPTIONS = [
     inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
     for name, annotation, default in (
-        ("backend", Backend, None), ("base_url", BaseUrl, None), ("model", Model, None),
-        ("critic_backend", CriticBackend, None), ("critic_base_url", CriticBaseUrl, None),
-        ("critic_model", CriticModel, None), ("timeout", Timeout, None),
-        ("no_cache", NoCache, False))
+        ("backend", Backend, None),
+        ("base_url", BaseUrl, None),
+        ("model", Model, None),
+        ("critic_backend", CriticBackend, None),
+        ("critic_base_url", CriticBaseUrl, None),
+        ("critic_model", CriticModel, None),
+        ("timeout", Timeout, None),
+        ("no_cache", NoCache, False),
+    )
 ]
 
 
@@ -98,8 +135,9 @@ def with_model_options(command: Callable[..., None]) -> Callable[..., None]:
     --no-cache) and pass it the resulting ``settings`` instead."""
     sig = inspect.signature(command)
     hints = typing.get_type_hints(command, include_extras=True)
-    params = [p.replace(annotation=hints.get(p.name, p.annotation))
-              for p in sig.parameters.values() if p.name != "settings"]
+    params = [
+        p.replace(annotation=hints.get(p.name, p.annotation)) for p in sig.parameters.values() if p.name != "settings"
+    ]
 
     @functools.wraps(command)
     def wrapper(*args: object, **kwargs: object) -> None:
@@ -107,8 +145,10 @@ def with_model_options(command: Callable[..., None]) -> Callable[..., None]:
         command(*args, settings=settings_from_flags(**options), **kwargs)  # type: ignore[arg-type]
 
     wrapper.__signature__ = sig.replace(parameters=params + _MODEL_OPTIONS)  # type: ignore[attr-defined]
-    wrapper.__annotations__ = {**{p.name: p.annotation for p in params},
-                               **{p.name: p.annotation for p in _MODEL_OPTIONS}}
+    wrapper.__annotations__ = {
+        **{p.name: p.annotation for p in params},
+        **{p.name: p.annotation for p in _MODEL_OPTIONS},
+    }
     return wrapper
 
 
@@ -135,17 +175,24 @@ def log_run(kind: str, inputs: dict[str, typing.Any], result: typing.Any, second
     from ..store.records import Records
 
     usage = usage_record(getattr(result, "usage", None))
-    models = getattr(result, "models", None) or {k: getattr(result, k) for k in ("generator", "critic", "analyzer")
-                                                 if isinstance(getattr(result, k, None), str)}
+    models = getattr(result, "models", None) or {
+        k: getattr(result, k) for k in ("generator", "critic", "analyzer") if isinstance(getattr(result, k, None), str)
+    }
     try:
         Records().record_run(kind, inputs, result, models=models, usage=usage, seconds=seconds, source="cli")
     except (EmoethicsError, SQLAlchemyError, OSError) as e:
-        err.print(f"[yellow]warning:[/] the run was not logged ({type(e).__name__}: {str(e)[:120]})",
-                  highlight=False)
+        err.print(f"[yellow]warning:[/] the run was not logged ({type(e).__name__}: {str(e)[:120]})", highlight=False)
 
 
-def run_text_command(kind: str, text: str | None, run: Callable[[str], typing.Any], *, inputs: dict[str, typing.Any],
-                     json_out: bool, panel: Callable[[typing.Any], typing.Any]) -> typing.Any:
+def run_text_command(
+    kind: str,
+    text: str | None,
+    run: Callable[[str], typing.Any],
+    *,
+    inputs: dict[str, typing.Any],
+    json_out: bool,
+    panel: Callable[[typing.Any], typing.Any],
+) -> typing.Any:
     """Run one single-text command: read the text (argument, or stdin for '-' or none), call
     ``run`` on it, log the run with its inputs, seconds and usage, and print the result as a table
     (``panel``) or JSON."""
@@ -179,6 +226,12 @@ def write_report(report: dict, output: Path | None, json_out: bool) -> bool:
 
 
 def progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeRemainingColumn(), console=err, transient=True,
-                    disable=not err.is_terminal)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )

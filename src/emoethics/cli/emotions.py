@@ -51,12 +51,10 @@ from .app import (
 @with_model_options
 def analyze(
     text: Annotated[str | None, typer.Argument(help="Text to analyse; '-' or omit for stdin.")] = None,
-    input: Annotated[Path | None, typer.Option("--input", "-i",
-                                               help="A .txt, .jsonl or .csv file of texts.")] = None,
+    input: Annotated[Path | None, typer.Option("--input", "-i", help="A .txt, .jsonl or .csv file of texts.")] = None,
     text_field: Annotated[str, typer.Option(help="Text field of .jsonl/.csv input.")] = "text",
     lines: Annotated[bool, typer.Option("--lines", help="One text per line (.txt and stdin).")] = False,
-    output: Annotated[Path | None, typer.Option("--output", "-o",
-                                                help="Write results to .jsonl or .csv.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write results to .jsonl or .csv.")] = None,
     plot: Annotated[Path | None, typer.Option(help="Draw the profile to a .png/.svg/.pdf.")] = None,
     emotion_model: EmotionModelOpt = DEFAULT_MODEL,
     concurrency: Annotated[int, typer.Option(help="Texts analysed at once (servers).")] = 1,
@@ -76,11 +74,10 @@ def analyze(
     start = time.perf_counter()
     with progress() as bar:
         task = bar.add_task("analysing", total=len(items))
-        profiles = api.analyze_many([i.text for i in items], analyzer=analyzer,
-                                    concurrency=concurrency,
-                                    on_done=lambda _i: bar.advance(task))
-    records = [{"id": it.id, "text": it.text, **p.model_dump()} for it, p in zip(items, profiles,
-                                                                                 strict=True)]
+        profiles = api.analyze_many(
+            [i.text for i in items], analyzer=analyzer, concurrency=concurrency, on_done=lambda _i: bar.advance(task)
+        )
+    records = [{"id": it.id, "text": it.text, **p.model_dump()} for it, p in zip(items, profiles, strict=True)]
     if len(items) == 1:
         log_run("analyze", {"text": items[0].text, "model": em.id}, profiles[0], seconds=time.perf_counter() - start)
     if output is not None:
@@ -108,12 +105,14 @@ def _write_records(path: Path, records: list[dict]) -> None:
             with path.open("w", newline="", encoding="utf-8") as f:
                 w = csv.writer(f)
                 spectra = [r["spectrum"] for r in records[0]["readings"]]
-                w.writerow(["id", "text", "analyzer"] + [f"{s}:{k}" for s in spectra
-                                                        for k in ("intensity", "level", "cues")])
+                w.writerow(
+                    ["id", "text", "analyzer"] + [f"{s}:{k}" for s in spectra for k in ("intensity", "level", "cues")]
+                )
                 for r in records:
-                    w.writerow([r["id"], r["text"], r["analyzer"]] + [
-                        v for x in r["readings"]
-                        for v in (x["intensity"], x["level"], "; ".join(x["cues"]))])
+                    w.writerow(
+                        [r["id"], r["text"], r["analyzer"]]
+                        + [v for x in r["readings"] for v in (x["intensity"], x["level"], "; ".join(x["cues"]))]
+                    )
         else:
             with path.open("w", encoding="utf-8") as f:
                 for r in records:
@@ -126,10 +125,10 @@ def _write_records(path: Path, records: list[dict]) -> None:
 @with_model_options
 def rewrite(
     text: Annotated[str | None, typer.Argument(help="Text to rewrite; '-' or omit for stdin.")] = None,
-    emotion: Annotated[str | None, typer.Option(
-        help="Target pole (joy, anger, ...) or spectrum id (sadness-joy).")] = None,
-    intensity: Annotated[float | None, typer.Option(
-        help="0..1 toward a pole, or -1..1 on a spectrum.")] = None,
+    emotion: Annotated[
+        str | None, typer.Option(help="Target pole (joy, anger, ...) or spectrum id (sadness-joy).")
+    ] = None,
+    intensity: Annotated[float | None, typer.Option(help="0..1 toward a pole, or -1..1 on a spectrum.")] = None,
     level: Annotated[str | None, typer.Option(help="Target level word, e.g. ecstasy.")] = None,
     rounds: Annotated[int, typer.Option(min=1, max=10, help="Most generator attempts.")] = 3,
     tolerance: Annotated[int, typer.Option(min=0, help="Levels of error accepted.")] = 1,
@@ -142,10 +141,30 @@ def rewrite(
     source = text_arg(text)
     start = time.perf_counter()
     with err.status("rewriting…", spinner="dots") if err.is_terminal else nullcontext():
-        r = api.rewrite(source, emotion, intensity, level=level, model=emotion_model,
-                        rounds=rounds, tolerance=tolerance, explain=explain, settings=settings)
-    log_run("rewrite", {"text": source, "emotion": emotion, "intensity": intensity, "level": level,
-                         "model": emotion_model, "rounds": rounds}, r, seconds=time.perf_counter() - start)
+        r = api.rewrite(
+            source,
+            emotion,
+            intensity,
+            level=level,
+            model=emotion_model,
+            rounds=rounds,
+            tolerance=tolerance,
+            explain=explain,
+            settings=settings,
+        )
+    log_run(
+        "rewrite",
+        {
+            "text": source,
+            "emotion": emotion,
+            "intensity": intensity,
+            "level": level,
+            "model": emotion_model,
+            "rounds": rounds,
+        },
+        r,
+        seconds=time.perf_counter() - start,
+    )
     if json_out:
         print_json(r.model_dump())
         return
@@ -158,8 +177,7 @@ def rewrite(
 @with_model_options
 def sweep(
     text: Annotated[str | None, typer.Argument(help="Text to render; '-' or omit for stdin.")] = None,
-    spectrum: Annotated[str, typer.Option("--spectrum", "-s",
-                                          help="Spectrum id or one of its poles.")] = "sadness-joy",
+    spectrum: Annotated[str, typer.Option("--spectrum", "-s", help="Spectrum id or one of its poles.")] = "sadness-joy",
     rounds: Annotated[int, typer.Option(min=1, max=10)] = 2,
     tolerance: Annotated[int, typer.Option(min=0)] = 1,
     explain: Annotated[bool, typer.Option(help="Explain changed features per level.")] = False,
@@ -176,17 +194,27 @@ def sweep(
     start = time.perf_counter()
     with progress() as bar:
         task = bar.add_task(f"sweeping {spec.id}", total=len(spec.levels))
-        s = api.sweep(source, spec.id, model=em, rounds=rounds, tolerance=tolerance,
-                      explain=explain, settings=settings,
-                      on_level=lambda _i, _r: bar.advance(task))
-    log_run("sweep", {"text": source, "spectrum": spec.id, "model": em.id, "rounds": rounds}, s,
-            seconds=time.perf_counter() - start)
+        s = api.sweep(
+            source,
+            spec.id,
+            model=em,
+            rounds=rounds,
+            tolerance=tolerance,
+            explain=explain,
+            settings=settings,
+            on_level=lambda _i, _r: bar.advance(task),
+        )
+    log_run(
+        "sweep",
+        {"text": source, "spectrum": spec.id, "model": em.id, "rounds": rounds},
+        s,
+        seconds=time.perf_counter() - start,
+    )
     if report is not None:
         from ..plots import plot_sweep
         from ..render import sweep_html, sweep_markdown
 
-        body = sweep_html(s, plot_sweep(s)) if report.suffix.lower() in (".html", ".htm") \
-            else sweep_markdown(s)
+        body = sweep_html(s, plot_sweep(s)) if report.suffix.lower() in (".html", ".htm") else sweep_markdown(s)
         try:
             report.write_text(body, encoding="utf-8")
         except OSError as e:
@@ -226,8 +254,12 @@ def respond(
 @with_model_options
 def chat(
     emotion_model: EmotionModelOpt = DEFAULT_MODEL,
-    guardrails: Annotated[str | None, typer.Option(
-        help="Check every reply against a guideline set (default, or a YAML file): judge, review, rectify.")] = None,
+    guardrails: Annotated[
+        str | None,
+        typer.Option(
+            help="Check every reply against a guideline set (default, or a YAML file): judge, review, rectify."
+        ),
+    ] = None,
     context: Annotated[str | None, typer.Option(help="Guardrail context, e.g. personal or workplace.")] = None,
     culture: Annotated[str | None, typer.Option(help="Culture variant of the context.")] = None,
     settings: Settings = None,  # type: ignore[assignment]  # filled by @with_model_options
@@ -261,8 +293,9 @@ def chat(
         history += [{"role": "user", "content": r.message}, {"role": "assistant", "content": r.reply}]
 
 
-def _reply_guard(guardrails: str, context: str | None, culture: str | None, emotion_model: str,
-                 settings: Settings) -> Callable:
+def _reply_guard(
+    guardrails: str, context: str | None, culture: str | None, emotion_model: str, settings: Settings
+) -> Callable:
     """A function that takes a draft reply through judge, adversary and rectification."""
     from ..ethics.pipeline import guard
     from ..session import get_backend
@@ -292,23 +325,22 @@ def models(
             out.print(f"  {s.describe()}")
 
 
-
-
 @eval_app.command("emotions")
 def eval_emotions(
     data: Annotated[Path, typer.Option("--data", help="The labelled data file.")],
-    fmt: Annotated[str, typer.Option("--format", help="xed, goemotions, semeval-ec, semeval-ei, "
-                                     "jsonl or csv.")],
-    analyzer: Annotated[str, typer.Option(help="sensor, ensemble, local (embedded LLM) or openai "
-                                          "(with --base-url/--model).")] = "sensor",
+    fmt: Annotated[str, typer.Option("--format", help="xed, goemotions, semeval-ec, semeval-ei, jsonl or csv.")],
+    analyzer: Annotated[
+        str, typer.Option(help="sensor, ensemble, local (embedded LLM) or openai (with --base-url/--model).")
+    ] = "sensor",
     limit: Annotated[int | None, typer.Option(min=1, help="Evaluate a random sample of N.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the sample.")] = 0,
-    columns: Annotated[str, typer.Option(help="Column map for jsonl/csv: text=COL,labels=COL,"
-                                         "anger=COL,...")] = "",
+    columns: Annotated[str, typer.Option(help="Column map for jsonl/csv: text=COL,labels=COL,anger=COL,...")] = "",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the JSON report here.")] = None,
     calibration: Calibration = None,
     json_out: JsonOpt = False,
-    base_url: BaseUrl = None, model: Model = None, timeout: Timeout = None,
+    base_url: BaseUrl = None,
+    model: Model = None,
+    timeout: Timeout = None,
     no_cache: NoCache = False,
 ) -> None:
     """Macro/micro-F1, Jaccard and per-label F1 (labels), or Pearson/Spearman (intensities)."""
@@ -337,8 +369,9 @@ def _labelled(data: Path, fmt: str, columns: str) -> list:
     return load_examples(data, fmt, columns=colmap)
 
 
-def _eval_analyzer(kind: str, calibration: str | None, base_url: str | None, model: str | None,
-                   timeout: float | None, no_cache: bool):
+def _eval_analyzer(
+    kind: str, calibration: str | None, base_url: str | None, model: str | None, timeout: float | None, no_cache: bool
+):
     if kind not in ("sensor", "ensemble", "local", "openai"):
         raise InputError(f"unknown analyser '{kind}'; use sensor, ensemble, local or openai")
     settings = settings_from_flags(kind, base_url, model, timeout=timeout, no_cache=no_cache)
@@ -348,8 +381,7 @@ def _eval_analyzer(kind: str, calibration: str | None, base_url: str | None, mod
 @app.command()
 def calibrate(
     data: Annotated[Path, typer.Option("--data", help="A small labelled file from your domain.")],
-    fmt: Annotated[str, typer.Option("--format", help="xed, goemotions, semeval-ec, semeval-ei, "
-                                     "jsonl or csv.")],
+    fmt: Annotated[str, typer.Option("--format", help="xed, goemotions, semeval-ec, semeval-ei, jsonl or csv.")],
     name: Annotated[str, typer.Option(help="Name to save the calibration under.")] = "default",
     columns: Annotated[str, typer.Option(help="Column map for jsonl/csv.")] = "",
     json_out: JsonOpt = False,
@@ -365,16 +397,23 @@ def calibrate(
     before = evaluate(sensor, examples)
     after = evaluate(EmotionSensor(rule=rule, calibration_name=name), examples)
     path = save_calibration(name, rule, {"data": str(data), "format": fmt, "n": len(examples)})
-    report = {"name": name, "path": str(path), "rule": rule.model_dump(),
-              "uncalibrated": before.get("classification", before.get("intensity")),
-              "calibrated": after.get("classification", after.get("intensity"))}
+    report = {
+        "name": name,
+        "path": str(path),
+        "rule": rule.model_dump(),
+        "uncalibrated": before.get("classification", before.get("intensity")),
+        "calibrated": after.get("classification", after.get("intensity")),
+    }
     if json_out:
         print_json(report)
         return
-    out.print(f"saved calibration [bold]{name}[/] to {path} (fitted on {len(examples)} examples; "
-              "the scores below are on the same file, so they are optimistic)")
+    out.print(
+        f"saved calibration [bold]{name}[/] to {path} (fitted on {len(examples)} examples; "
+        "the scores below are on the same file, so they are optimistic)"
+    )
     for label, rep in (("uncalibrated", before), ("calibrated", after)):
         c = rep.get("classification")
         if c:
-            out.print(f"  {label:>12}: macro-F1 {c['macro_f1']:.3f}  micro-F1 {c['micro_f1']:.3f}  "
-                      f"Jaccard {c['jaccard']:.3f}")
+            out.print(
+                f"  {label:>12}: macro-F1 {c['macro_f1']:.3f}  micro-F1 {c['micro_f1']:.3f}  Jaccard {c['jaccard']:.3f}"
+            )

@@ -29,10 +29,13 @@ from .app import (
     write_report,
 )
 
-GuidelinesOpt = Annotated[str, typer.Option(
-    "--guidelines", "-G", help=f"Guideline set: {', '.join(builtin_guidelines())} or a YAML file.")]
-ContextOpt = Annotated[str | None, typer.Option(
-    "--context", "-c", help="Context of the guardrails (e.g. personal, workplace); default: the first.")]
+GuidelinesOpt = Annotated[
+    str, typer.Option("--guidelines", "-G", help=f"Guideline set: {', '.join(builtin_guidelines())} or a YAML file.")
+]
+ContextOpt = Annotated[
+    str | None,
+    typer.Option("--context", "-c", help="Context of the guardrails (e.g. personal, workplace); default: the first."),
+]
 CultureOpt = Annotated[str | None, typer.Option("--culture", help="Culture variant of the context.")]
 RulebookOpt = Annotated[Path | None, typer.Option("--rulebook", help="An SSHF rulebook to apply.")]
 TextArg = Annotated[str | None, typer.Argument(help="Text to judge; '-' or omit for stdin.")]
@@ -58,12 +61,16 @@ def _history(path: Path | None) -> list[str] | None:
     return [t for t in raw.splitlines() if t.strip()]
 
 
-def _judge(guidelines: str, settings: Settings, rulebook: Path | None, no_model: bool = False,
-           method: str = "emotion"):
+def _judge(guidelines: str, settings: Settings, rulebook: Path | None, no_model: bool = False, method: str = "emotion"):
     if method not in ("emotion", "direct"):
         raise ConfigError("--behaviour-method is emotion or direct")
-    return api.make_judge(guidelines, settings=settings, rulebook=str(rulebook) if rulebook else None,
-                          use_model=not no_model, behaviour_method=method)  # type: ignore[arg-type]
+    return api.make_judge(
+        guidelines,
+        settings=settings,
+        rulebook=str(rulebook) if rulebook else None,
+        use_model=not no_model,
+        behaviour_method=method,  # type: ignore[arg-type]  # checked above
+    )
 
 
 @app.command()
@@ -74,10 +81,13 @@ def judge(
     culture: CultureOpt = None,
     guidelines: GuidelinesOpt = DEFAULT_GUIDELINES,
     rulebook: RulebookOpt = None,
-    history: Annotated[Path | None, typer.Option(
-        help="Earlier turns of the conversation (.txt one per line, or .jsonl), for the trajectory.")] = None,
-    behaviour_method: Annotated[str, typer.Option(
-        help="What decides the behaviour level: emotion (through emotions) or direct (the model).")] = "emotion",
+    history: Annotated[
+        Path | None,
+        typer.Option(help="Earlier turns of the conversation (.txt one per line, or .jsonl), for the trajectory."),
+    ] = None,
+    behaviour_method: Annotated[
+        str, typer.Option(help="What decides the behaviour level: emotion (through emotions) or direct (the model).")
+    ] = "emotion",
     no_model: Annotated[bool, typer.Option("--no-model", help="Emotion-mediated only: no language model.")] = False,
     json_out: JsonOpt = False,
     settings: Settings = None,  # type: ignore[assignment]  # filled by @with_model_options
@@ -85,9 +95,14 @@ def judge(
     """Judge a text (DIKE): verdict, behaviour through emotions, guidelines violated, rationale."""
     j = _judge(guidelines, settings, rulebook, no_model, behaviour_method)
     turns = _history(history)
-    run_text_command("judge", text, lambda source: j.judge(source, context, culture, history=turns),
-                     inputs={"context": context, "culture": culture, "guidelines": guidelines, "rulebook": rulebook},
-                     json_out=json_out, panel=judgement_panel)
+    run_text_command(
+        "judge",
+        text,
+        lambda source: j.judge(source, context, culture, history=turns),
+        inputs={"context": context, "culture": culture, "guidelines": guidelines, "rulebook": rulebook},
+        json_out=json_out,
+        panel=judgement_panel,
+    )
 
 
 @app.command()
@@ -104,12 +119,20 @@ def review(
 ) -> None:
     """Adversarial review (ERIS): argue the opposite reading of the verdict, debate, escalate."""
     j = _judge(guidelines, settings, rulebook)
-    run_text_command("review", text,
-                     lambda source: api.review(source, context, culture=culture, rounds=rounds, judge=j,
-                                               settings=settings),
-                     inputs={"context": context, "culture": culture, "rounds": rounds, "guidelines": guidelines,
-                             "rulebook": rulebook},
-                     json_out=json_out, panel=review_panel)
+    run_text_command(
+        "review",
+        text,
+        lambda source: api.review(source, context, culture=culture, rounds=rounds, judge=j, settings=settings),
+        inputs={
+            "context": context,
+            "culture": culture,
+            "rounds": rounds,
+            "guidelines": guidelines,
+            "rulebook": rulebook,
+        },
+        json_out=json_out,
+        panel=review_panel,
+    )
 
 
 @app.command()
@@ -126,12 +149,20 @@ def rectify(
 ) -> None:
     """Rewrite a violating text into the allowed range, keeping its content; judge it again."""
     j = _judge(guidelines, settings, rulebook)
-    run_text_command("rectify", text,
-                     lambda source: api.rectify(source, context, culture=culture, attempts=attempts, judge=j,
-                                                settings=settings),
-                     inputs={"context": context, "culture": culture, "attempts": attempts, "guidelines": guidelines,
-                             "rulebook": rulebook},
-                     json_out=json_out, panel=rectification_panel)
+    run_text_command(
+        "rectify",
+        text,
+        lambda source: api.rectify(source, context, culture=culture, attempts=attempts, judge=j, settings=settings),
+        inputs={
+            "context": context,
+            "culture": culture,
+            "attempts": attempts,
+            "guidelines": guidelines,
+            "rulebook": rulebook,
+        },
+        json_out=json_out,
+        panel=rectification_panel,
+    )
 
 
 @app.command()
@@ -150,12 +181,24 @@ def compose(
 ) -> None:
     """Write at a target emotion, then judge, review and rectify: the whole pipeline."""
     j = _judge(guidelines, settings, rulebook)
-    run_text_command("compose", prompt,
-                     lambda source: api.compose(source, emotion, intensity, level=level, context=context,
-                                                culture=culture, judge=j, settings=settings),
-                     inputs={"emotion": emotion, "intensity": intensity, "level": level, "context": context,
-                             "culture": culture, "guidelines": guidelines, "rulebook": rulebook},
-                     json_out=json_out, panel=composition_panel)
+    run_text_command(
+        "compose",
+        prompt,
+        lambda source: api.compose(
+            source, emotion, intensity, level=level, context=context, culture=culture, judge=j, settings=settings
+        ),
+        inputs={
+            "emotion": emotion,
+            "intensity": intensity,
+            "level": level,
+            "context": context,
+            "culture": culture,
+            "guidelines": guidelines,
+            "rulebook": rulebook,
+        },
+        json_out=json_out,
+        panel=composition_panel,
+    )
 
 
 @app.command()
@@ -173,8 +216,10 @@ def guidelines(
     for b in g.behaviours:
         out.print(f"behaviour [bold]{b.id}[/]: " + " | ".join(lv.word for lv in b.levels))
     for r in g.guardrails:
-        out.print(f"context [bold]{r.context}[/] (culture {r.culture}, {r.behaviour}): allowed "
-                  f"{list(r.allowed)}, review {list(r.review)}")
+        out.print(
+            f"context [bold]{r.context}[/] (culture {r.culture}, {r.behaviour}): allowed "
+            f"{list(r.allowed)}, review {list(r.review)}"
+        )
 
 
 @app.command()
@@ -200,13 +245,24 @@ def feedback(
         if not pending:
             out.print(f"no pending cases ({store.where})")
         for c in pending:
-            out.print(f"[bold]{c.id}[/] {c.kind} · {c.context} · {c.verdict} ({c.confidence:.2f}) · "
-                      f"{c.text[:80]!r}", highlight=False)
+            out.print(
+                f"[bold]{c.id}[/] {c.kind} · {c.context} · {c.verdict} ({c.confidence:.2f}) · {c.text[:80]!r}",
+                highlight=False,
+            )
         return
     if decision not in ("accept", "reject", "relabel", "edit-rule"):
         raise InputError("give --decision accept, reject, relabel or edit-rule")
-    fb = store.add_feedback(Feedback(case_id=case, rule_id=rule, decision=decision, label=label,  # type: ignore[arg-type]
-                                     rule_text=rule_text, reviewer=reviewer, note=note))
+    fb = store.add_feedback(
+        Feedback(
+            case_id=case,
+            rule_id=rule,
+            decision=decision,
+            label=label,
+            rule_text=rule_text,
+            reviewer=reviewer,
+            note=note,
+        )
+    )
     if json_out:
         print_json(fb.model_dump(mode="json"))
         return
@@ -224,9 +280,14 @@ def sshf_learn(
     contexts: Annotated[str, typer.Option(help="Comma-separated contexts.")] = "personal",
     only: Annotated[str, typer.Option(help="Comma-separated guideline ids (default: all).")] = "",
     pairs: Annotated[int, typer.Option(min=2, max=12, help="Contrasting pairs per guideline and context.")] = 4,
-    previous: Annotated[str | None, typer.Option(
-        "--from", help="Build the next version of this rulebook (a file, a stored rulebook id, or 'latest'), "
-                       "applying the feedback given since.")] = None,
+    previous: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="Build the next version of this rulebook (a file, a stored rulebook id, or 'latest'), "
+            "applying the feedback given since.",
+        ),
+    ] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Where to write the rulebook.")] = None,
     sample: Annotated[int, typer.Option(min=0, help="Examples per rule queued for human review.")] = 1,
     json_out: JsonOpt = False,
@@ -241,20 +302,31 @@ def sshf_learn(
     with progress() as bar:
         task = bar.add_task("learning", total=None)
         ctx = [c.strip() for c in contexts.split(",") if c.strip()]
-        book = learn_rulebook(g, ctx, get_backend("generator", settings),
-                              api.make_analyzer(settings=settings, role="critic"), only=ids, pairs=pairs,
-                              previous=prev, sample=sample,
-                              on_step=lambda s: bar.update(task, description=s))
+        book = learn_rulebook(
+            g,
+            ctx,
+            get_backend("generator", settings),
+            api.make_analyzer(settings=settings, role="critic"),
+            only=ids,
+            pairs=pairs,
+            previous=prev,
+            sample=sample,
+            on_step=lambda s: bar.update(task, description=s),
+        )
     path = book.save(output or rulebooks_dir() / f"{g.id}-v{book.version}.json")
     if json_out:
         print_json({"path": str(path), "id": book.id, **book.model_dump(mode="json", exclude={"examples"})})
         return
-    out.print(f"wrote [bold]{book.id}[/] to {path}: {len(book.rules)} rules, "
-              f"{book.evaluation['active_rules']} active, probe accuracy {book.evaluation['probe_accuracy_mean']}, "
-              f"{len(book.feedback_used)} feedback items used")
+    out.print(
+        f"wrote [bold]{book.id}[/] to {path}: {len(book.rules)} rules, "
+        f"{book.evaluation['active_rules']} active, probe accuracy {book.evaluation['probe_accuracy_mean']}, "
+        f"{len(book.feedback_used)} feedback items used"
+    )
     for r in book.rules:
-        out.print(f"  {r.id} [{r.status}{', active' if r.active else ''}] probe {r.probe_accuracy}: {r.statement}",
-                  highlight=False)
+        out.print(
+            f"  {r.id} [{r.status}{', active' if r.active else ''}] probe {r.probe_accuracy}: {r.statement}",
+            highlight=False,
+        )
 
 
 dike_app = typer.Typer(help="Emotion signatures of behaviour levels (DIKE).", no_args_is_help=True)
@@ -289,10 +361,14 @@ def dike_learn(
     path = output or data_dir() / "signatures" / f"{spectrum}.json"
     with progress() as bar:
         task = bar.add_task("rewriting seeds", total=len(lines) * len(spec.levels))
-        sig = learn_signatures(lines, spec, get_backend("generator", settings),
-                               api.make_analyzer(settings=settings, role="critic"),
-                               checkpoint=path.with_suffix(".partial.jsonl"),
-                               on_step=lambda i, n: bar.update(task, completed=i))
+        sig = learn_signatures(
+            lines,
+            spec,
+            get_backend("generator", settings),
+            api.make_analyzer(settings=settings, role="critic"),
+            checkpoint=path.with_suffix(".partial.jsonl"),
+            on_step=lambda i, n: bar.update(task, completed=i),
+        )
     sig.save(path)
     path.with_suffix(".partial.jsonl").unlink(missing_ok=True)
     if json_out:
@@ -318,8 +394,9 @@ def dike_remeasure(
     if json_out:
         print_json({"path": str(output), "id": sig.id, "analyzer": sig.analyzer})
         return
-    out.print(f"wrote signatures [bold]{sig.id}[/] to {output} ({len(sig.examples)} rewrites measured "
-              f"by {sig.analyzer})")
+    out.print(
+        f"wrote signatures [bold]{sig.id}[/] to {output} ({len(sig.examples)} rewrites measured by {sig.analyzer})"
+    )
 
 
 @dike_app.command("compare")
@@ -336,32 +413,49 @@ def dike_compare(
     sig = load_signatures(signatures)
     with progress() as bar:
         task = bar.add_task("classifying held-out rewrites", total=None)
-        cmp = compare_methods(sig, None if no_direct else get_backend("judge", settings),
-                              on_step=lambda i, n: bar.update(task, completed=i, total=n))
+        cmp = compare_methods(
+            sig,
+            None if no_direct else get_backend("judge", settings),
+            on_step=lambda i, n: bar.update(task, completed=i, total=n),
+        )
     if json_out:
         print_json(cmp.model_dump(mode="json"))
         return
     out.print(f"[bold]{cmp.spectrum}[/] ({cmp.signatures}), {cmp.heldout_seeds} held-out seeds:")
     for s in cmp.scores:
-        out.print(f"  {s.method:>16}: accuracy {s.accuracy:.3f}  within one level {s.within_one:.3f}  "
-                  f"mean level error {s.mean_level_error:.2f}  (n={s.n})")
+        out.print(
+            f"  {s.method:>16}: accuracy {s.accuracy:.3f}  within one level {s.within_one:.3f}  "
+            f"mean level error {s.mean_level_error:.2f}  (n={s.n})"
+        )
 
 
 @eval_app.command("ethics")
 @with_model_options
 def eval_ethics(
     data: Annotated[Path, typer.Option("--data", help="The labelled data file.")],
-    fmt: Annotated[str, typer.Option("--format", help="ethics-cm, ethics-deontology, ethics-justice, "
-                                     "ethics-virtue or moral-stories.")],
-    predictor: Annotated[str, typer.Option(
-        help="head (trained head, no LLM; the default), llm (the judge model, few-shot), cascade "
-             "(head where sure, LLM elsewhere), keyword or majority.")] = "head",
-    examples: Annotated[Path | None, typer.Option(
-        help="A labelled file in the same format: few-shot examples are chosen from it by similarity.")] = None,
+    fmt: Annotated[
+        str,
+        typer.Option("--format", help="ethics-cm, ethics-deontology, ethics-justice, ethics-virtue or moral-stories."),
+    ],
+    predictor: Annotated[
+        str,
+        typer.Option(
+            help="head (trained head, no LLM; the default), llm (the judge model, few-shot), cascade "
+            "(head where sure, LLM elsewhere), keyword or majority."
+        ),
+    ] = "head",
+    examples: Annotated[
+        Path | None,
+        typer.Option(help="A labelled file in the same format: few-shot examples are chosen from it by similarity."),
+    ] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Evaluate a random sample of N.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the sample.")] = 0,
-    rectify_n: Annotated[int, typer.Option(
-        "--rectify", min=0, help="moral-stories: also rectify N immoral actions and report the success rate.")] = 0,
+    rectify_n: Annotated[
+        int,
+        typer.Option(
+            "--rectify", min=0, help="moral-stories: also rectify N immoral actions and report the success rate."
+        ),
+    ] = 0,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the JSON report here.")] = None,
     json_out: JsonOpt = False,
     settings: Settings = None,  # type: ignore[assignment]
@@ -374,6 +468,7 @@ def eval_ethics(
     items = load_ethics(data, fmt, limit=limit, seed=seed)
     pool = load_ethics(examples, fmt) if examples else None
     backend = None
+    pred: ev.Predictor
     if predictor in ("llm", "cascade"):
         backend = get_backend("judge", settings)
         llm = ev.LLM(backend, fmt, pool)
@@ -395,16 +490,23 @@ def eval_ethics(
             raise InputError("--rectify applies to moral-stories")
         immoral = [it for it in items if it.label == 0]
         random.Random(seed).shuffle(immoral)
-        report["rectification"] = ev.rectification_rate(immoral[:rectify_n], api.make_judge(settings=settings),
-                                                        settings)
+        report["rectification"] = ev.rectification_rate(
+            immoral[:rectify_n], api.make_judge(settings=settings), settings
+        )
     if write_report(report, output, json_out):
         return
-    out.print(f"[bold]{fmt}[/] {report['predictor']}: accuracy [bold]{report['accuracy']:.3f}[/] on {report['n']} "
-              f"items; {report['seconds_per_item']:.2f} s and {report['llm_calls_per_item']:.2f} LLM calls per item; "
-              f"decided by {report['decided_by']}", highlight=False)
+    out.print(
+        f"[bold]{fmt}[/] {report['predictor']}: accuracy [bold]{report['accuracy']:.3f}[/] on {report['n']} "
+        f"items; {report['seconds_per_item']:.2f} s and {report['llm_calls_per_item']:.2f} LLM calls per item; "
+        f"decided by {report['decided_by']}",
+        highlight=False,
+    )
     if "rectification" in report:
         r = report["rectification"]
-        out.print(f"rectification: success rate {r['success_rate']} on {r['n']} immoral actions (allowed after, "
-                  f"changed, similarity >= {r['min_similarity']}); {r['success_rate_flagged']} of the "
-                  f"{r['flagged']} the judge flagged; mean similarity {r['similarity_mean']}; "
-                  f"{r['llm_calls_per_item']} LLM calls and {r['seconds_per_item']} s per item", highlight=False)
+        out.print(
+            f"rectification: success rate {r['success_rate']} on {r['n']} immoral actions (allowed after, "
+            f"changed, similarity >= {r['min_similarity']}); {r['success_rate_flagged']} of the "
+            f"{r['flagged']} the judge flagged; mean similarity {r['similarity_mean']}; "
+            f"{r['llm_calls_per_item']} LLM calls and {r['seconds_per_item']} s per item",
+            highlight=False,
+        )

@@ -18,37 +18,74 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 @app.command()
 @with_model_options
 def proxy(
-    upstream: Annotated[str | None, typer.Option(
-        help="OpenAI-compatible base URL to forward to, e.g. http://127.0.0.1:8080/v1 (default: the embedded model).",
-        rich_help_panel="Proxy")] = None,
-    upstream_key_env: Annotated[str | None, typer.Option(
-        help="Environment variable holding the upstream's API key; default OPENAI_API_KEY.",
-        rich_help_panel="Proxy")] = None,
-    upstream_timeout: Annotated[float | None, typer.Option(help="Seconds to wait for the upstream; default 120.",
-                                                           rich_help_panel="Proxy")] = None,
-    context: Annotated[str | None, typer.Option(
-        help="Guardrail context when the request names none (X-Emoethics-Context).", rich_help_panel="Proxy")] = None,
-    culture: Annotated[str | None, typer.Option(help="Culture variant of the context.",
-                                                rich_help_panel="Proxy")] = None,
-    mode: Annotated[str | None, typer.Option(
-        help="enforce (pass, queue, rectify, block) or observe (judge and log only); default enforce.",
-        rich_help_panel="Proxy")] = None,
-    empathy: Annotated[bool | None, typer.Option(
-        "--empathy/--no-empathy", help="Read the user's last message; tell the upstream about strong distress.",
-        rich_help_panel="Proxy")] = None,
-    stream_policy: Annotated[str | None, typer.Option(
-        help="hold (judge the whole reply, then stream) or sentence (release judged sentences); default hold.",
-        rich_help_panel="Proxy")] = None,
-    judge_model: Annotated[str | None, typer.Option(
-        help="When the judge model is called: unsure (the fast path is not), always, never; default unsure.",
-        rich_help_panel="Proxy")] = None,
-    no_log_content: Annotated[bool, typer.Option(
-        "--no-log-content", help="Keep only verdicts in the run log, no texts (and queue no review cases).",
-        rich_help_panel="Proxy")] = False,
-    guidelines: Annotated[str | None, typer.Option(help="Guideline set: default or a YAML file.",
-                                                   rich_help_panel="Proxy")] = None,
-    rulebook: Annotated[str | None, typer.Option(help="A rulebook file, id or 'latest' (from sshf learn).",
-                                                 rich_help_panel="Proxy")] = None,
+    upstream: Annotated[
+        str | None,
+        typer.Option(
+            help="OpenAI-compatible base URL to forward to, e.g. http://127.0.0.1:8080/v1 (default: embedded model).",
+            rich_help_panel="Proxy",
+        ),
+    ] = None,
+    upstream_key_env: Annotated[
+        str | None,
+        typer.Option(
+            help="Environment variable holding the upstream's API key; default OPENAI_API_KEY.", rich_help_panel="Proxy"
+        ),
+    ] = None,
+    upstream_timeout: Annotated[
+        float | None, typer.Option(help="Seconds to wait for the upstream; default 120.", rich_help_panel="Proxy")
+    ] = None,
+    context: Annotated[
+        str | None,
+        typer.Option(
+            help="Guardrail context when the request names none (X-Emoethics-Context).", rich_help_panel="Proxy"
+        ),
+    ] = None,
+    culture: Annotated[
+        str | None, typer.Option(help="Culture variant of the context.", rich_help_panel="Proxy")
+    ] = None,
+    mode: Annotated[
+        str | None,
+        typer.Option(
+            help="enforce (pass, queue, rectify, block) or observe (judge and log only); default enforce.",
+            rich_help_panel="Proxy",
+        ),
+    ] = None,
+    empathy: Annotated[
+        bool | None,
+        typer.Option(
+            "--empathy/--no-empathy",
+            help="Read the user's last message; tell the upstream about strong distress.",
+            rich_help_panel="Proxy",
+        ),
+    ] = None,
+    stream_policy: Annotated[
+        str | None,
+        typer.Option(
+            help="hold (judge the whole reply, then stream) or sentence (release judged sentences); default hold.",
+            rich_help_panel="Proxy",
+        ),
+    ] = None,
+    judge_model: Annotated[
+        str | None,
+        typer.Option(
+            help="When the judge model is called: unsure (the fast path is not), always, never; default unsure.",
+            rich_help_panel="Proxy",
+        ),
+    ] = None,
+    no_log_content: Annotated[
+        bool,
+        typer.Option(
+            "--no-log-content",
+            help="Keep only verdicts in the run log, no texts (and queue no review cases).",
+            rich_help_panel="Proxy",
+        ),
+    ] = False,
+    guidelines: Annotated[
+        str | None, typer.Option(help="Guideline set: default or a YAML file.", rich_help_panel="Proxy")
+    ] = None,
+    rulebook: Annotated[
+        str | None, typer.Option(help="A rulebook file, id or 'latest' (from sshf learn).", rich_help_panel="Proxy")
+    ] = None,
     host: Annotated[str | None, typer.Option(help="Address to listen on; beyond loopback needs --public.")] = None,
     port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port; default 8100.")] = None,
     public: Annotated[bool, typer.Option("--public", help="Allow listening beyond loopback (use TLS).")] = False,
@@ -64,12 +101,27 @@ def proxy(
     from ..proxy import ProxyLibrary, create_proxy_app
     from ..proxy.app import proxy_settings
 
-    config, server = proxy_settings(config_section("proxy"), {
-        "upstream": upstream, "upstream_key_env": upstream_key_env, "upstream_timeout": upstream_timeout,
-        "context": context, "culture": culture, "mode": mode, "empathy": empathy, "stream_policy": stream_policy,
-        "judge_model": judge_model, "log_content": False if no_log_content else None, "guidelines": guidelines,
-        "rulebook": rulebook, "max_body_bytes": max_body, "host": host, "port": port,
-        "public": True if public else None})
+    config, server = proxy_settings(
+        config_section("proxy"),
+        {
+            "upstream": upstream,
+            "upstream_key_env": upstream_key_env,
+            "upstream_timeout": upstream_timeout,
+            "context": context,
+            "culture": culture,
+            "mode": mode,
+            "empathy": empathy,
+            "stream_policy": stream_policy,
+            "judge_model": judge_model,
+            "log_content": False if no_log_content else None,
+            "guidelines": guidelines,
+            "rulebook": rulebook,
+            "max_body_bytes": max_body,
+            "host": host,
+            "port": port,
+            "public": True if public else None,
+        },
+    )
     host_, port_ = str(server.get("host", "127.0.0.1")), int(server.get("port", 8100))
     if host_ not in LOOPBACK and not server.get("public"):
         raise ConfigError(f"--host {host_} would listen beyond loopback; add --public if you mean it")
@@ -77,13 +129,24 @@ def proxy(
     keys = KeyStore(url)
     if not keys.list():
         key, secret = keys.create("owner")
-        err.print(f"No API key existed, so one was made ([bold]{key.id}[/], 'owner'). Clients use it as their "
-                  f"api_key; it is shown once:\n  {secret}", highlight=False)
-    library = ProxyLibrary(settings, url=url, guidelines=config.guidelines, rulebook=config.rulebook,
-                           judge_model=config.policy.judge_model != "never")
+        err.print(
+            f"No API key existed, so one was made ([bold]{key.id}[/], 'owner'). Clients use it as their "
+            f"api_key; it is shown once:\n  {secret}",
+            highlight=False,
+        )
+    library = ProxyLibrary(
+        settings,
+        url=url,
+        guidelines=config.guidelines,
+        rulebook=config.rulebook,
+        judge_model=config.policy.judge_model != "never",
+    )
     app_ = create_proxy_app(config, library=library)
     target = config.upstream or f"the embedded model ({settings.generator.describe()})"
-    err.print(f"emoethics proxy on http://{host_}:{port_}/v1 → {target}; mode {config.policy.mode}, streaming "
-              f"{config.stream_policy}, context {library.guardrail(config.policy.context).context}, database "
-              f"{db.describe(url)}", highlight=False)
+    err.print(
+        f"emoethics proxy on http://{host_}:{port_}/v1 → {target}; mode {config.policy.mode}, streaming "
+        f"{config.stream_policy}, context {library.guardrail(config.policy.context).context}, database "
+        f"{db.describe(url)}",
+        highlight=False,
+    )
     uvicorn.run(app_, host=host_, port=port_, log_level="warning", timeout_graceful_shutdown=5)

@@ -23,8 +23,9 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     public: Annotated[bool, typer.Option("--public", help="Allow listening beyond loopback (use TLS).")] = False,
     max_body: Annotated[int, typer.Option(min=1024, help="Largest request body in bytes.")] = 256 * 1024,
-    concurrency: Annotated[int, typer.Option(min=1, help="Language-model operations at a time (1 for the "
-                                                         "embedded model).")] = 1,
+    concurrency: Annotated[
+        int, typer.Option(min=1, help="Language-model operations at a time (1 for the embedded model).")
+    ] = 1,
     settings: Settings = None,  # type: ignore[assignment]
 ) -> None:
     """Run the HTTP API (/v1, docs at /docs) and the review web page (/review) with uvicorn."""
@@ -38,12 +39,23 @@ def serve(
     keys = KeyStore(url)
     if not keys.list():
         key, secret = keys.create("owner")
-        err.print(f"No API key existed, so one was made ([bold]{key.id}[/], 'owner'). Keep it; it is shown once:\n"
-                  f"  {secret}", highlight=False)
-    app_ = create_app(ServiceConfig(database_url=url, max_body_bytes=max_body, concurrency=concurrency,
-                                    settings=settings, https_only_cookies=public))
-    err.print(f"emoethics on http://{host}:{port}/  (review page /review, API docs /docs, database "
-              f"{db.describe(url)})", highlight=False)
+        err.print(
+            f"No API key existed, so one was made ([bold]{key.id}[/], 'owner'). Keep it; it is shown once:\n  {secret}",
+            highlight=False,
+        )
+    app_ = create_app(
+        ServiceConfig(
+            database_url=url,
+            max_body_bytes=max_body,
+            concurrency=concurrency,
+            settings=settings,
+            https_only_cookies=public,
+        )
+    )
+    err.print(
+        f"emoethics on http://{host}:{port}/  (review page /review, API docs /docs, database {db.describe(url)})",
+        highlight=False,
+    )
     uvicorn.run(app_, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
 
 
@@ -73,8 +85,9 @@ def keys_list(json_out: JsonOpt = False) -> None:
         print_json([k.model_dump(mode="json") for k in keys])
         return
     for k in keys:
-        out.print(f"{k.id}  {k.name}  {k.rate_limit}  {k.created:%Y-%m-%d}{'  revoked' if k.revoked else ''}",
-                  highlight=False)
+        out.print(
+            f"{k.id}  {k.name}  {k.rate_limit}  {k.created:%Y-%m-%d}{'  revoked' if k.revoked else ''}", highlight=False
+        )
     if not keys:
         out.print("no keys; make one with `emoethics keys create NAME`")
 
@@ -101,7 +114,10 @@ def runs(
         return
     for r in rows:
         text = str(r.inputs.get("text", ""))[:60]
-        out.print(f"{r.created:%Y-%m-%d %H:%M:%S} {r.id} {r.kind:<9} {r.status:<5} {r.seconds:6.1f}s "
-                  f"calls {r.usage.get('calls', 0):>2}  {text!r}", highlight=False)
+        out.print(
+            f"{r.created:%Y-%m-%d %H:%M:%S} {r.id} {r.kind:<9} {r.status:<5} {r.seconds:6.1f}s "
+            f"calls {r.usage.get('calls', 0):>2}  {text!r}",
+            highlight=False,
+        )
     if not rows:
         out.print("no runs recorded yet")

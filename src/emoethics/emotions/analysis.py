@@ -54,8 +54,7 @@ class LLMAnalyzer:
             msgs += render("analyze_text", text=ex["text"])
             answer = {}
             for s in m.spectra:
-                r = ex["readings"].get(s.id) or {"level": s.neutral().word, "cues": [],
-                                                  "confidence": "high"}
+                r = ex["readings"].get(s.id) or {"level": s.neutral().word, "cues": [], "confidence": "high"}
                 answer[s.id] = {"cues": r["cues"], "level": r["level"], "confidence": r["confidence"]}
             msgs.append({"role": "assistant", "content": json.dumps(answer, ensure_ascii=False)})
         return msgs
@@ -69,12 +68,13 @@ class LLMAnalyzer:
         text = check_text(text)
         messages = self.messages(text)
         with self.backend.metered() as usage:
-            readings = self.backend.chat_json(messages, self.schema,
-                                              lambda data: parse_readings(data, self.emotion_model, text),
-                                              max_tokens=110 * len(self.emotion_model.spectra))
-        return EmotionProfile(emotion_model=self.emotion_model.id, analyzer=self.name,
-                              readings=readings, usage=usage)
-
+            readings = self.backend.chat_json(
+                messages,
+                self.schema,
+                lambda data: parse_readings(data, self.emotion_model, text),
+                max_tokens=110 * len(self.emotion_model.spectra),
+            )
+        return EmotionProfile(emotion_model=self.emotion_model.id, analyzer=self.name, readings=readings, usage=usage)
 
     def analyze_several(self, texts: list[str]) -> list[EmotionProfile | None]:
         """Profiles of several texts from one call (``prompts/analyze_batch.md``): the texts are
@@ -85,11 +85,16 @@ class LLMAnalyzer:
         if len(texts) == 1:
             return [self.analyze(texts[0])]
         keys = [str(i) for i in range(1, len(texts) + 1)]
-        blocks = "\n\n".join(render("analyze_batch_item", n=k, text=t)[0]["content"]
-                              for k, t in zip(keys, texts, strict=True))
+        blocks = "\n\n".join(
+            render("analyze_batch_item", n=k, text=t)[0]["content"] for k, t in zip(keys, texts, strict=True)
+        )
         messages = self._prefix + render("analyze_batch", n=len(texts), texts=blocks)
-        schema = {"type": "object", "additionalProperties": False,
-                  "properties": {k: self.schema for k in keys}, "required": keys}
+        schema = {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {k: self.schema for k in keys},
+            "required": keys,
+        }
 
         def parse(data: Any) -> list[list[SpectrumReading] | None]:
             if not isinstance(data, dict):
@@ -105,32 +110,47 @@ class LLMAnalyzer:
             return out
 
         with self.backend.metered() as usage:
-            parsed = self.backend.chat_json(messages, schema, parse,
-                                            max_tokens=110 * len(self.emotion_model.spectra) * len(texts))
+            parsed = self.backend.chat_json(
+                messages, schema, parse, max_tokens=110 * len(self.emotion_model.spectra) * len(texts)
+            )
         profiles: list[EmotionProfile | None] = []
         for readings in parsed:
             if readings is None:
                 profiles.append(None)
                 continue
             first = not any(p is not None for p in profiles)
-            profiles.append(EmotionProfile(emotion_model=self.emotion_model.id, analyzer=self.name,
-                                           readings=readings, usage=usage if first else Usage()))
+            profiles.append(
+                EmotionProfile(
+                    emotion_model=self.emotion_model.id,
+                    analyzer=self.name,
+                    readings=readings,
+                    usage=usage if first else Usage(),
+                )
+            )
         return profiles
 
 
 def reading_schema(model: EmotionModel) -> dict[str, Any]:
     """JSON schema of an analysis answer: per spectrum cues, a level word and a confidence."""
+
     def one(s: Spectrum) -> dict[str, Any]:
-        return {"type": "object", "additionalProperties": False,
-                "properties": {
-                    "cues": {"type": "array", "maxItems": 3,
-                             "items": {"type": "string", "maxLength": 80}},
-                    "level": {"type": "string", "enum": list(s.levels)},
-                    "confidence": {"type": "string", "enum": list(CONFIDENCE)}},
-                "required": ["cues", "level", "confidence"]}
-    return {"type": "object", "additionalProperties": False,
-            "properties": {s.id: one(s) for s in model.spectra},
-            "required": [s.id for s in model.spectra]}
+        return {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "cues": {"type": "array", "maxItems": 3, "items": {"type": "string", "maxLength": 80}},
+                "level": {"type": "string", "enum": list(s.levels)},
+                "confidence": {"type": "string", "enum": list(CONFIDENCE)},
+            },
+            "required": ["cues", "level", "confidence"],
+        }
+
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {s.id: one(s) for s in model.spectra},
+        "required": [s.id for s in model.spectra],
+    }
 
 
 def _norm(s: str) -> str:
@@ -155,26 +175,34 @@ def parse_readings(data: Any, model: EmotionModel, text: str) -> list[SpectrumRe
         raw_cues = r.get("cues") or []
         if not isinstance(raw_cues, list):
             raise ValueError(f"{s.id}.cues must be a list of phrases")
-        cues = [c.strip() for c in raw_cues if isinstance(c, str) and c.strip()
-                and _norm(c) in haystack][:3]
+        cues = [c.strip() for c in raw_cues if isinstance(c, str) and c.strip() and _norm(c) in haystack][:3]
         if lv.intensity == 0:
             cues = []
         conf = CONFIDENCE.get(str(r.get("confidence", "")).lower(), CONFIDENCE["medium"])
-        readings.append(SpectrumReading(spectrum=s.id, negative=s.negative, positive=s.positive,
-                                        intensity=lv.intensity, level=lv.word, cues=cues,
-                                        confidence=conf))
+        readings.append(
+            SpectrumReading(
+                spectrum=s.id,
+                negative=s.negative,
+                positive=s.positive,
+                intensity=lv.intensity,
+                level=lv.word,
+                cues=cues,
+                confidence=conf,
+            )
+        )
     return readings
 
 
-def analyze_many(analyzer: Analyzer, texts: Iterable[str], *, concurrency: int = 1,
-                 on_done: Callable[[int], None] | None = None) -> list[EmotionProfile]:
+def analyze_many(
+    analyzer: Analyzer, texts: Iterable[str], *, concurrency: int = 1, on_done: Callable[[int], None] | None = None
+) -> list[EmotionProfile]:
     """Profiles of ``texts`` in order, ``concurrency`` at a time; ``on_done(i)`` after each."""
     texts = list(texts)
     batch = getattr(analyzer, "analyze_batch", None)
     if batch is not None and len(texts) > 1:  # non-LLM analysers score many texts at once
         out: list[EmotionProfile] = []
         for start in range(0, len(texts), 256):
-            out += batch(texts[start:start + 256])
+            out += batch(texts[start : start + 256])
             if on_done:
                 for i in range(start, min(start + 256, len(texts))):
                     on_done(i)

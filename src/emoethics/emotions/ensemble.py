@@ -17,8 +17,15 @@ from .profile import EmotionProfile, SpectrumReading
 class EnsembleAnalyzer:
     """Sensor + LLM; see the module docstring."""
 
-    def __init__(self, sensor: Analyzer, llm: Analyzer, *, sensor_weight: float = 0.5,
-                 prefilter: bool = False, neutral_below: float = 0.15) -> None:
+    def __init__(
+        self,
+        sensor: Analyzer,
+        llm: Analyzer,
+        *,
+        sensor_weight: float = 0.5,
+        prefilter: bool = False,
+        neutral_below: float = 0.15,
+    ) -> None:
         if sensor.emotion_model.id != llm.emotion_model.id:
             raise ValueError("sensor and LLM analysers must use the same emotion model")
         self.sensor, self.llm = sensor, llm
@@ -39,12 +46,25 @@ class EnsembleAnalyzer:
             spec = self.emotion_model.spectrum(rs.spectrum)
             value = round(w * rs.intensity + (1 - w) * rm.intensity, 3)
             lv = spec.nearest(value)
-            readings.append(SpectrumReading(
-                spectrum=rs.spectrum, negative=rs.negative, positive=rs.positive,
-                intensity=value, level=lv.word, cues=rm.cues if lv.intensity else [],
-                confidence=round(w * rs.confidence + (1 - w) * rm.confidence, 3)))
+            readings.append(
+                SpectrumReading(
+                    spectrum=rs.spectrum,
+                    negative=rs.negative,
+                    positive=rs.positive,
+                    intensity=value,
+                    level=lv.word,
+                    cues=rm.cues if lv.intensity else [],
+                    confidence=round(w * rs.confidence + (1 - w) * rm.confidence, 3),
+                )
+            )
         usage = Usage()
         usage.add(m.usage)
-        return EmotionProfile(emotion_model=self.emotion_model.id, analyzer=self.name,
-                              readings=readings, emotions=s.emotions, valence=s.valence,
-                              arousal=s.arousal, usage=usage)
+        return EmotionProfile(
+            emotion_model=self.emotion_model.id,
+            analyzer=self.name,
+            readings=readings,
+            emotions=s.emotions,
+            valence=s.valence,
+            arousal=s.arousal,
+            usage=usage,
+        )

@@ -16,16 +16,19 @@ from pydantic import BaseModel
 from ..llm.base import Backend
 from ..prompting import render
 
-CATEGORIES = ("vocabulary", "tone", "imagery", "diction", "figurative_language",
-              "sentence_structure")
+CATEGORIES = ("vocabulary", "tone", "imagery", "diction", "figurative_language", "sentence_structure")
 
 # Common English degree adverbs and amplifiers (our own short list).
-INTENSIFIERS = frozenset("""absolutely awfully completely deeply enormously entirely especially
+INTENSIFIERS = frozenset(
+    """absolutely awfully completely deeply enormously entirely especially
 extremely fully highly incredibly insanely intensely really remarkably so terribly thoroughly
-too totally truly utterly very""".split())
-_STOP = frozenset("""a an and are as at be been but by for from had has have he her his i if in
+too totally truly utterly very""".split()
+)
+_STOP = frozenset(
+    """a an and are as at be been but by for from had has have he her his i if in
 into is it its me my of on or our she so that the their them they this to was we were will with
-you your""".split())
+you your""".split()
+)
 _WORD = re.compile(r"[A-Za-z']+")
 
 
@@ -63,9 +66,12 @@ def measure_changes(source: str, rewrite: str) -> dict[str, Any]:
 
 
 def _schema() -> dict[str, Any]:
-    return {"type": "object", "additionalProperties": False,
-            "properties": {c: {"type": "string", "maxLength": 120} for c in CATEGORIES},
-            "required": list(CATEGORIES)}
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {c: {"type": "string", "maxLength": 120} for c in CATEGORIES},
+        "required": list(CATEGORIES),
+    }
 
 
 def _parse(data: Any) -> dict[str, str]:

@@ -64,8 +64,9 @@ class Spectrum(BaseModel):
     def anchors(self) -> list[Level]:
         """The levels with their intensities, from the negative end to the positive end."""
         assert self.scale is not None  # filled in by EmotionModel
-        return [Level(word=w, intensity=x, index=i)
-                for i, (w, x) in enumerate(zip(self.levels, self.scale, strict=True))]
+        return [
+            Level(word=w, intensity=x, index=i) for i, (w, x) in enumerate(zip(self.levels, self.scale, strict=True))
+        ]
 
     def nearest(self, intensity: float) -> Level:
         """The level whose anchor is nearest to ``intensity`` (ties go toward neutral)."""
@@ -76,9 +77,7 @@ class Spectrum(BaseModel):
         for lv in self.anchors():
             if lv.word.lower() == word.lower():
                 return lv
-        raise ConfigError(
-            f"'{word}' is not a level of spectrum {self.id}; levels: {', '.join(self.levels)}"
-        )
+        raise ConfigError(f"'{word}' is not a level of spectrum {self.id}; levels: {', '.join(self.levels)}")
 
     def neutral(self) -> Level:
         """The level nearest to zero intensity."""
@@ -150,11 +149,11 @@ class EmotionModel(BaseModel):
         hits = [(s, lv) for s in self.spectra for lv in s.anchors() if lv.word.lower() == word.lower()]
         if not hits:
             known = sorted({w for s in self.spectra for w in s.levels})
-            raise ConfigError(f"no level named '{word}' in emotion model '{self.id}'; "
-                              f"known levels: {', '.join(known)}")
+            raise ConfigError(f"no level named '{word}' in emotion model '{self.id}'; known levels: {', '.join(known)}")
         if len(hits) > 1:
-            raise ConfigError(f"level '{word}' occurs in several spectra "
-                              f"({', '.join(s.id for s, _ in hits)}); name the spectrum too")
+            raise ConfigError(
+                f"level '{word}' occurs in several spectra ({', '.join(s.id for s, _ in hits)}); name the spectrum too"
+            )
         return hits[0]
 
 
@@ -181,8 +180,9 @@ def resolve_target(
     if level:
         spec, lv = model.find_level(level, emotion)
         if intensity is not None and abs(intensity - lv.intensity) > 1e-9:
-            raise ConfigError(f"level '{lv.word}' is intensity {lv.intensity:+.1f}; "
-                              f"give either a level or an intensity, not both")
+            raise ConfigError(
+                f"level '{lv.word}' is intensity {lv.intensity:+.1f}; give either a level or an intensity, not both"
+            )
         return Target(spectrum=spec.id, intensity=lv.intensity, level=lv.word)
     if not emotion:
         raise ConfigError("name a target: an emotion with an intensity, or a level word")

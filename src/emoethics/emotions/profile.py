@@ -35,13 +35,18 @@ class EmotionProfile(BaseModel):
     analyzer: str = Field(description="Which analyser and model produced the readings.")
     readings: list[SpectrumReading]
     emotions: dict[str, float] | None = Field(
-        default=None, description="Probability of each basic emotion (analysers that give them).")
+        default=None, description="Probability of each basic emotion (analysers that give them)."
+    )
     intensities: dict[str, float] | None = Field(
-        default=None, description="How strongly each basic emotion is expressed, 0..1, whether "
-        "or not it counts as present (analysers that give them).")
+        default=None,
+        description="How strongly each basic emotion is expressed, 0..1, whether "
+        "or not it counts as present (analysers that give them).",
+    )
     present: list[str] | None = Field(
-        default=None, description="The basic emotions the analyser counts as present, each "
-        "decided on its own, so both poles of a spectrum can be (analysers that decide so).")
+        default=None,
+        description="The basic emotions the analyser counts as present, each "
+        "decided on its own, so both poles of a spectrum can be (analysers that decide so).",
+    )
     valence: float | None = Field(default=None, description="1 (negative) .. 5 (positive).")
     arousal: float | None = Field(default=None, description="1 (calm) .. 5 (excited).")
     usage: Usage = Field(default_factory=Usage)
@@ -59,6 +64,9 @@ class EmotionProfile(BaseModel):
 
     def summary(self) -> str:
         """A short phrase such as 'sadness (-0.6), apprehension (-0.3)' of the non-neutral readings."""
-        parts = [f"{r.level} ({r.intensity:+.1f})" for r in
-                 sorted(self.readings, key=lambda r: -abs(r.intensity)) if abs(r.intensity) > 0]
+        parts = [
+            f"{r.level} ({r.intensity:+.1f})"
+            for r in sorted(self.readings, key=lambda r: -abs(r.intensity))
+            if abs(r.intensity) > 0
+        ]
         return ", ".join(parts) or "neutral"

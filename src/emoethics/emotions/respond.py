@@ -36,13 +36,13 @@ def choose_tone(profile: EmotionProfile) -> tuple[str, str, SpectrumReading | No
     top = max(strong, key=lambda r: (abs(r.intensity), r.confidence))
     pole = top.emotion
     tone = tones.get(pole) or tones["default_positive" if top.intensity > 0 else "default_negative"]
-    state = ", ".join(f"{r.level} ({r.emotion}, {r.intensity:+.1f})"
-                      for r in sorted(strong, key=lambda r: -abs(r.intensity)))
+    state = ", ".join(
+        f"{r.level} ({r.emotion}, {r.intensity:+.1f})" for r in sorted(strong, key=lambda r: -abs(r.intensity))
+    )
     return state, tone, top
 
 
-def reply_to(message: str, analyzer: Analyzer, generator: Backend,
-             history: list[Message] | None = None) -> Reply:
+def reply_to(message: str, analyzer: Analyzer, generator: Backend, history: list[Message] | None = None) -> Reply:
     """Detect the emotions in ``message`` and reply in an adapted tone."""
     message = check_text(message)
     profile = analyzer.analyze(message)
@@ -51,10 +51,14 @@ def reply_to(message: str, analyzer: Analyzer, generator: Backend,
         reason = "No emotion stood out, so the reply is plainly friendly."
     else:
         cues = f" (cues: {', '.join(repr(c) for c in top.cues)})" if top.cues else ""
-        reason = (f"The strongest emotion detected is {top.level} on {top.spectrum} "
-                  f"({top.intensity:+.1f}){cues}, so the tone is: {tone}.")
-    messages = render("respond", state=state, tone=tone) + list(history or [])[-8:] + \
-        [{"role": "user", "content": message}]
+        reason = (
+            f"The strongest emotion detected is {top.level} on {top.spectrum} "
+            f"({top.intensity:+.1f}){cues}, so the tone is: {tone}."
+        )
+    messages = (
+        render("respond", state=state, tone=tone) + list(history or [])[-8:] + [{"role": "user", "content": message}]
+    )
     text = generator.chat(messages, max_tokens=160, temperature=0.3)
-    return Reply(message=message, reply=text, detected=profile, state=state, tone=tone,
-                 reason=reason, generator=generator.id)
+    return Reply(
+        message=message, reply=text, detected=profile, state=state, tone=tone, reason=reason, generator=generator.id
+    )

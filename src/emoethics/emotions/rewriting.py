@@ -73,10 +73,18 @@ class SweepResult(BaseModel):
 
     def table(self) -> list[dict[str, Any]]:
         """One row per level: target, measured, hit, similarity, text."""
-        return [{"level": r.target.level, "target": r.target.intensity,
-                 "measured_level": r.measured_level, "measured": r.measured_intensity,
-                 "hit": r.hit, "similarity": round(r.similarity, 3), "text": r.text}
-                for r in self.results]
+        return [
+            {
+                "level": r.target.level,
+                "target": r.target.intensity,
+                "measured_level": r.measured_level,
+                "measured": r.measured_intensity,
+                "hit": r.hit,
+                "similarity": round(r.similarity, 3),
+                "text": r.text,
+            }
+            for r in self.results
+        ]
 
 
 def level_description(spec: Spectrum, level: Level) -> str:
@@ -100,9 +108,18 @@ def _direction(spec: Spectrum, target: Level, measured: Level) -> str:
     return f"It does not express enough {pole}: make the {pole} stronger, up to {target.word}."
 
 
-def rewrite_text(text: str, target: Target, model: EmotionModel, generator: Backend,
-                 critic: Analyzer, *, rounds: int = 3, tolerance: int = 1,
-                 explain: bool = True, guidance: str = "") -> RewriteResult:
+def rewrite_text(
+    text: str,
+    target: Target,
+    model: EmotionModel,
+    generator: Backend,
+    critic: Analyzer,
+    *,
+    rounds: int = 3,
+    tolerance: int = 1,
+    explain: bool = True,
+    guidance: str = "",
+) -> RewriteResult:
     """Rewrite ``text`` toward ``target``: the loop described in this module's docstring.
 
     ``guidance`` is added to the request (rectification uses it to name the behaviour to reach
@@ -112,73 +129,105 @@ def rewrite_text(text: str, target: Target, model: EmotionModel, generator: Back
         raise ValueError("rounds must be at least 1")
     spec = model.spectrum(target.spectrum)
     goal = spec.level(target.level)
-    request = dict(spectrum_line=spec.describe(), level=goal.word,
-                   level_description=level_description(spec, goal))
-    messages = render("rewrite") + _demonstration(goal.word, request) + \
-        render("rewrite_request", text=text, **request)
+    request = dict(spectrum_line=spec.describe(), level=goal.word, level_description=level_description(spec, goal))
+    messages = render("rewrite") + _demonstration(goal.word, request) + render("rewrite_request", text=text, **request)
     if guidance:
         messages[-1] = {"role": "user", "content": f"{messages[-1]['content']}\n{guidance}"}
     # Room for a longer, more emotional rewrite; the length cap keeps grammar-constrained
     # decoding from running out of tokens inside the string (a small model at an extreme level
     # can repeat itself until it does). Up to MAX_GRAMMAR_LENGTH the cap goes into the grammar.
     max_chars = min(MAX_GRAMMAR_LENGTH, 3 * len(text) + 300) if len(text) <= 700 else int(1.3 * len(text)) + 100
-    schema = {"type": "object", "additionalProperties": False,
-              "properties": {"text": {"type": "string", "minLength": 1, "maxLength": max_chars}},
-              "required": ["text"]}
+    schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"text": {"type": "string", "minLength": 1, "maxLength": max_chars}},
+        "required": ["text"],
+    }
     max_tokens = max_chars // 2 + 32
     trace: list[RewriteRound] = []
     candidates: list[tuple[tuple, str, EmotionProfile]] = []
     with generator.metered() as gen_usage, _metered(critic) as critic_usage:
         for n in range(1, rounds + 1):
-            candidate = generator.chat_json(messages, schema, _parse_text,
-                                            temperature=0.0 if n == 1 else 0.7, seed=n,
-                                            max_tokens=max_tokens)
+            candidate = generator.chat_json(
+                messages, schema, _parse_text, temperature=0.0 if n == 1 else 0.7, seed=n, max_tokens=max_tokens
+            )
             profile = critic.analyze(candidate)
             reading = profile.reading(spec.id)
             measured = spec.level(reading.level)
             distance = abs(measured.index - goal.index)
             ok = distance <= tolerance
-            candidates.append(((distance, abs(reading.intensity - goal.intensity), n),
-                               candidate, profile))
-            step = RewriteRound(round=n, text=candidate, measured_level=measured.word,
-                                measured_intensity=reading.intensity, level_distance=distance,
-                                within_tolerance=ok)
+            candidates.append(((distance, abs(reading.intensity - goal.intensity), n), candidate, profile))
+            step = RewriteRound(
+                round=n,
+                text=candidate,
+                measured_level=measured.word,
+                measured_intensity=reading.intensity,
+                level_distance=distance,
+                within_tolerance=ok,
+            )
             trace.append(step)
             if ok or n == rounds:
                 break
             step.feedback = _direction(spec, goal, measured)
-            messages = messages + [{"role": "assistant", "content": _dump_text(candidate)}] + \
-                render("rewrite_feedback", measured_level=measured.word, level=goal.word,
-                       direction=step.feedback)
+            messages = (
+                messages
+                + [{"role": "assistant", "content": _dump_text(candidate)}]
+                + render("rewrite_feedback", measured_level=measured.word, level=goal.word, direction=step.feedback)
+            )
         # best: nearest level, then nearest intensity, then earliest (closest to the source)
         (distance, _, best_n), best_text, best_profile = min(candidates, key=lambda c: c[0])
         features = explain_changes(text, best_text, goal.word, generator if explain else None)
     reading = best_profile.reading(spec.id)
     return RewriteResult(
-        source=text, text=best_text, emotion_model=model.id, target=target,
-        measured=best_profile, measured_level=reading.level, measured_intensity=reading.intensity,
-        level_distance=distance, hit=distance <= tolerance,
-        similarity=round(similarity(text, best_text), 4), features=features, best_round=best_n,
-        rounds=trace, generator=generator.id, critic=critic.name,
+        source=text,
+        text=best_text,
+        emotion_model=model.id,
+        target=target,
+        measured=best_profile,
+        measured_level=reading.level,
+        measured_intensity=reading.intensity,
+        level_distance=distance,
+        hit=distance <= tolerance,
+        similarity=round(similarity(text, best_text), 4),
+        features=features,
+        best_round=best_n,
+        rounds=trace,
+        generator=generator.id,
+        critic=critic.name,
         usage={"generator": gen_usage, "critic": critic_usage},
     )
 
 
-def sweep_text(text: str, spectrum: str, model: EmotionModel, generator: Backend,
-               critic: Analyzer, *, rounds: int = 3, tolerance: int = 1, explain: bool = False,
-               on_level: Callable[[int, RewriteResult], None] | None = None) -> SweepResult:
+def sweep_text(
+    text: str,
+    spectrum: str,
+    model: EmotionModel,
+    generator: Backend,
+    critic: Analyzer,
+    *,
+    rounds: int = 3,
+    tolerance: int = 1,
+    explain: bool = False,
+    on_level: Callable[[int, RewriteResult], None] | None = None,
+) -> SweepResult:
     """``text`` rewritten at every level of ``spectrum``, from the negative end to the positive."""
     spec = model.spectrum(spectrum)
     results = []
     for i, lv in enumerate(spec.anchors()):
-        r = rewrite_text(text, Target(spectrum=spec.id, intensity=lv.intensity, level=lv.word),
-                         model, generator, critic, rounds=rounds, tolerance=tolerance,
-                         explain=explain)
+        r = rewrite_text(
+            text,
+            Target(spectrum=spec.id, intensity=lv.intensity, level=lv.word),
+            model,
+            generator,
+            critic,
+            rounds=rounds,
+            tolerance=tolerance,
+            explain=explain,
+        )
         results.append(r)
         if on_level:
             on_level(i, r)
-    return SweepResult(source=results[0].source, emotion_model=model.id, spectrum=spec.id,
-                       results=results)
+    return SweepResult(source=results[0].source, emotion_model=model.id, spectrum=spec.id, results=results)
 
 
 def _demonstration(level: str, request: dict[str, str]) -> list[dict[str, str]]:
@@ -187,8 +236,9 @@ def _demonstration(level: str, request: dict[str, str]) -> list[dict[str, str]]:
     ex = examples("rewrite_examples")
     if level not in ex.get("levels", {}):
         return []
-    return render("rewrite_request", text=ex["source"], **request) + \
-        [{"role": "assistant", "content": _dump_text(ex["levels"][level])}]
+    return render("rewrite_request", text=ex["source"], **request) + [
+        {"role": "assistant", "content": _dump_text(ex["levels"][level])}
+    ]
 
 
 def _parse_text(data: Any) -> str:

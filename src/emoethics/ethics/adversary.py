@@ -67,9 +67,15 @@ def tone(c: float) -> str:
 
 
 def _schema(field: str) -> dict[str, Any]:
-    return {"type": "object", "additionalProperties": False, "required": [field, "verdict"],
-            "properties": {field: {"type": "string", "minLength": 1, "maxLength": 500},
-                           "verdict": {"type": "string", "enum": list(VERDICT_ORDER)}}}
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": [field, "verdict"],
+        "properties": {
+            field: {"type": "string", "minLength": 1, "maxLength": 500},
+            "verdict": {"type": "string", "enum": list(VERDICT_ORDER)},
+        },
+    }
 
 
 def _parser(field: str):
@@ -79,11 +85,19 @@ def _parser(field: str):
         if not isinstance(data.get(field), str) or not data[field].strip():
             raise ValueError(f"'{field}' must be a non-empty string")
         return data[field].strip(), data["verdict"]
+
     return parse
 
 
-def debate(judgement: Judgement, adversary: Backend, judge: Backend, *, rounds: int = 3,
-           store: ReviewStore | None = None, enqueue: bool = True) -> Review:
+def debate(
+    judgement: Judgement,
+    adversary: Backend,
+    judge: Backend,
+    *,
+    rounds: int = 3,
+    store: ReviewStore | None = None,
+    enqueue: bool = True,
+) -> Review:
     """Run the adversarial review of ``judgement``; escalate to ``store`` when unsettled."""
     if rounds < 1:
         raise ValueError("rounds must be at least 1")
@@ -96,24 +110,68 @@ def debate(judgement: Judgement, adversary: Backend, judge: Backend, *, rounds: 
     with adversary.metered() as adv_usage, judge.metered() as judge_usage:
         for r in range(rounds):
             c = contentiousness(r, rounds)
-            history = "\n".join(f"Round {d.round}: you argued \"{d.argument}\"; the judge answered "
-                                f"\"{d.response}\" and now says {d.verdict}." for d in transcript)
+            history = "\n".join(
+                f'Round {d.round}: you argued "{d.argument}"; the judge answered '
+                f'"{d.response}" and now says {d.verdict}.'
+                for d in transcript
+            )
             argument, proposed = adversary.chat_json(
-                render("adversary", tone=tone(c), context=context, text=text, verdict=verdict,
-                       reasons=reasons, history=history), _schema("argument"), _parser("argument"),
-                max_tokens=220, temperature=0.0)
+                render(
+                    "adversary",
+                    tone=tone(c),
+                    context=context,
+                    text=text,
+                    verdict=verdict,
+                    reasons=reasons,
+                    history=history,
+                ),
+                _schema("argument"),
+                _parser("argument"),
+                max_tokens=220,
+                temperature=0.0,
+            )
             if proposed == verdict:  # the adversary concedes
-                transcript.append(DebateRound(round=r + 1, contentiousness=c, argument=argument,
-                                              proposed=proposed, response="", verdict=verdict, agreed=True))
+                transcript.append(
+                    DebateRound(
+                        round=r + 1,
+                        contentiousness=c,
+                        argument=argument,
+                        proposed=proposed,
+                        response="",
+                        verdict=verdict,
+                        agreed=True,
+                    )
+                )
                 resolved = True
                 break
             response, new = judge.chat_json(
-                render("judge_reply", tone=tone(c), context=context, text=text, verdict=verdict,
-                       reasons=reasons, argument=argument, proposed=proposed),
-                _schema("response"), _parser("response"), max_tokens=200, temperature=0.0)
+                render(
+                    "judge_reply",
+                    tone=tone(c),
+                    context=context,
+                    text=text,
+                    verdict=verdict,
+                    reasons=reasons,
+                    argument=argument,
+                    proposed=proposed,
+                ),
+                _schema("response"),
+                _parser("response"),
+                max_tokens=200,
+                temperature=0.0,
+            )
             agreed = new == proposed
-            transcript.append(DebateRound(round=r + 1, contentiousness=c, argument=argument,
-                                          proposed=proposed, response=response, verdict=new, agreed=agreed))
+            transcript.append(
+                DebateRound(
+                    round=r + 1,
+                    contentiousness=c,
+                    argument=argument,
+                    proposed=proposed,
+                    response=response,
+                    verdict=new,
+                    agreed=agreed,
+                )
+            )
             if new != verdict:
                 reasons = f"{reasons}; after review: {response}"
             verdict = new
@@ -124,16 +182,31 @@ def debate(judgement: Judgement, adversary: Backend, judge: Backend, *, rounds: 
     case_id = None
     if escalate and enqueue:
         store = store or ReviewStore()
-        case = store.enqueue(Case(
-            kind="unresolved-debate" if not resolved else "low-confidence", text=judgement.text,
-            context=judgement.context, culture=judgement.culture, verdict=verdict,
-            confidence=judgement.confidence, rationale=judgement.rationale,
-            guidelines=[h.guideline for h in judgement.violations],
-            rulebook_version=judgement.rulebook_version,
-            detail={"judgement": dump(judgement), "debate": [dump(d) for d in transcript]}))
+        case = store.enqueue(
+            Case(
+                kind="unresolved-debate" if not resolved else "low-confidence",
+                text=judgement.text,
+                context=judgement.context,
+                culture=judgement.culture,
+                verdict=verdict,
+                confidence=judgement.confidence,
+                rationale=judgement.rationale,
+                guidelines=[h.guideline for h in judgement.violations],
+                rulebook_version=judgement.rulebook_version,
+                detail={"judgement": dump(judgement), "debate": [dump(d) for d in transcript]},
+            )
+        )
         case_id = case.id
-    return Review(text=judgement.text, context=judgement.context, culture=judgement.culture,
-                  initial=judgement, verdict=verdict, resolved=resolved, rounds=transcript,
-                  escalated=escalate, case_id=case_id,
-                  models={"adversary": adversary.id, "judge": judge.id},
-                  usage={"adversary": adv_usage, "judge": judge_usage})
+    return Review(
+        text=judgement.text,
+        context=judgement.context,
+        culture=judgement.culture,
+        initial=judgement,
+        verdict=verdict,
+        resolved=resolved,
+        rounds=transcript,
+        escalated=escalate,
+        case_id=case_id,
+        models={"adversary": adversary.id, "judge": judge.id},
+        usage={"adversary": adv_usage, "judge": judge_usage},
+    )

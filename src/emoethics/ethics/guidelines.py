@@ -99,8 +99,9 @@ class BehaviourSpectrum(_Strict):
         for lv in self.levels:
             if lv.word == word:
                 return lv
-        raise ConfigError(f"behaviour spectrum '{self.id}' has no level '{word}' "
-                          f"(levels: {', '.join(lv.word for lv in self.levels)})")
+        raise ConfigError(
+            f"behaviour spectrum '{self.id}' has no level '{word}' (levels: {', '.join(lv.word for lv in self.levels)})"
+        )
 
     def index(self, word: str) -> int:
         return [lv.word for lv in self.levels].index(word)
@@ -154,19 +155,22 @@ class GuidelineSet(_Strict):
     def _check(self) -> GuidelineSet:
         if not self.conduct and not self.virtues:
             raise ValueError("a guideline set needs at least one code of conduct or virtue")
-        for name, ids in (("guideline ids (conduct and virtues)", self.guideline_ids()),
-                          ("behaviour ids", [b.id for b in self.behaviours])):
+        for name, ids in (
+            ("guideline ids (conduct and virtues)", self.guideline_ids()),
+            ("behaviour ids", [b.id for b in self.behaviours]),
+        ):
             if len(set(ids)) != len(ids):
                 raise ValueError(f"{name} repeat: {sorted({i for i in ids if ids.count(i) > 1})}")
         known = {b.id for b in self.behaviours}
         seen: set[tuple[str, str]] = set()
         for i, g in enumerate(self.guardrails):
             if g.behaviour not in known:
-                raise ValueError(f"guardrails[{i}] ({g.context}) names behaviour '{g.behaviour}', "
-                                 f"which is not among the behaviours ({', '.join(sorted(known))})")
+                raise ValueError(
+                    f"guardrails[{i}] ({g.context}) names behaviour '{g.behaviour}', "
+                    f"which is not among the behaviours ({', '.join(sorted(known))})"
+                )
             if (g.context, g.culture) in seen:
-                raise ValueError(f"guardrails[{i}]: context '{g.context}' with culture "
-                                 f"'{g.culture}' is given twice")
+                raise ValueError(f"guardrails[{i}]: context '{g.context}' with culture '{g.culture}' is given twice")
             seen.add((g.context, g.culture))
         return self
 
@@ -186,8 +190,9 @@ class GuidelineSet(_Strict):
         context = context or self.guardrails[0].context
         matches = [g for g in self.guardrails if g.context == context]
         if not matches:
-            raise ConfigError(f"unknown context '{context}' in guideline set '{self.id}' "
-                              f"(contexts: {', '.join(self.contexts())})")
+            raise ConfigError(
+                f"unknown context '{context}' in guideline set '{self.id}' (contexts: {', '.join(self.contexts())})"
+            )
         for g in matches:
             if culture and g.culture == culture:
                 return g
@@ -196,8 +201,9 @@ class GuidelineSet(_Strict):
                 return g
         if culture:
             cultures = ", ".join(sorted(g.culture for g in matches))
-            raise ConfigError(f"context '{context}' has no culture '{culture}' and no 'any' "
-                              f"fallback (cultures: {cultures})")
+            raise ConfigError(
+                f"context '{context}' has no culture '{culture}' and no 'any' fallback (cultures: {cultures})"
+            )
         return matches[0]
 
     def behaviour(self, spectrum_id: str) -> BehaviourSpectrum:
@@ -220,11 +226,12 @@ class GuidelineSet(_Strict):
 
     def describe(self) -> str:
         """The guidelines as numbered lines for a prompt."""
-        lines = [f"- {c.id}: {c.principle}" + (f" ({c.description})" if c.description else "")
-                 for c in self.conduct]
-        lines += [f"- {v.id}: the virtue of {v.virtue}, between {v.deficiency} (too little) and "
-                  f"{v.excess} (too much)" + (f": {v.description}" if v.description else "")
-                  for v in self.virtues]
+        lines = [f"- {c.id}: {c.principle}" + (f" ({c.description})" if c.description else "") for c in self.conduct]
+        lines += [
+            f"- {v.id}: the virtue of {v.virtue}, between {v.deficiency} (too little) and "
+            f"{v.excess} (too much)" + (f": {v.description}" if v.description else "")
+            for v in self.virtues
+        ]
         return "\n".join(lines)
 
 

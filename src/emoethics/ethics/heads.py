@@ -110,9 +110,18 @@ def features(kind: str, items: list[EthicsItem]) -> np.ndarray:
 class EthicsHead:
     """A trained head: P(label == 1) for items of one format."""
 
-    def __init__(self, fmt: str, kind: str, coef: np.ndarray, intercept: float,
-                 mean: np.ndarray, scale: np.ndarray, *, reading: str = "whole",
-                 calibration: tuple[float, float] = (1.0, 0.0)) -> None:
+    def __init__(
+        self,
+        fmt: str,
+        kind: str,
+        coef: np.ndarray,
+        intercept: float,
+        mean: np.ndarray,
+        scale: np.ndarray,
+        *,
+        reading: str = "whole",
+        calibration: tuple[float, float] = (1.0, 0.0),
+    ) -> None:
         self.format, self.kind = fmt, kind
         self.coef, self.intercept = coef.astype(np.float32), float(intercept)
         self.mean, self.scale = mean.astype(np.float32), scale.astype(np.float32)
@@ -133,17 +142,28 @@ class EthicsHead:
     def from_file(cls, path: Path, fmt: str) -> EthicsHead:
         """A head for ``fmt`` from an npz file written by ``training/train_ethics.py``."""
         if not path.is_file():
-            raise ConfigError(f"{path} is missing; rebuild the ethics heads with "
-                              "'python training/train_ethics.py' (make train)")
+            raise ConfigError(
+                f"{path} is missing; rebuild the ethics heads with 'python training/train_ethics.py' (make train)"
+            )
         try:
             with np.load(path, allow_pickle=False) as z:
-                extra = {}
+                head = cls(fmt, str(z["kind"]), z["coef"], float(z["intercept"]), z["mean"], z["scale"])
                 if "reading" in z:
-                    extra = {"reading": str(z["reading"]), "calibration": tuple(z["calibration"].tolist())}
-                head = cls(fmt, str(z["kind"]), z["coef"], float(z["intercept"]), z["mean"], z["scale"], **extra)
+                    c = z["calibration"].tolist()
+                    head = cls(
+                        fmt,
+                        head.kind,
+                        head.coef,
+                        head.intercept,
+                        head.mean,
+                        head.scale,
+                        reading=str(z["reading"]),
+                        calibration=(float(c[0]), float(c[1])),
+                    )
         except (KeyError, ValueError, OSError) as e:
-            raise ConfigError(f"{path} is not a valid ethics head ({e}); rebuild it with "
-                              "'python training/train_ethics.py'") from None
+            raise ConfigError(
+                f"{path} is not a valid ethics head ({e}); rebuild it with 'python training/train_ethics.py'"
+            ) from None
         if head.kind not in FEATURE_KINDS or not (head.coef.shape == head.mean.shape == head.scale.shape):
             raise ConfigError(f"{path} is not a valid ethics head (kind '{head.kind}', shapes differ)")
         return head
@@ -166,14 +186,18 @@ class EthicsHead:
         logits = self.logit_from_features(vecs)
         whole, by_sentence = float(logits[0]), logits[1:]
         i = int(np.argmax(by_sentence))
-        z = {"whole": whole, "max-sentence": float(by_sentence[i]),
-             "max": max(whole, float(by_sentence[i]))}[self.reading]
+        z = {"whole": whole, "max-sentence": float(by_sentence[i]), "max": max(whole, float(by_sentence[i]))}[
+            self.reading
+        ]
         a, b = self.calibration
         sentence = parts[i] if len(parts) > 1 else text.strip()
         start = text.find(sentence)
-        return MoralReading(probability=float(1.0 / (1.0 + np.exp(-np.clip(a * z + b, -50.0, 50.0)))),
-                            sentence=sentence, span=(start, start + len(sentence)) if start >= 0 else None,
-                            raw=float(1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))))
+        return MoralReading(
+            probability=float(1.0 / (1.0 + np.exp(-np.clip(a * z + b, -50.0, 50.0)))),
+            sentence=sentence,
+            span=(start, start + len(sentence)) if start >= 0 else None,
+            raw=float(1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))),
+        )
 
     def predict_proba(self, items: list[EthicsItem]) -> np.ndarray:
         """P(label == 1) per item, shape ``(len(items),)``; what 1 means is in ``POSITIVE[format]``."""

@@ -44,12 +44,16 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, Field
 
-_VERDICT_WORDS = (r"allow(?:ed)?|approved?|safe|acceptable|harmless|not wrong|compliant|benign|respectful|"
-                  r"no violations?|block(?:ed)?|reject(?:ed)?|abusive|hostile|violat\w*|morally wrong|unsafe|"
-                  r"harmful|toxic|offensive")
+_VERDICT_WORDS = (
+    r"allow(?:ed)?|approved?|safe|acceptable|harmless|not wrong|compliant|benign|respectful|"
+    r"no violations?|block(?:ed)?|reject(?:ed)?|abusive|hostile|violat\w*|morally wrong|unsafe|"
+    r"harmful|toxic|offensive"
+)
 _READER = r"(?:judge|moderator|classifier|assistant|model|ai|llm|bot|reviewer|system|grader|evaluator)"
-_OBJECT = (r"(?:this|the|that|my|following|above|below|next)\s+"
-           r"(?:message|text|post|content|comment|writer|user|email|note)")
+_OBJECT = (
+    r"(?:this|the|that|my|following|above|below|next)\s+"
+    r"(?:message|text|post|content|comment|writer|user|email|note)"
+)
 _NOT_ME = r"(?<!\bi )(?<!\bwe )(?<!\bthey )(?<!\bhe )(?<!\bshe )(?<!\bto )(?<!\bthen )"
 _PATTERNS = [
     # ignore / override the instructions (imperative, in a few languages)
@@ -135,7 +139,8 @@ _SENTENCE = re.compile(
     r"|\s*\{(?:[^{}]|\{[^{}]*\})*\}"
     r"|(?:[^.!?\n{<" + _RTL + r"]|[.!?](?=\d)|<(?!!--|" + _HIDDEN + r"))+"
     r"(?:[.!?]+[\"')\]]*|\n|(?=[{" + _RTL + r"]|<!--|" + _HIDDEN + r")|$)",
-    re.DOTALL | re.IGNORECASE)
+    re.DOTALL | re.IGNORECASE,
+)
 
 #: Known injections, for the nearest-neighbour check; and how similar (cosine of MiniLM embeddings)
 #: a sentence must be to one of them to be set aside: just above the most similar of 8,934 sentences
@@ -146,19 +151,80 @@ SIMILAR = 0.62
 _WORD = re.compile(r"\w{2,}")
 
 #: Letters that look like Latin ones (Cyrillic, Greek, and a few others), folded for detection.
-_HOMOGLYPHS = str.maketrans({
-    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c",
-    "т": "t", "у": "y", "х": "x", "і": "i", "ї": "i", "ј": "j", "ѕ": "s", "һ": "h", "ԁ": "d", "ɡ": "g",
-    "ո": "n", "ս": "u", "ı": "i", "ӏ": "l", "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H",
-    "О": "O", "Р": "P", "С": "C", "Т": "T", "Х": "X", "І": "I", "Ј": "J", "Ѕ": "S", "α": "a", "β": "b",
-    "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "χ": "x",
-    "Α": "A", "Β": "B", "Ε": "E", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N", "Ο": "O", "Ρ": "P",
-    "Τ": "T", "Υ": "Y", "Χ": "X", "Ζ": "Z"})
+_HOMOGLYPHS = str.maketrans(
+    {
+        "а": "a",
+        "в": "b",
+        "е": "e",
+        "ё": "e",
+        "к": "k",
+        "м": "m",
+        "н": "h",
+        "о": "o",
+        "р": "p",
+        "с": "c",
+        "т": "t",
+        "у": "y",
+        "х": "x",
+        "і": "i",
+        "ї": "i",
+        "ј": "j",
+        "ѕ": "s",
+        "һ": "h",
+        "ԁ": "d",
+        "ɡ": "g",
+        "ո": "n",
+        "ս": "u",
+        "ı": "i",
+        "ӏ": "l",
+        "А": "A",
+        "В": "B",
+        "Е": "E",
+        "К": "K",
+        "М": "M",
+        "Н": "H",
+        "О": "O",
+        "Р": "P",
+        "С": "C",
+        "Т": "T",
+        "Х": "X",
+        "І": "I",
+        "Ј": "J",
+        "Ѕ": "S",
+        "α": "a",
+        "β": "b",
+        "ε": "e",
+        "η": "n",
+        "ι": "i",
+        "κ": "k",
+        "ν": "v",
+        "ο": "o",
+        "ρ": "p",
+        "τ": "t",
+        "υ": "u",
+        "χ": "x",
+        "Α": "A",
+        "Β": "B",
+        "Ε": "E",
+        "Η": "H",
+        "Ι": "I",
+        "Κ": "K",
+        "Μ": "M",
+        "Ν": "N",
+        "Ο": "O",
+        "Ρ": "P",
+        "Τ": "T",
+        "Υ": "Y",
+        "Χ": "X",
+        "Ζ": "Z",
+    }
+)
 _LEET = str.maketrans({"0": "o", "1": "l", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"})
 _LEET_I = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
 #: Characters taken out of the text the models read: invisible formatting and bidi controls.
-_INVISIBLE = re.compile("[\u00ad\u180e\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
-                        "\U000e0000-\U000e007f]")
+_INVISIBLE = re.compile(
+    "[\u00ad\u180e\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f]"
+)
 
 
 #: The learned detector (``training/train_injection.py``): logistic regression on the MiniLM
@@ -168,24 +234,29 @@ DETECTOR = Path(__file__).parent / "heads" / "injection-detector.npz"
 #: detector are the two opinions whose disagreement makes the judge read the text both ways.
 LISTS = ("pattern", "neighbour")
 _B64 = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{16,}={0,2}(?![A-Za-z0-9+/=])")
-_COMMENT = re.compile(r"^\s*(?:<!--(.*?)(?:-->|$)|\[//\]:\s*#\s*\((.*?)\)?\s*$|" + _HIDDEN +
-                      r"[^>]*>(.*?)(?:</(?:span|div|p)>|$))", re.DOTALL | re.IGNORECASE)
+_COMMENT = re.compile(
+    r"^\s*(?:<!--(.*?)(?:-->|$)|\[//\]:\s*#\s*\((.*?)\)?\s*$|" + _HIDDEN + r"[^>]*>(.*?)(?:</(?:span|div|p)>|$))",
+    re.DOTALL | re.IGNORECASE,
+)
 #: Cheap features beside the embedding (in several languages): a reader addressed, a verdict word,
 #: the text itself as the object, the second person.
-_CHEAP = [re.compile(p, re.IGNORECASE) for p in (
-    r"\b(?:judge|moderat\w*|classifier|model|ai|llm|assistant|bot|reviewer|system|grader|evaluator|filter|"
-    r"juge|mod[eé]rat\w*|juez|juiz|giudice|modell?o?|mod[eè]le|ia|ki|richter|pr[uü]fer|valutatore|avaliador|"
-    r"evaluador|sistema|syst[eè]me|assistente?)\b",
-    r"\b(?:allow\w*|approv\w*|accept\w*|harmless|safe|block\w*|flag\w*|label\w*|rat(?:e|ing)|scor\w*|"
-    r"verdict|classif\w*|compliant|violations?|abusive|harass\w*|threat\w*|escalat\w*|answer|reply|respond|"
-    r"output|autoris\w*|inoffensi\w*|permitido|aprobad\w*|aprovad\w*|approvat\w*|erlaubt|harmlos|"
-    r"genehmigt|freigegeben|consentito|innocuo|segnal\w*|signal\w*|marca\w*|bewerte\w*|classifi\w*)\b",
-    r"\b(?:this|the|my|that|above|following)\s+(?:message|text|post|comment|note|entry|reply|submission|"
-    r"content|story)\b|\bwhat i wrote\b|\b(?:ce|cette|este|esta|diese[nr]?|questo|questa|mon|mi|meinen|"
-    r"il mio|meu)\s+(?:message|texte|mensaje|texto|mensagem|nachricht|text|beitrag|messaggio|testo|"
-    r"commentaire|comentario|comentário|kommentar|commento|publication|publicación|publicação|post)\b",
-    r"\b(?:you|your|you're|tu|tes|ton|vous|votre|usted|tus|du|dein\w*|você|sei|tuo|tua)\b",
-)]
+_CHEAP = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"\b(?:judge|moderat\w*|classifier|model|ai|llm|assistant|bot|reviewer|system|grader|evaluator|filter|"
+        r"juge|mod[eé]rat\w*|juez|juiz|giudice|modell?o?|mod[eè]le|ia|ki|richter|pr[uü]fer|valutatore|avaliador|"
+        r"evaluador|sistema|syst[eè]me|assistente?)\b",
+        r"\b(?:allow\w*|approv\w*|accept\w*|harmless|safe|block\w*|flag\w*|label\w*|rat(?:e|ing)|scor\w*|"
+        r"verdict|classif\w*|compliant|violations?|abusive|harass\w*|threat\w*|escalat\w*|answer|reply|respond|"
+        r"output|autoris\w*|inoffensi\w*|permitido|aprobad\w*|aprovad\w*|approvat\w*|erlaubt|harmlos|"
+        r"genehmigt|freigegeben|consentito|innocuo|segnal\w*|signal\w*|marca\w*|bewerte\w*|classifi\w*)\b",
+        r"\b(?:this|the|my|that|above|following)\s+(?:message|text|post|comment|note|entry|reply|submission|"
+        r"content|story)\b|\bwhat i wrote\b|\b(?:ce|cette|este|esta|diese[nr]?|questo|questa|mon|mi|meinen|"
+        r"il mio|meu)\s+(?:message|texte|mensaje|texto|mensagem|nachricht|text|beitrag|messaggio|testo|"
+        r"commentaire|comentario|comentário|kommentar|commento|publication|publicación|publicação|post)\b",
+        r"\b(?:you|your|you're|tu|tes|ton|vous|votre|usted|tus|du|dein\w*|você|sei|tuo|tua)\b",
+    )
+]
 
 
 class Injection(BaseModel):
@@ -304,8 +375,9 @@ def detector_text(part: str) -> str:
 class Detector:
     """The learned detector: P(a part addresses the judge) from its embedding and cheap features."""
 
-    def __init__(self, coef: np.ndarray, intercept: float, mean: np.ndarray, scale: np.ndarray,
-                 threshold: float) -> None:
+    def __init__(
+        self, coef: np.ndarray, intercept: float, mean: np.ndarray, scale: np.ndarray, threshold: float
+    ) -> None:
         self.coef, self.intercept, self.mean, self.scale = coef, intercept, mean, scale
         self.threshold = threshold
 
@@ -315,8 +387,13 @@ class Detector:
         if not path.is_file():
             return None
         with np.load(path) as z:
-            return cls(z["coef"].astype(np.float32), float(z["intercept"]), z["mean"].astype(np.float32),
-                       z["scale"].astype(np.float32), float(z["threshold"]))
+            return cls(
+                z["coef"].astype(np.float32),
+                float(z["intercept"]),
+                z["mean"].astype(np.float32),
+                z["scale"].astype(np.float32),
+                float(z["threshold"]),
+            )
 
     def proba(self, vectors: np.ndarray, texts: list[str]) -> np.ndarray:
         """P(injection) for parts given their embeddings and their detector texts."""
@@ -363,12 +440,15 @@ def find_injections(text: str, *, semantic: bool = True, learned: bool = True) -
             for k, i in enumerate(idx):
                 if near[k] >= SIMILAR:
                     by[i].append("neighbour")
-                if probs is not None:
+                if probs is not None and detector is not None:
                     scores[i] = round(float(probs[k]), 4)
                     if probs[k] >= detector.threshold:
                         by[i].append("detector")
-    return [Injection(text=m.group(0).strip(), start=m.start(), end=m.end(), by=b, score=sc)
-            for m, b, sc in zip(parts, by, scores, strict=True) if b]
+    return [
+        Injection(text=m.group(0).strip(), start=m.start(), end=m.end(), by=b, score=sc)
+        for m, b, sc in zip(parts, by, scores, strict=True)
+        if b
+    ]
 
 
 def sanitise(text: str) -> str:
@@ -384,7 +464,7 @@ def without_injections(text: str, injections: list[Injection]) -> str:
         return text
     keep, pos = [], 0
     for inj in injections:
-        keep.append(text[pos:inj.start])
+        keep.append(text[pos : inj.start])
         pos = inj.end
     keep.append(text[pos:])
     rest = re.sub(r"\s+", " ", "".join(keep)).strip()

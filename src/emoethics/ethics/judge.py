@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from difflib import SequenceMatcher
 from typing import Any, Literal
 
@@ -119,20 +120,28 @@ class Judgement(BaseModel):
     wrong: bool | None = Field(description="The judge model's view: clearly morally wrong.")
     wrong_probability: float | None = Field(description="The trained head's second opinion: calibrated P(wrong).")
     wrong_sentence: str | None = Field(default=None, description="The sentence P(wrong) rests on.")
-    wrong_span: tuple[int, int] | None = Field(default=None,
-                                              description="Character span of that sentence in judged_text.")
+    wrong_span: tuple[int, int] | None = Field(
+        default=None, description="Character span of that sentence in judged_text."
+    )
     address: AddressReading | None = Field(default=None, description="Whom the text addresses or attacks.")
     rationale: str
-    rationale_dropped: list[str] = Field(default_factory=list, description=(
-        "Sentences of the model's rationale dropped: quotes the text lacks, or echoes of a worked example."))
+    rationale_dropped: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Sentences of the model's rationale dropped: quotes the text lacks, or echoes of a worked example."
+        ),
+    )
     confidence: float = Field(ge=0.0, le=1.0)
     profile: EmotionProfile
     trajectory: Trajectory | None = None
-    injections: list[Injection] = Field(default_factory=list,
-                                        description="Sentences addressed to the judge, set aside.")
+    injections: list[Injection] = Field(
+        default_factory=list, description="Sentences addressed to the judge, set aside."
+    )
     reading: Literal["as written", "set aside", "disputed kept"] = Field(
-        default="as written", description="Which reading of the text decided the verdict: with every flagged "
-        "part set aside, or with the parts only one mechanism flagged kept in.")
+        default="as written",
+        description="Which reading of the text decided the verdict: with every flagged "
+        "part set aside, or with the parts only one mechanism flagged kept in.",
+    )
     readings: dict[str, Verdict] = Field(default_factory=dict, description="The verdict of each reading judged.")
     guidelines_version: str
     rulebook_version: str | None = None
@@ -152,10 +161,18 @@ class Judge:
     at its receiving end (the judge before that rule, kept for comparison).
     """
 
-    def __init__(self, guidelines: GuidelineSet, backend: Backend | None, analyzer: Analyzer, *,
-                 signatures: dict[str, Signatures] | None = None, rulebook: Any = None,
-                 head: Any = None, behaviour_method: Literal["emotion", "direct"] = "emotion",
-                 needs_target: bool = True) -> None:
+    def __init__(
+        self,
+        guidelines: GuidelineSet,
+        backend: Backend | None,
+        analyzer: Analyzer,
+        *,
+        signatures: dict[str, Signatures] | None = None,
+        rulebook: Any = None,
+        head: Any = None,
+        behaviour_method: Literal["emotion", "direct"] = "emotion",
+        needs_target: bool = True,
+    ) -> None:
         self.guidelines = guidelines
         self.backend = backend
         self.analyzer = analyzer
@@ -175,12 +192,20 @@ class Judge:
     # -- the model's reading -------------------------------------------------------------------
     def _messages(self, text: str, guardrail: Guardrail) -> list[Message]:
         spectrum = self.guidelines.behaviour(guardrail.behaviour)
-        levels = "\n".join(f"- {lv.word}: {lv.description}" if lv.description else f"- {lv.word}"
-                           for lv in spectrum.levels)
+        levels = "\n".join(
+            f"- {lv.word}: {lv.description}" if lv.description else f"- {lv.word}" for lv in spectrum.levels
+        )
         rules = self.rulebook.prompt_lines() if self.rulebook is not None else ""
         rules = f"\nLearned rules (from the rulebook):\n{rules}\n" if rules else ""
-        msgs = render("judge", guidelines=self.guidelines.describe(), rules=rules, spectrum=spectrum.id,
-                      levels=levels, context=_context_line(guardrail), text="$text")
+        msgs = render(
+            "judge",
+            guidelines=self.guidelines.describe(),
+            rules=rules,
+            spectrum=spectrum.id,
+            levels=levels,
+            context=_context_line(guardrail),
+            text="$text",
+        )
         system, user = msgs[0], msgs[1]["content"]
         known = set(self.guidelines.guideline_ids())
         out = [system]
@@ -197,17 +222,29 @@ class Judge:
     def _schema(self, guardrail: Guardrail) -> dict[str, Any]:
         ids = self.guidelines.guideline_ids() + (self.rulebook.rule_ids() if self.rulebook is not None else [])
         words = [lv.word for lv in self.guidelines.behaviour(guardrail.behaviour).levels]
-        return {"type": "object", "additionalProperties": False,
-                "required": ["rationale", "wrong", "violations", "behaviour"],
-                "properties": {
-                    "rationale": {"type": "string", "minLength": 1, "maxLength": 300},
-                    "wrong": {"type": "boolean"},
-                    "violations": {"type": "array", "maxItems": 3, "items": {
-                        "type": "object", "additionalProperties": False,
+        return {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["rationale", "wrong", "violations", "behaviour"],
+            "properties": {
+                "rationale": {"type": "string", "minLength": 1, "maxLength": 300},
+                "wrong": {"type": "boolean"},
+                "violations": {
+                    "type": "array",
+                    "maxItems": 3,
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
                         "required": ["guideline", "quote"],
-                        "properties": {"guideline": {"type": "string", "enum": ids},
-                                       "quote": {"type": "string", "maxLength": 160}}}},
-                    "behaviour": {"type": "string", "enum": words}}}
+                        "properties": {
+                            "guideline": {"type": "string", "enum": ids},
+                            "quote": {"type": "string", "maxLength": 160},
+                        },
+                    },
+                },
+                "behaviour": {"type": "string", "enum": words},
+            },
+        }
 
     def _ask(self, text: str, guardrail: Guardrail) -> dict[str, Any]:
         schema = self._schema(guardrail)
@@ -223,17 +260,23 @@ class Judge:
                 raise ValueError("wrong must be true or false")
             viol = data.get("violations")
             if not isinstance(viol, list) or any(
-                    not isinstance(v, dict) or v.get("guideline") not in ids for v in viol):
+                not isinstance(v, dict) or v.get("guideline") not in ids for v in viol
+            ):
                 raise ValueError("violations must be a list of {guideline, quote} with known ids")
-            return {"rationale": str(data.get("rationale", "")).strip(), "violations": viol,
-                    "behaviour": data["behaviour"], "wrong": data["wrong"]}
+            return {
+                "rationale": str(data.get("rationale", "")).strip(),
+                "violations": viol,
+                "behaviour": data["behaviour"],
+                "wrong": data["wrong"],
+            }
 
         assert self.backend is not None
         return self.backend.chat_json(self._messages(text, guardrail), schema, parse, max_tokens=260)
 
     # -- judgement -----------------------------------------------------------------------------
-    def judge(self, text: str, context: str | None = None, culture: str | None = None, *,
-              history: list[str] | None = None) -> Judgement:
+    def judge(
+        self, text: str, context: str | None = None, culture: str | None = None, *, history: list[str] | None = None
+    ) -> Judgement:
         """Judge ``text`` (the last turn of a conversation whose earlier turns are ``history``)."""
         text = check_text(text)
         history = [check_text(t, "history turn") for t in (history or [])]
@@ -241,8 +284,9 @@ class Judge:
         injections = find_injections(text)
         if not injections:
             return self._judge_reading(text, text, [], guardrail, history, "as written")
-        first = self._judge_reading(text, sanitise(without_injections(text, injections)) or text, injections,
-                                    guardrail, history, "set aside")
+        first = self._judge_reading(
+            text, sanitise(without_injections(text, injections)) or text, injections, guardrail, history, "set aside"
+        )
         disputed = [i for i in injections if i.disputed]
         if not disputed:
             return first.model_copy(update={"readings": {"set aside": first.verdict}})
@@ -250,22 +294,27 @@ class Judge:
         # kept in as well, and keep the stricter verdict, so that setting aside a part never makes a
         # harmful text look harmless.
         agreed = [i for i in injections if not i.disputed]
-        second = self._judge_reading(text, sanitise(without_injections(text, agreed)) or text, agreed,
-                                     guardrail, history, "disputed kept")
+        second = self._judge_reading(
+            text, sanitise(without_injections(text, agreed)) or text, agreed, guardrail, history, "disputed kept"
+        )
         readings = {"set aside": first.verdict, "disputed kept": second.verdict}
         stricter_one = second if stricter(first.verdict, second.verdict) != first.verdict else first
         usage = Usage()
         usage.add(first.usage)
         usage.add(second.usage)
         reasons = list(stricter_one.reasons)
-        reasons.append(f"{len(disputed)} part(s) flagged by one mechanism only; the reading "
-                       f"'{stricter_one.reading}' decided ({first.verdict} with them set aside, "
-                       f"{second.verdict} with them kept)")
-        return stricter_one.model_copy(update={"readings": readings, "usage": usage, "reasons": reasons,
-                                               "injections": injections})
+        reasons.append(
+            f"{len(disputed)} part(s) flagged by one mechanism only; the reading "
+            f"'{stricter_one.reading}' decided ({first.verdict} with them set aside, "
+            f"{second.verdict} with them kept)"
+        )
+        return stricter_one.model_copy(
+            update={"readings": readings, "usage": usage, "reasons": reasons, "injections": injections}
+        )
 
-    def _judge_reading(self, text: str, clean: str, injections: list[Injection], guardrail: Guardrail,
-                       history: list[str], reading: str) -> Judgement:
+    def _judge_reading(
+        self, text: str, clean: str, injections: list[Injection], guardrail: Guardrail, history: list[str], reading: str
+    ) -> Judgement:
         """Judge one reading of ``text``: ``clean`` is what the models read."""
         spectrum = self.guidelines.behaviour(guardrail.behaviour)
         sig = self.signatures.get(spectrum.id)
@@ -283,11 +332,14 @@ class Judge:
                 llm = self._ask(clean, guardrail)
             usage.add(u)
             lv = spectrum.level(llm["behaviour"])
-            direct = BehaviourReading(spectrum=spectrum.id, level=lv.word, intensity=lv.intensity,
-                                      method="direct", confidence=0.5)
+            direct = BehaviourReading(
+                spectrum=spectrum.id, level=lv.word, intensity=lv.intensity, method="direct", confidence=0.5
+            )
         if by_emotion is None and direct is None:
-            raise ConfigError(f"no emotion signatures for behaviour '{spectrum.id}' and no judge model: "
-                              "learn signatures with 'emoethics dike learn' or give a model")
+            raise ConfigError(
+                f"no emotion signatures for behaviour '{spectrum.id}' and no judge model: "
+                "learn signatures with 'emoethics dike learn' or give a model"
+            )
         use_direct = self.behaviour_method == "direct" and direct is not None
         read = direct if use_direct or by_emotion is None else by_emotion
         assert read is not None
@@ -303,19 +355,26 @@ class Judge:
             # the model alone against the head, on a text that voices its author's own distress
             # and aims at nobody: a small model takes misfortune for misconduct
             found = [h.guideline for h in hits if h.source == "judge model"]
-            reasons.append(f"the judge model's finding ({', '.join(found) or 'wrong'}) is set aside: the text "
-                           f"voices its author's distress ({address.describe()}) and the moral head finds "
-                           f"it not wrong (P(wrong) = {p_wrong:.2f})")
+            reasons.append(
+                f"the judge model's finding ({', '.join(found) or 'wrong'}) is set aside: the text "
+                f"voices its author's distress ({address.describe()}) and the moral head finds "
+                f"it not wrong (P(wrong) = {p_wrong:.2f})"
+            )
             hits = [h for h in hits if h.source != "judge model"]
             wrong = False
 
         behaviour, note = self._behaviour(read, spectrum, address, hits, wrong, p_wrong)
         verdict = guardrail.verdict_for(behaviour.intensity)
-        where = {"allow": "inside the allowed range", "review": "inside the review range",
-                 "rectify": "outside the review range"}[verdict]
-        reasons.append(f"behaviour '{behaviour.level}' ({behaviour.intensity:+.2f}, {behaviour.method}) is "
-                       f"{where} of context '{guardrail.context}' (allowed {list(guardrail.allowed)}, "
-                       f"review {list(guardrail.review)})" + (f"; {note}" if note else ""))
+        where = {
+            "allow": "inside the allowed range",
+            "review": "inside the review range",
+            "rectify": "outside the review range",
+        }[verdict]
+        reasons.append(
+            f"behaviour '{behaviour.level}' ({behaviour.intensity:+.2f}, {behaviour.method}) is "
+            f"{where} of context '{guardrail.context}' (allowed {list(guardrail.allowed)}, "
+            f"review {list(guardrail.review)})" + (f"; {note}" if note else "")
+        )
 
         for h in hits:
             new = stricter(verdict, h.severity)
@@ -328,23 +387,25 @@ class Judge:
             reasons.append("the judge model finds it morally wrong without naming a guideline")
         if p_wrong is not None and p_wrong >= HEAD_DISAGREES and not hits and verdict == "allow":
             verdict = "review"
-            reasons.append(f"the moral head disagrees (P(wrong) = {p_wrong:.2f}, "
-                           f"on \"{moral.sentence if moral else clean}\")")
+            reasons.append(
+                f'the moral head disagrees (P(wrong) = {p_wrong:.2f}, on "{moral.sentence if moral else clean}")'
+            )
 
         trajectory = None
         if history and sig is not None:
             trajectory = self._trajectory(history + [clean], sig, profile)
             if trajectory.escalating:
                 verdict = stricter(verdict, "review")
-                reasons.append(f"the conversation escalates: behaviour moved {trajectory.change:+.2f} "
-                               "from the first turn")
+                reasons.append(
+                    f"the conversation escalates: behaviour moved {trajectory.change:+.2f} from the first turn"
+                )
 
         confidence = _confidence(behaviour, wrong, p_wrong, hits)
         rationale, dropped = check_rationale((llm or {}).get("rationale", ""), clean, self._worked_examples())
         rationale = (rationale or reasons[0]).rstrip()
         if moral is not None:
             stop = "" if rationale.endswith((".", "!", "?")) else "."
-            rationale += f"{stop} Moral head: P(wrong) {moral.probability:.2f}, resting on \"{moral.sentence}\"."
+            rationale += f'{stop} Moral head: P(wrong) {moral.probability:.2f}, resting on "{moral.sentence}".'
         if injections:
             reasons.append(f"{len(injections)} sentence(s) addressed to the judge were set aside")
         if reading == "disputed kept":
@@ -355,19 +416,45 @@ class Judge:
         if self.head is not None:
             models["head"] = self.head.id
         return Judgement(
-            text=text, judged_text=clean, context=guardrail.context, culture=guardrail.culture, verdict=verdict,
-            reasons=reasons, behaviour=behaviour, behaviour_emotion=by_emotion, behaviour_direct=direct,
-            guardrail=guardrail, violations=hits, wrong=wrong, wrong_probability=p_wrong,
-            wrong_sentence=moral.sentence if moral else None, wrong_span=moral.span if moral else None,
-            address=address, rationale=rationale, rationale_dropped=dropped, confidence=confidence,
-            profile=profile, trajectory=trajectory, injections=injections, reading=reading,
+            text=text,
+            judged_text=clean,
+            context=guardrail.context,
+            culture=guardrail.culture,
+            verdict=verdict,
+            reasons=reasons,
+            behaviour=behaviour,
+            behaviour_emotion=by_emotion,
+            behaviour_direct=direct,
+            guardrail=guardrail,
+            violations=hits,
+            wrong=wrong,
+            wrong_probability=p_wrong,
+            wrong_sentence=moral.sentence if moral else None,
+            wrong_span=moral.span if moral else None,
+            address=address,
+            rationale=rationale,
+            rationale_dropped=dropped,
+            confidence=confidence,
+            profile=profile,
+            trajectory=trajectory,
+            injections=injections,
+            reading=reading,
             guidelines_version=self.guidelines.version,
             rulebook_version=self.rulebook.id if self.rulebook is not None else None,
-            signatures=sig.id if sig else None, models=models, usage=usage)
+            signatures=sig.id if sig else None,
+            models=models,
+            usage=usage,
+        )
 
-    def _behaviour(self, read: BehaviourReading, spectrum: Any, address: AddressReading,
-                   hits: list[GuidelineHit], wrong: bool | None,
-                   p_wrong: float | None) -> tuple[BehaviourReading, str]:
+    def _behaviour(
+        self,
+        read: BehaviourReading,
+        spectrum: Any,
+        address: AddressReading,
+        hits: list[GuidelineHit],
+        wrong: bool | None,
+        p_wrong: float | None,
+    ) -> tuple[BehaviourReading, str]:
         """The reading that decides the guardrail, and a note when it is not ``read`` itself: a
         negative reading needs evidence that someone is at its receiving end; without it the text
         is read at the neutral level (its author's own sadness or fear is no misconduct)."""
@@ -387,10 +474,12 @@ class Judge:
         if evidence:
             return read, "negative reading upheld: " + "; ".join(evidence)
         neutral = spectrum.nearest(0.0)
-        return (read.model_copy(update={"level": neutral.word, "intensity": neutral.intensity}),
-                f"read '{read.level}' from emotions alone, but nobody is addressed or attacked "
-                f"({address.describe()}) and nothing is found wrong: the author's own feelings, "
-                f"read as '{neutral.word}'")
+        return (
+            read.model_copy(update={"level": neutral.word, "intensity": neutral.intensity}),
+            f"read '{read.level}' from emotions alone, but nobody is addressed or attacked "
+            f"({address.describe()}) and nothing is found wrong: the author's own feelings, "
+            f"read as '{neutral.word}'",
+        )
 
     def _worked_examples(self) -> list[str]:
         """The texts and rationales of the prompt's worked examples (a rationale must not echo them)."""
@@ -411,12 +500,24 @@ class Judge:
             else:
                 item = self.guidelines.conduct_item(gid)
                 kind = "conduct" if isinstance(item, Conduct) else "virtue"
-                principle = item.principle if isinstance(item, Conduct) else \
-                    f"{item.virtue} (between {item.deficiency} and {item.excess})"
+                principle = (
+                    item.principle
+                    if isinstance(item, Conduct)
+                    else f"{item.virtue} (between {item.deficiency} and {item.excess})"
+                )
                 severity = item.severity if isinstance(item, Conduct) else "review"
             quote, span = locate(text, str(v.get("quote", "")))
-            hits.append(GuidelineHit(guideline=gid, kind=kind, principle=principle, severity=severity,
-                                     quote=quote, span=span, source="judge model"))
+            hits.append(
+                GuidelineHit(
+                    guideline=gid,
+                    kind=kind,
+                    principle=principle,
+                    severity=severity,
+                    quote=quote,
+                    span=span,
+                    source="judge model",
+                )
+            )
         return hits
 
     def _trajectory(self, turns: list[str], sig: Signatures, last: EmotionProfile) -> Trajectory:
@@ -447,7 +548,7 @@ def locate(text: str, quote: str) -> tuple[str, tuple[int, int] | None]:
         return "", None
     i = text.lower().find(quote.lower())
     if i >= 0:
-        return text[i:i + len(quote)], (i, i + len(quote))
+        return text[i : i + len(quote)], (i, i + len(quote))
     best, best_span, best_r = "", None, 0.0
     for m in re.finditer(r"[^.!?]+[.!?]*", text):
         r = SequenceMatcher(None, quote.lower(), m.group(0).lower()).ratio()
@@ -467,7 +568,7 @@ def _norm(text: str) -> str:
     return " ".join(_WORD.findall(text.lower()))
 
 
-def check_rationale(rationale: str, text: str, worked: list[str] = ()) -> tuple[str, list[str]]:
+def check_rationale(rationale: str, text: str, worked: Sequence[str] = ()) -> tuple[str, list[str]]:
     """The model's rationale without the sentences it cannot stand behind, and those sentences.
 
     A sentence is dropped when it quotes words (in double quotes, or single quotes around three
@@ -478,8 +579,9 @@ def check_rationale(rationale: str, text: str, worked: list[str] = ()) -> tuple[
     shingles: set[str] = set()
     for w in worked:
         ws = _norm(w).split()
-        shingles |= {" ".join(ws[i:i + ECHO_WORDS]) for i in range(len(ws) - ECHO_WORDS + 1)}
-    kept, dropped = [], []
+        shingles |= {" ".join(ws[i : i + ECHO_WORDS]) for i in range(len(ws) - ECHO_WORDS + 1)}
+    kept: list[str] = []
+    dropped: list[str] = []
     for m in re.finditer(r"[^.!?]+[.!?]*", rationale or ""):
         sentence = m.group(0).strip()
         if not sentence:
@@ -487,14 +589,17 @@ def check_rationale(rationale: str, text: str, worked: list[str] = ()) -> tuple[
         quotes = [q for pair in _QUOTED.findall(sentence) for q in pair if q.strip()]
         misquoted = any(_norm(q) and _norm(q) not in body for q in quotes)
         ws = _norm(sentence).split()
-        echo = any((sh := " ".join(ws[i:i + ECHO_WORDS])) in shingles and sh not in body
-                   for i in range(len(ws) - ECHO_WORDS + 1))
+        echo = any(
+            (sh := " ".join(ws[i : i + ECHO_WORDS])) in shingles and sh not in body
+            for i in range(len(ws) - ECHO_WORDS + 1)
+        )
         (dropped if misquoted or echo else kept).append(sentence)
     return " ".join(kept), dropped
 
 
-def _confidence(behaviour: BehaviourReading, wrong: bool | None, p_wrong: float | None,
-                hits: list[GuidelineHit]) -> float:
+def _confidence(
+    behaviour: BehaviourReading, wrong: bool | None, p_wrong: float | None, hits: list[GuidelineHit]
+) -> float:
     """How sure the judgement is: the behaviour reading's confidence, and whether the model's
     and the head's views of wrongness agree (a strong head that disagrees lowers it)."""
     conf = behaviour.confidence

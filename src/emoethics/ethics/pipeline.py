@@ -48,9 +48,20 @@ class Composition(Guarded):
     usage: dict[str, Usage]
 
 
-def guard(draft: str, judge: Judge, generator: Backend, critic: Analyzer, model: EmotionModel, *,
-          adversary: Backend | None = None, context: str | None = None, culture: str | None = None,
-          target: Target | None = None, debate_rounds: int = 2, store: ReviewStore | None = None) -> Guarded:
+def guard(
+    draft: str,
+    judge: Judge,
+    generator: Backend,
+    critic: Analyzer,
+    model: EmotionModel,
+    *,
+    adversary: Backend | None = None,
+    context: str | None = None,
+    culture: str | None = None,
+    target: Target | None = None,
+    debate_rounds: int = 2,
+    store: ReviewStore | None = None,
+) -> Guarded:
     """Judge ``draft``; review it when the verdict is uncertain; rectify it when it violates."""
     j = judge.judge(draft, context, culture)
     steps = [f"judge: {j.verdict} ({j.confidence:.2f}) — {j.reasons[0]}"]
@@ -59,14 +70,17 @@ def guard(draft: str, judge: Judge, generator: Backend, critic: Analyzer, model:
     if adversary is not None and judge.backend is not None and (verdict == "review" or j.confidence < LOW_CONFIDENCE):
         review = debate(j, adversary, judge.backend, rounds=debate_rounds, store=store)
         verdict = review.verdict
-        steps.append(f"adversary: {'agreed on' if review.resolved else 'no agreement;'} {verdict}"
-                     + (f" (queued as case {review.case_id})" if review.case_id else ""))
+        steps.append(
+            f"adversary: {'agreed on' if review.resolved else 'no agreement;'} {verdict}"
+            + (f" (queued as case {review.case_id})" if review.case_id else "")
+        )
     rect: Rectification | None = None
     text: str | None = draft
     if verdict in ("rectify", "block"):
         rect = rectify_text(draft, judge, generator, critic, model, before=j, target=target)
-        steps.append(f"rectify: {rect.after.verdict} after {len(rect.attempts)} attempt(s), "
-                     f"similarity {rect.similarity:.2f}")
+        steps.append(
+            f"rectify: {rect.after.verdict} after {len(rect.attempts)} attempt(s), similarity {rect.similarity:.2f}"
+        )
         if rect.success:
             text, verdict = rect.text, rect.after.verdict
         else:
@@ -74,20 +88,43 @@ def guard(draft: str, judge: Judge, generator: Backend, critic: Analyzer, model:
             steps.append("withheld: no rewrite reached the allowed range")
     elif verdict == "review":
         steps.append("delivered with a review flag: a person should look at it")
-    return Guarded(draft=draft, text=text, delivered=text is not None, verdict=verdict, judgement=j,
-                   review=review, rectification=rect, steps=steps)
+    return Guarded(
+        draft=draft,
+        text=text,
+        delivered=text is not None,
+        verdict=verdict,
+        judgement=j,
+        review=review,
+        rectification=rect,
+        steps=steps,
+    )
 
 
-def compose_text(prompt: str, target: Target, model: EmotionModel, generator: Backend, critic: Analyzer,
-                 judge: Judge, *, adversary: Backend | None = None, context: str | None = None,
-                 culture: str | None = None, rounds: int = 2, store: ReviewStore | None = None) -> Composition:
+def compose_text(
+    prompt: str,
+    target: Target,
+    model: EmotionModel,
+    generator: Backend,
+    critic: Analyzer,
+    judge: Judge,
+    *,
+    adversary: Backend | None = None,
+    context: str | None = None,
+    culture: str | None = None,
+    rounds: int = 2,
+    store: ReviewStore | None = None,
+) -> Composition:
     """Write for ``prompt`` at ``target``, then :func:`guard` the draft."""
     spec = model.spectrum(target.spectrum)
     goal = spec.level(target.level)
     # the length cap (about 1-4 sentences) ends the string before the token budget runs out,
     # even at extreme levels where a small model rambles
-    schema = {"type": "object", "additionalProperties": False, "required": ["text"],
-              "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 500}}}
+    schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["text"],
+        "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 500}},
+    }
 
     def parse(data: Any) -> str:
         if not isinstance(data, dict) or not isinstance(data.get("text"), str) or not data["text"].strip():
@@ -96,9 +133,18 @@ def compose_text(prompt: str, target: Target, model: EmotionModel, generator: Ba
 
     usage: dict[str, Usage] = {}
     with generator.metered() as gen_usage:
-        draft = generator.chat_json(render("compose", prompt=prompt, spectrum_line=spec.describe(), level=goal.word,
-                                           level_description=level_description(spec, goal)),
-                                    schema, parse, max_tokens=450)
+        draft = generator.chat_json(
+            render(
+                "compose",
+                prompt=prompt,
+                spectrum_line=spec.describe(),
+                level=goal.word,
+                level_description=level_description(spec, goal),
+            ),
+            schema,
+            parse,
+            max_tokens=450,
+        )
         measured = critic.analyze(draft).reading(spec.id)
         steps = [f"draft: measured {measured.level} for target {goal.word}"]
         if abs(spec.level(measured.level).index - goal.index) > 1:
@@ -107,8 +153,24 @@ def compose_text(prompt: str, target: Target, model: EmotionModel, generator: Ba
             steps.append(f"rewrite loop: measured {measured_level} after {len(r.rounds)} round(s)")
         else:
             measured_level = measured.level
-        g = guard(draft, judge, generator, critic, model, adversary=adversary, context=context,
-                  culture=culture, target=target, store=store)
+        g = guard(
+            draft,
+            judge,
+            generator,
+            critic,
+            model,
+            adversary=adversary,
+            context=context,
+            culture=culture,
+            target=target,
+            store=store,
+        )
     usage["generator"] = gen_usage
-    return Composition(prompt=prompt, target=target, measured_level=measured_level, usage=usage,
-                       **g.model_dump(exclude={"steps"}), steps=steps + g.steps)
+    return Composition(
+        prompt=prompt,
+        target=target,
+        measured_level=measured_level,
+        usage=usage,
+        **g.model_dump(exclude={"steps"}),
+        steps=steps + g.steps,
+    )

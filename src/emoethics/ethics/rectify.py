@@ -32,8 +32,9 @@ from .judge import Judge, Judgement
 
 class RectifyAttempt(BaseModel):
     attempt: int
-    target: Target | None = Field(description="The emotion target of the rewriting loop (None: the "
-                                  "first attempt corrects the content directly).")
+    target: Target | None = Field(
+        description="The emotion target of the rewriting loop (None: the first attempt corrects the content directly)."
+    )
     text: str
     verdict: str
     similarity: float
@@ -67,8 +68,9 @@ def allowed_level(guidelines: GuidelineSet, guardrail: Guardrail, intensity: flo
     return min(inside, key=lambda lv: (abs(lv.intensity - intensity), abs(lv.intensity)))
 
 
-def emotion_target(model: EmotionModel, profile: EmotionProfile, judge: Judge, guardrail: Guardrail,
-                   level: BehaviourLevel) -> Target:
+def emotion_target(
+    model: EmotionModel, profile: EmotionProfile, judge: Judge, guardrail: Guardrail, level: BehaviourLevel
+) -> Target:
     """Where the emotions must go for ``level``: the spectrum with the largest gap between the
     text's reading and the level's signature (without signatures: the dominant reading, to neutral)."""
     sig = judge.signatures.get(guardrail.behaviour)
@@ -100,63 +102,122 @@ def toward_neutral(model: EmotionModel, target: Target) -> Target:
     return Target(spectrum=spec.id, intensity=levels[j].intensity, level=levels[j].word)
 
 
-def rectify_text(text: str, judge: Judge, generator: Backend, critic: Analyzer, model: EmotionModel,
-                 context: str | None = None, culture: str | None = None, *, attempts: int = 2,
-                 rounds: int = 2, before: Judgement | None = None,
-                 target: Target | None = None) -> Rectification:
+def rectify_text(
+    text: str,
+    judge: Judge,
+    generator: Backend,
+    critic: Analyzer,
+    model: EmotionModel,
+    context: str | None = None,
+    culture: str | None = None,
+    *,
+    attempts: int = 2,
+    rounds: int = 2,
+    before: Judgement | None = None,
+    target: Target | None = None,
+) -> Rectification:
     """Rectify ``text`` for ``context``; ``target`` starts the emotion target somewhere else than
     the level's signature (compose passes the requested emotion, to keep as much of it as allowed)."""
     before = before or judge.judge(text, context, culture)
     if before.verdict == "allow":
-        return Rectification(source=before.text, text=before.text, context=before.context,
-                             culture=before.culture, success=True, changed=False, target_behaviour=None,
-                             before=before, after=before, similarity=1.0, attempts=[], rewrite=None)
+        return Rectification(
+            source=before.text,
+            text=before.text,
+            context=before.context,
+            culture=before.culture,
+            success=True,
+            changed=False,
+            target_behaviour=None,
+            before=before,
+            after=before,
+            similarity=1.0,
+            attempts=[],
+            rewrite=None,
+        )
     guardrail = before.guardrail
     level = allowed_level(judge.guidelines, guardrail, before.behaviour.intensity)
     goal = target or emotion_target(model, before.profile, judge, guardrail, level)
-    problems = "; ".join(f"it violates '{h.guideline}' ({h.principle}) with \"{h.quote}\""
-                         for h in before.violations) or "its behaviour is outside the allowed range"
-    guidance = render("rectify", context=before.context, problems=problems, behaviour=level.word,
-                      behaviour_description=level.description or level.word)[0]["content"]
+    problems = (
+        "; ".join(f"it violates '{h.guideline}' ({h.principle}) with \"{h.quote}\"" for h in before.violations)
+        or "its behaviour is outside the allowed range"
+    )
+    guidance = render(
+        "rectify",
+        context=before.context,
+        problems=problems,
+        behaviour=level.word,
+        behaviour_description=level.description or level.word,
+    )[0]["content"]
     tried: list[tuple[tuple, RectifyAttempt, RewriteResult | None, Judgement]] = []
     # attempt 1: correct what breaks the guidelines (the content); later attempts: the rewriting
     # loop toward the allowed behaviour's emotions, from the best text so far
     n_chars = len(before.judged_text)
     cap = min(MAX_GRAMMAR_LENGTH, 2 * n_chars + 200) if n_chars <= 700 else int(1.3 * n_chars) + 100
-    schema = {"type": "object", "additionalProperties": False, "required": ["text"],
-              "properties": {"text": {"type": "string", "minLength": 1, "maxLength": cap}}}
+    schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["text"],
+        "properties": {"text": {"type": "string", "minLength": 1, "maxLength": cap}},
+    }
     try:
         corrected = generator.chat_json(
-            render("rectify_correct", context=before.context, text=before.judged_text, problems=problems,
-                   behaviour=level.word, behaviour_description=level.description or level.word),
-            schema, _text_of, max_tokens=cap // 2 + 40)
+            render(
+                "rectify_correct",
+                context=before.context,
+                text=before.judged_text,
+                problems=problems,
+                behaviour=level.word,
+                behaviour_description=level.description or level.word,
+            ),
+            schema,
+            _text_of,
+            max_tokens=cap // 2 + 40,
+        )
     except MalformedOutputError:  # a failed attempt, not the end of the rectification
         corrected = before.judged_text
     after = judge.judge(corrected, before.context, before.culture)
     sim = round(similarity(before.judged_text, corrected), 4)
-    tried.append(((VERDICT_ORDER.index(after.verdict), -sim, 1), RectifyAttempt(
-        attempt=1, target=None, text=corrected, verdict=after.verdict, similarity=sim), None, after))
+    tried.append(
+        (
+            (VERDICT_ORDER.index(after.verdict), -sim, 1),
+            RectifyAttempt(attempt=1, target=None, text=corrected, verdict=after.verdict, similarity=sim),
+            None,
+            after,
+        )
+    )
     start = corrected if corrected.strip() != before.judged_text.strip() else before.judged_text
     for n in range(2, attempts + 1):
         if after.verdict == "allow":
             break
         try:
-            result = rewrite_text(start, goal, model, generator, critic, rounds=rounds,
-                                  tolerance=1, explain=False, guidance=guidance)
+            rewritten = rewrite_text(
+                start, goal, model, generator, critic, rounds=rounds, tolerance=1, explain=False, guidance=guidance
+            )
         except MalformedOutputError:
             goal = toward_neutral(model, goal)
             continue
+        result = rewritten
         after = judge.judge(result.text, before.context, before.culture)
         sim = round(similarity(before.judged_text, result.text), 4)
         att = RectifyAttempt(attempt=n, target=goal, text=result.text, verdict=after.verdict, similarity=sim)
         tried.append(((VERDICT_ORDER.index(after.verdict), -sim, n), att, result, after))
         goal = toward_neutral(model, goal)
-    _, best, result, after = min(tried, key=lambda t: t[0])
+    _, best, best_rewrite, after = min(tried, key=lambda t: t[0])
     changed = best.text.strip() != before.judged_text.strip()
-    return Rectification(source=before.text, text=best.text, context=before.context,
-                         culture=before.culture, success=changed and after.verdict == "allow", changed=changed,
-                         target_behaviour=level.word, before=before, after=after,
-                         similarity=best.similarity, attempts=[t[1] for t in tried], rewrite=result)
+    return Rectification(
+        source=before.text,
+        text=best.text,
+        context=before.context,
+        culture=before.culture,
+        success=changed and after.verdict == "allow",
+        changed=changed,
+        target_behaviour=level.word,
+        before=before,
+        after=after,
+        similarity=best.similarity,
+        attempts=[t[1] for t in tried],
+        rewrite=best_rewrite,
+    )
 
 
 def _text_of(data: Any) -> str:

@@ -73,9 +73,13 @@ class SignatureExample(BaseModel):
     text: str
     split: Literal["train", "heldout"]
     vector: dict[str, float]
-    variant: str | None = Field(default=None, description=(
-        "Set for texts written for the purpose rather than rewrites (e.g. 'distress': sad or "
-        "frightened texts of neutral behaviour); they get a signature of their own."))
+    variant: str | None = Field(
+        default=None,
+        description=(
+            "Set for texts written for the purpose rather than rewrites (e.g. 'distress': sad or "
+            "frightened texts of neutral behaviour); they get a signature of their own."
+        ),
+    )
 
 
 class LevelSignature(BaseModel):
@@ -130,8 +134,13 @@ class Signatures(BaseModel):
         i = int(np.argmin(d))
         best = self.spectrum.level(order[i])
         near = sum(p[j] for j in (i - 1, i + 1) if 0 <= j < len(p))
-        return BehaviourReading(spectrum=self.spectrum.id, level=best.word, intensity=best.intensity,
-                                method="emotion-mediated", confidence=round(float(min(1.0, p[i] + 0.5 * near)), 3))
+        return BehaviourReading(
+            spectrum=self.spectrum.id,
+            level=best.word,
+            intensity=best.intensity,
+            method="emotion-mediated",
+            confidence=round(float(min(1.0, p[i] + 0.5 * near)), 3),
+        )
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -148,8 +157,10 @@ def load_signatures(name_or_path: str | Path) -> Signatures:
         path = Path(key).expanduser()
     if not path.is_file():
         have = ", ".join(sorted(p.stem for p in BUILTIN_DIR.glob("*.json"))) or "none"
-        raise ConfigError(f"no emotion signatures '{key}': not a built-in ({have}) and no such file; "
-                          "learn them with: emoethics dike learn --seeds FILE --spectrum S")
+        raise ConfigError(
+            f"no emotion signatures '{key}': not a built-in ({have}) and no such file; "
+            "learn them with: emoethics dike learn --seeds FILE --spectrum S"
+        )
     try:
         return Signatures.model_validate_json(path.read_bytes())
     except ValueError as e:
@@ -163,8 +174,13 @@ def builtin_signatures(spectrum: str) -> Signatures | None:
 
 def _provenance(generator: str, analyzer: str, skipped: list[dict[str, Any]], seeds_sha256: str) -> dict[str, Any]:
     """The models, skipped rewrites, seeds and time a signature file records."""
-    return dict(generator=generator, analyzer=analyzer, skipped=skipped, seeds_sha256=seeds_sha256,
-                created=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return dict(
+        generator=generator,
+        analyzer=analyzer,
+        skipped=skipped,
+        seeds_sha256=seeds_sha256,
+        created=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
 
 
 def _fit(spectrum: BehaviourSpectrum, examples: list[SignatureExample], meta: dict[str, Any]) -> Signatures:
@@ -181,10 +197,18 @@ def _fit(spectrum: BehaviourSpectrum, examples: list[SignatureExample], meta: di
             rows = [e for e in train if e.level == lv.word and e.variant == variant]
             if rows:
                 mean = {f: round(float(np.mean([e.vector.get(f, 0.0) for e in rows])), 4) for f in features}
-                levels.append(LevelSignature(level=lv.word, intensity=lv.intensity, n=len(rows), mean=mean,
-                                             variant=variant))
-    return Signatures(spectrum=spectrum, features=features, levels=levels, examples=examples,
-                      center=center.round(6).tolist(), scale=scale.round(6).tolist(), **meta)
+                levels.append(
+                    LevelSignature(level=lv.word, intensity=lv.intensity, n=len(rows), mean=mean, variant=variant)
+                )
+    return Signatures(
+        spectrum=spectrum,
+        features=features,
+        levels=levels,
+        examples=examples,
+        center=center.round(6).tolist(),
+        scale=scale.round(6).tolist(),
+        **meta,
+    )
 
 
 def _levels_text(spectrum: BehaviourSpectrum) -> str:
@@ -194,13 +218,23 @@ def _levels_text(spectrum: BehaviourSpectrum) -> str:
 def rewrite_at_behaviour(text: str, spectrum: BehaviourSpectrum, level: str, generator: Backend) -> str:
     """One rewrite of ``text`` showing behaviour ``level`` of ``spectrum``."""
     lv = spectrum.level(level)
-    messages = render("behaviour_rewrite", spectrum=spectrum.id, levels=_levels_text(spectrum),
-                      text=text, level=lv.word, description=lv.description or lv.word)
+    messages = render(
+        "behaviour_rewrite",
+        spectrum=spectrum.id,
+        levels=_levels_text(spectrum),
+        text=text,
+        level=lv.word,
+        description=lv.description or lv.word,
+    )
     # a rewrite is about as long as its seed: the length cap ends degenerate repetition, and the
     # token budget leaves room for the cap (at worst about 2 characters a token) and the JSON
     max_chars = min(1600, 2 * len(text) + 80)
-    schema = {"type": "object", "additionalProperties": False, "required": ["text"],
-              "properties": {"text": {"type": "string", "minLength": 1, "maxLength": max_chars}}}
+    schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["text"],
+        "properties": {"text": {"type": "string", "minLength": 1, "maxLength": max_chars}},
+    }
     return generator.chat_json(messages, schema, _text_of, max_tokens=max_chars // 2 + 40)
 
 
@@ -208,8 +242,12 @@ def classify_directly(text: str, spectrum: BehaviourSpectrum, backend: Backend) 
     """The baseline the paper compares with: ask the model for the behaviour level itself."""
     words = [lv.word for lv in spectrum.levels]
     messages = render("behaviour_classify", spectrum=spectrum.id, levels=_levels_text(spectrum), text=text)
-    schema = {"type": "object", "additionalProperties": False, "required": ["level"],
-              "properties": {"level": {"type": "string", "enum": words}}}
+    schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["level"],
+        "properties": {"level": {"type": "string", "enum": words}},
+    }
 
     def parse(data: Any) -> str:
         if not isinstance(data, dict) or data.get("level") not in words:
@@ -218,8 +256,7 @@ def classify_directly(text: str, spectrum: BehaviourSpectrum, backend: Backend) 
 
     word = backend.chat_json(messages, schema, parse, max_tokens=24)
     lv = spectrum.level(word)
-    return BehaviourReading(spectrum=spectrum.id, level=word, intensity=lv.intensity,
-                            method="direct", confidence=0.5)
+    return BehaviourReading(spectrum=spectrum.id, level=word, intensity=lv.intensity, method="direct", confidence=0.5)
 
 
 def _text_of(data: Any) -> str:
@@ -234,9 +271,15 @@ def _text_of(data: Any) -> str:
     return " ".join(lines)
 
 
-def learn_signatures(seeds: list[str], spectrum: BehaviourSpectrum, generator: Backend,
-                     analyzer: Analyzer, *, checkpoint: Path | None = None,
-                     on_step: Callable[[int, int], None] | None = None) -> Signatures:
+def learn_signatures(
+    seeds: list[str],
+    spectrum: BehaviourSpectrum,
+    generator: Backend,
+    analyzer: Analyzer,
+    *,
+    checkpoint: Path | None = None,
+    on_step: Callable[[int, int], None] | None = None,
+) -> Signatures:
     """Rewrite every seed at every level, measure each rewrite's emotions, fit the signatures.
 
     With ``checkpoint`` (a JSONL file), finished rewrites are appended as they are made and
@@ -269,8 +312,14 @@ def learn_signatures(seeds: list[str], spectrum: BehaviourSpectrum, generator: B
                         skipped.append({"seed": i, "level": lv.word, "error": str(e)})
                         continue
                     vec = emotion_vector(analyzer.analyze(text))
-                    ex = SignatureExample(seed=i, level=lv.word, intensity=lv.intensity, text=text,
-                                          split=split, vector={k: round(v, 4) for k, v in vec.items()})
+                    ex = SignatureExample(
+                        seed=i,
+                        level=lv.word,
+                        intensity=lv.intensity,
+                        text=text,
+                        split=split,
+                        vector={k: round(v, 4) for k, v in vec.items()},
+                    )
                     done[(i, lv.word)] = ex
                     if sink:
                         sink.write(ex.model_dump_json() + "\n")
@@ -281,18 +330,22 @@ def learn_signatures(seeds: list[str], spectrum: BehaviourSpectrum, generator: B
         if sink:
             sink.close()
     examples = [done[(i, lv.word)] for i in range(len(seeds)) for lv in spectrum.levels if (i, lv.word) in done]
-    return _fit(spectrum, examples, _provenance(generator.id, analyzer.name, skipped,
-                                                hashlib.sha256("\n".join(seeds).encode()).hexdigest()))
+    return _fit(
+        spectrum,
+        examples,
+        _provenance(generator.id, analyzer.name, skipped, hashlib.sha256("\n".join(seeds).encode()).hexdigest()),
+    )
 
 
 def remeasure_signatures(sig: Signatures, analyzer: Analyzer) -> Signatures:
     """The same rewrites measured again by ``analyzer`` and the signatures refitted: what to do
     when the measuring analyser changes (a retrained sensor), without rewriting anything."""
     profiles = analyze_many(analyzer, [e.text for e in sig.examples])
-    examples = [e.model_copy(update={"vector": {k: round(v, 4) for k, v in emotion_vector(p).items()}})
-                for e, p in zip(sig.examples, profiles, strict=True)]
-    return _fit(sig.spectrum, examples, _provenance(sig.generator, analyzer.name, sig.skipped,
-                                                    sig.seeds_sha256))
+    examples = [
+        e.model_copy(update={"vector": {k: round(v, 4) for k, v in emotion_vector(p).items()}})
+        for e, p in zip(sig.examples, profiles, strict=True)
+    ]
+    return _fit(sig.spectrum, examples, _provenance(sig.generator, analyzer.name, sig.skipped, sig.seeds_sha256))
 
 
 def add_examples(sig: Signatures, texts: list[str], level: str, variant: str, analyzer: Analyzer) -> Signatures:
@@ -302,10 +355,18 @@ def add_examples(sig: Signatures, texts: list[str], level: str, variant: str, an
     lv = sig.spectrum.level(level)
     first = 1 + max((e.seed for e in sig.examples if e.variant is None), default=-1)
     profiles = analyze_many(analyzer, texts)
-    extra = [SignatureExample(seed=first + i, level=lv.word, intensity=lv.intensity, text=t, variant=variant,
-                              split="heldout" if i % HOLDOUT_EVERY == HOLDOUT_EVERY - 1 else "train",
-                              vector={k: round(v, 4) for k, v in emotion_vector(p).items()})
-             for i, (t, p) in enumerate(zip(texts, profiles, strict=True))]
+    extra = [
+        SignatureExample(
+            seed=first + i,
+            level=lv.word,
+            intensity=lv.intensity,
+            text=t,
+            variant=variant,
+            split="heldout" if i % HOLDOUT_EVERY == HOLDOUT_EVERY - 1 else "train",
+            vector={k: round(v, 4) for k, v in emotion_vector(p).items()},
+        )
+        for i, (t, p) in enumerate(zip(texts, profiles, strict=True))
+    ]
     examples = [e for e in sig.examples if e.variant != variant] + extra
     return _fit(sig.spectrum, examples, _provenance(sig.generator, analyzer.name, sig.skipped, sig.seeds_sha256))
 
@@ -328,8 +389,9 @@ class Comparison(BaseModel):
     rows: list[dict[str, Any]]
 
 
-def compare_methods(sig: Signatures, backend: Backend | None, *,
-                    on_step: Callable[[int, int], None] | None = None) -> Comparison:
+def compare_methods(
+    sig: Signatures, backend: Backend | None, *, on_step: Callable[[int, int], None] | None = None
+) -> Comparison:
     """Score both methods on the held-out rewrites (their target level is the label)."""
     held = [e for e in sig.examples if e.split == "heldout"]
     if not held:
@@ -347,10 +409,16 @@ def compare_methods(sig: Signatures, backend: Backend | None, *,
     for method in ("emotion-mediated", "direct"):
         if method not in rows[0]:
             continue
-        err = [abs(words.index(r[method]) - words.index(r["level"])) for r in rows]
-        scores.append(MethodScore(method=method, n=len(err),
-                                  accuracy=round(sum(e == 0 for e in err) / len(err), 4),
-                                  within_one=round(sum(e <= 1 for e in err) / len(err), 4),
-                                  mean_level_error=round(float(np.mean(err)), 4)))
-    return Comparison(spectrum=sig.spectrum.id, signatures=sig.id,
-                      heldout_seeds=len({e.seed for e in held}), scores=scores, rows=rows)
+        err = [abs(words.index(str(r[method])) - words.index(str(r["level"]))) for r in rows]
+        scores.append(
+            MethodScore(
+                method=method,
+                n=len(err),
+                accuracy=round(sum(e == 0 for e in err) / len(err), 4),
+                within_one=round(sum(e <= 1 for e in err) / len(err), 4),
+                mean_level_error=round(float(np.mean(err)), 4),
+            )
+        )
+    return Comparison(
+        spectrum=sig.spectrum.id, signatures=sig.id, heldout_seeds=len({e.seed for e in held}), scores=scores, rows=rows
+    )

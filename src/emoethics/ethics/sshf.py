@@ -121,15 +121,28 @@ class Rulebook(BaseModel):
         raise ConfigError(f"rulebook {self.id} has no rule '{rule_id}'")
 
     def prompt_lines(self) -> str:
-        return "\n".join(f"- {r.id}: {r.statement}" + (f" Signs: {'; '.join(r.features)}." if r.features else "")
-                         for r in self.rules if r.status != "rejected")
+        return "\n".join(
+            f"- {r.id}: {r.statement}" + (f" Signs: {'; '.join(r.features)}." if r.features else "")
+            for r in self.rules
+            if r.status != "rejected"
+        )
 
     def matches(self, text: str, profile: EmotionProfile) -> list[GuidelineHit]:
         """Active rules whose emotion signature the text's profile matches."""
         vec = emotion_vector(profile)
-        return [GuidelineHit(guideline=r.id, kind="rule", principle=r.statement, severity="review",
-                             quote=text[:160], span=(0, min(len(text), 160)), source=f"rulebook {self.id}")
-                for r in self.rules if r.active and r.status != "rejected" and r.score(vec) > r.threshold]
+        return [
+            GuidelineHit(
+                guideline=r.id,
+                kind="rule",
+                principle=r.statement,
+                severity="review",
+                quote=text[:160],
+                span=(0, min(len(text), 160)),
+                source=f"rulebook {self.id}",
+            )
+            for r in self.rules
+            if r.active and r.status != "rejected" and r.score(vec) > r.threshold
+        ]
 
     def save(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -162,18 +175,41 @@ def load_rulebook(path: Path | str) -> Rulebook:
 
 def _principle(item: Any) -> tuple[str, list[str], list[str], Severity]:
     if isinstance(item, Conduct):
-        return (f"{item.principle} {item.description}".strip(), item.violation_examples,
-                item.compliance_examples, item.severity)
-    return (f"the virtue of {item.virtue}: neither {item.deficiency} (too little) nor {item.excess} "
-            f"(too much). {item.description}".strip(), [], [], "review")
+        return (
+            f"{item.principle} {item.description}".strip(),
+            item.violation_examples,
+            item.compliance_examples,
+            item.severity,
+        )
+    return (
+        f"the virtue of {item.virtue}: neither {item.deficiency} (too little) nor {item.excess} "
+        f"(too much). {item.description}".strip(),
+        [],
+        [],
+        "review",
+    )
 
 
 def _pairs_schema(n: int) -> dict[str, Any]:
     text = {"type": "string", "minLength": 10, "maxLength": 300}
-    return {"type": "object", "additionalProperties": False, "required": ["pairs"],
-            "properties": {"pairs": {"type": "array", "minItems": n, "maxItems": n, "items": {
-                "type": "object", "additionalProperties": False, "required": ["violating", "compliant"],
-                "properties": {"violating": text, "compliant": text}}}}}
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["pairs"],
+        "properties": {
+            "pairs": {
+                "type": "array",
+                "minItems": n,
+                "maxItems": n,
+                "items": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["violating", "compliant"],
+                    "properties": {"violating": text, "compliant": text},
+                },
+            }
+        },
+    }
 
 
 def _parse_pairs(data: Any) -> list[tuple[str, str]]:
@@ -181,8 +217,9 @@ def _parse_pairs(data: Any) -> list[tuple[str, str]]:
         raise ValueError('expected {"pairs": [{"violating": ..., "compliant": ...}]}')
     out = []
     for p in data["pairs"]:
-        if not isinstance(p, dict) or not all(isinstance(p.get(k), str) and p[k].strip()
-                                              for k in ("violating", "compliant")):
+        if not isinstance(p, dict) or not all(
+            isinstance(p.get(k), str) and p[k].strip() for k in ("violating", "compliant")
+        ):
             raise ValueError("each pair needs a non-empty 'violating' and 'compliant' text")
         if p["violating"].strip() == p["compliant"].strip():
             raise ValueError("the two texts of a pair must differ")
@@ -210,8 +247,15 @@ def _fit_rule(base: dict[str, Any], examples: list[RuleExample]) -> Rule:
         xs = [e for e in rows if e.side == side] or [e for e in examples if e.side == side]
         return {k: round(float(np.mean([e.vector.get(k, 0.0) for e in xs])), 4) if xs else 0.0 for k in keys}
 
-    rule = Rule(violating_mean=mean("violating", train), compliant_mean=mean("compliant", train),
-                threshold=0.0, train_accuracy=0.0, probe_accuracy=None, active=False, **base)
+    rule = Rule(
+        violating_mean=mean("violating", train),
+        compliant_mean=mean("compliant", train),
+        threshold=0.0,
+        train_accuracy=0.0,
+        probe_accuracy=None,
+        active=False,
+        **base,
+    )
 
     def acc(rows: list[RuleExample], t: float) -> float:
         return float(np.mean([(rule.score(e.vector) > t) == (e.side == "violating") for e in rows]))
@@ -223,14 +267,24 @@ def _fit_rule(base: dict[str, Any], examples: list[RuleExample]) -> Rule:
     rule.train_accuracy = round(acc(train, best), 4) if train else 0.0
     rule.probe_accuracy = round(acc(probe, best), 4) if probe else None
     rule.active = rule.status == "accepted" or (
-        rule.status != "rejected" and rule.probe_accuracy is not None and rule.probe_accuracy >= ACTIVE_ACCURACY)
+        rule.status != "rejected" and rule.probe_accuracy is not None and rule.probe_accuracy >= ACTIVE_ACCURACY
+    )
     return rule
 
 
-def learn_rulebook(guidelines: GuidelineSet, contexts: list[str], generator: Backend, analyzer: Analyzer, *,
-                   only: list[str] | None = None, pairs: int = 4, previous: Rulebook | None = None,
-                   store: ReviewStore | None = None, sample: int = 1,
-                   on_step: Callable[[str], None] | None = None) -> Rulebook:
+def learn_rulebook(
+    guidelines: GuidelineSet,
+    contexts: list[str],
+    generator: Backend,
+    analyzer: Analyzer,
+    *,
+    only: list[str] | None = None,
+    pairs: int = 4,
+    previous: Rulebook | None = None,
+    store: ReviewStore | None = None,
+    sample: int = 1,
+    on_step: Callable[[str], None] | None = None,
+) -> Rulebook:
     """One turn of the SSHF loop; see the module docstring. With ``previous``, its examples are
     reused (no new generation for rules it has) and the feedback given since is applied."""
     if pairs < 2:
@@ -253,17 +307,33 @@ def learn_rulebook(guidelines: GuidelineSet, contexts: list[str], generator: Bac
             if not mine:
                 if on_step:
                     on_step(f"generating examples for {rid}")
-                msgs = render("sshf_generate", guideline=f"{gid}: {principle}", context=context,
-                              violations="; ".join(viol) or "(none given)",
-                              compliances="; ".join(comp) or "(none given)", n=pairs)
+                msgs = render(
+                    "sshf_generate",
+                    guideline=f"{gid}: {principle}",
+                    context=context,
+                    violations="; ".join(viol) or "(none given)",
+                    compliances="; ".join(comp) or "(none given)",
+                    n=pairs,
+                )
                 got = generator.chat_json(msgs, _pairs_schema(pairs), _parse_pairs, max_tokens=180 * pairs)
-                texts = [(i, side, t) for i, (v, c) in enumerate(got)
-                         for side, t in (("violating", v), ("compliant", c))]
+                texts = [
+                    (i, side, t) for i, (v, c) in enumerate(got) for side, t in (("violating", v), ("compliant", c))
+                ]
                 profiles = _profiles(analyzer, [t for _, _, t in texts])
-                mine = [RuleExample(id=f"{rid}#{i}{side[0]}", rule=rid, text=t, side=side, pair=i,  # type: ignore[arg-type]
-                                    split="probe" if i == len(got) - 1 else "train", source=f"model:{generator.id}",
-                                    prompt_sha256=_sha(msgs), vector=_rounded(emotion_vector(p)))
-                        for (i, side, t), p in zip(texts, profiles, strict=True)]
+                mine = [
+                    RuleExample(
+                        id=f"{rid}#{i}{side[0]}",
+                        rule=rid,
+                        text=t,
+                        side=side,
+                        pair=i,
+                        split="probe" if i == len(got) - 1 else "train",
+                        source=f"model:{generator.id}",
+                        prompt_sha256=_sha(msgs),
+                        vector=_rounded(emotion_vector(p)),
+                    )
+                    for (i, side, t), p in zip(texts, profiles, strict=True)
+                ]
                 examples += mine
             old = old_rules.get(rid)
             if old is not None:
@@ -272,14 +342,25 @@ def learn_rulebook(guidelines: GuidelineSet, contexts: list[str], generator: Bac
                 if on_step:
                     on_step(f"extracting the rule of {rid}")
                 statement, features = generator.chat_json(
-                    render("sshf_features", guideline=f"{gid}: {principle}", context=context,
-                           violating="\n".join(f"- {e.text}" for e in mine if e.side == "violating"),
-                           compliant="\n".join(f"- {e.text}" for e in mine if e.side == "compliant")),
-                    {"type": "object", "additionalProperties": False, "required": ["rule", "features"],
-                     "properties": {"rule": {"type": "string", "minLength": 5, "maxLength": 300},
-                                    "features": {"type": "array", "maxItems": 4,
-                                                 "items": {"type": "string", "maxLength": 120}}}},
-                    _parse_rule, max_tokens=220)
+                    render(
+                        "sshf_features",
+                        guideline=f"{gid}: {principle}",
+                        context=context,
+                        violating="\n".join(f"- {e.text}" for e in mine if e.side == "violating"),
+                        compliant="\n".join(f"- {e.text}" for e in mine if e.side == "compliant"),
+                    ),
+                    {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["rule", "features"],
+                        "properties": {
+                            "rule": {"type": "string", "minLength": 5, "maxLength": 300},
+                            "features": {"type": "array", "maxItems": 4, "items": {"type": "string", "maxLength": 120}},
+                        },
+                    },
+                    _parse_rule,
+                    max_tokens=220,
+                )
                 status = "learned"
             for f in feedback:
                 if f.rule_id == rid:
@@ -290,18 +371,40 @@ def learn_rulebook(guidelines: GuidelineSet, contexts: list[str], generator: Bac
                         status = "rejected"
                     elif f.decision == "edit-rule" and f.rule_text:
                         statement, status = f.rule_text, "edited"
-            rules.append(_fit_rule(dict(id=rid, guideline=gid, context=context, statement=statement,
-                                        features=features, severity=severity, status=status),
-                                   [e for e in examples if e.rule == rid]))
+            rules.append(
+                _fit_rule(
+                    dict(
+                        id=rid,
+                        guideline=gid,
+                        context=context,
+                        statement=statement,
+                        features=features,
+                        severity=severity,
+                        status=status,
+                    ),
+                    [e for e in examples if e.rule == rid],
+                )
+            )
     probes = [r.probe_accuracy for r in rules if r.probe_accuracy is not None]
-    book = Rulebook(version=(previous.version + 1) if previous else 1, parent=previous.id if previous else None,
-                    created=_now(), guidelines_version=guidelines.version, generator=generator.id,
-                    analyzer=analyzer.name, contexts=contexts, rules=rules,
-                    examples=[e for e in examples if any(e.rule == r.id for r in rules)],
-                    feedback_used=sorted(set((previous.feedback_used if previous else []) + used)),
-                    evaluation={"probe_accuracy_mean": round(float(np.mean(probes)), 4) if probes else None,
-                                "rules": len(rules), "active_rules": sum(r.active for r in rules),
-                                "examples": len(examples), "feedback_applied": len(set(used))})
+    book = Rulebook(
+        version=(previous.version + 1) if previous else 1,
+        parent=previous.id if previous else None,
+        created=_now(),
+        guidelines_version=guidelines.version,
+        generator=generator.id,
+        analyzer=analyzer.name,
+        contexts=contexts,
+        rules=rules,
+        examples=[e for e in examples if any(e.rule == r.id for r in rules)],
+        feedback_used=sorted(set((previous.feedback_used if previous else []) + used)),
+        evaluation={
+            "probe_accuracy_mean": round(float(np.mean(probes)), 4) if probes else None,
+            "rules": len(rules),
+            "active_rules": sum(r.active for r in rules),
+            "examples": len(examples),
+            "feedback_applied": len(set(used)),
+        },
+    )
     _queue_sample(book, store, sample)
     records = Records(store.url)
     records.save_guidelines(guidelines)
@@ -345,8 +448,16 @@ def _queue_sample(book: Rulebook, store: ReviewStore, per_rule: int) -> None:
     for r in book.rules:
         mine = [e for e in book.examples if e.rule == r.id and e.id not in asked][:per_rule]
         for e in mine:
-            store.enqueue(Case(kind="sshf-sample", text=e.text, context=r.context, verdict=e.side,
-                               confidence=r.probe_accuracy or 0.0, rationale=r.statement,
-                               guidelines=[r.guideline], rulebook_version=book.id,
-                               detail={"example_id": e.id, "rule_id": r.id, "side": e.side,
-                                       "features": r.features}))
+            store.enqueue(
+                Case(
+                    kind="sshf-sample",
+                    text=e.text,
+                    context=r.context,
+                    verdict=e.side,
+                    confidence=r.probe_accuracy or 0.0,
+                    rationale=r.statement,
+                    guidelines=[r.guideline],
+                    rulebook_version=book.id,
+                    detail={"example_id": e.id, "rule_id": r.id, "side": e.side, "features": r.features},
+                )
+            )

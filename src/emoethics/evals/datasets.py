@@ -34,15 +34,27 @@ XED_IDS = {str(i): e for i, e in enumerate(PLUTCHIK8, 1)}
 #: Our mapping of GoEmotions' 27 categories onto Plutchik's eight (the rest map to nothing). Love
 #: is Plutchik's primary dyad of joy and trust, so it maps to both.
 GOEMOTIONS_TO_PLUTCHIK: dict[str, tuple[str, ...]] = {
-    "anger": ("anger",), "annoyance": ("anger",),
+    "anger": ("anger",),
+    "annoyance": ("anger",),
     "disgust": ("disgust",),
-    "fear": ("fear",), "nervousness": ("fear",),
-    "joy": ("joy",), "amusement": ("joy",), "excitement": ("joy",),
+    "fear": ("fear",),
+    "nervousness": ("fear",),
+    "joy": ("joy",),
+    "amusement": ("joy",),
+    "excitement": ("joy",),
     "love": ("joy", "trust"),
-    "sadness": ("sadness",), "grief": ("sadness",), "disappointment": ("sadness",),
-    "surprise": ("surprise",), "realization": ("surprise",), "confusion": ("surprise",),
-    "admiration": ("trust",), "approval": ("trust",), "gratitude": ("trust",),
-    "optimism": ("anticipation",), "desire": ("anticipation",), "curiosity": ("anticipation",),
+    "sadness": ("sadness",),
+    "grief": ("sadness",),
+    "disappointment": ("sadness",),
+    "surprise": ("surprise",),
+    "realization": ("surprise",),
+    "confusion": ("surprise",),
+    "admiration": ("trust",),
+    "approval": ("trust",),
+    "gratitude": ("trust",),
+    "optimism": ("anticipation",),
+    "desire": ("anticipation",),
+    "curiosity": ("anticipation",),
 }
 
 #: Our mapping of GoodNewsEveryone's 15 emotions onto Plutchik's eight. Where GoodNewsEveryone
@@ -51,15 +63,18 @@ GOEMOTIONS_TO_PLUTCHIK: dict[str, tuple[str, ...]] = {
 #: as joy alone (Plutchik's pride = anger + joy, but no proud headline reads as angry). Positive
 #: and negative surprise are surprise, optimism and pessimism anticipation.
 GNE_TO_PLUTCHIK: dict[str, tuple[str, ...]] = {
-    "anger": ("anger",), "annoyance": ("anger",),
+    "anger": ("anger",),
+    "annoyance": ("anger",),
     "disgust": ("disgust",),
     "fear": ("fear",),
     "guilt": ("sadness", "disgust"),
-    "joy": ("joy",), "pride": ("joy",),
+    "joy": ("joy",),
+    "pride": ("joy",),
     "love_including_like": ("joy", "trust"),
     "negative_anticipation_including_pessimism": ("anticipation",),
     "positive_anticipation_including_optimism": ("anticipation",),
-    "negative_surprise": ("surprise",), "positive_surprise": ("surprise",),
+    "negative_surprise": ("surprise",),
+    "positive_surprise": ("surprise",),
     "sadness": ("sadness",),
     "shame": ("fear", "disgust"),
     "trust": ("trust",),
@@ -146,8 +161,7 @@ def _tsv(text: str) -> csv.DictReader:
 
 def _gne(text: str, path: Path) -> list[Example]:
     reader = _tsv(text)
-    missing = [c for c in ("headline", "dominant_emotion", "other_emotions")
-               if c not in (reader.fieldnames or [])]
+    missing = [c for c in ("headline", "dominant_emotion", "other_emotions") if c not in (reader.fieldnames or [])]
     if missing:
         raise InputError(f"{path}: GoodNewsEveryone header lacks {missing}")
     out = []
@@ -217,11 +231,11 @@ def _generic(text: str, path: Path, fmt: str, columns: dict[str, str]) -> list[E
             name = str(lab).strip().lower()
             if name in PLUTCHIK8:
                 labels.add(name)
-        for e in PLUTCHIK8:  # optional one column per emotion: 0/1 labels or 0..1 intensities
-            value = row.get(columns.get(e, e))
+        for emotion in PLUTCHIK8:  # optional one column per emotion: 0/1 labels or 0..1 intensities
+            value = row.get(columns.get(emotion, emotion))
             if value not in (None, ""):
-                intensity[e] = float(value)
-                if intensity[e] >= 0.5:
-                    labels.add(e)
+                intensity[emotion] = float(value)
+                if intensity[emotion] >= 0.5:
+                    labels.add(emotion)
         out.append(Example(row[tcol].strip(), frozenset(labels), intensity))
     return out

@@ -59,8 +59,14 @@ def sample(examples: list[Example], limit: int | None, seed: int) -> list[Exampl
     return [examples[i] for i in idx]
 
 
-def evaluate(analyzer: Analyzer, examples: list[Example], *, limit: int | None = None,
-             seed: int = 0, on_done: Callable[[], None] | None = None) -> dict:
+def evaluate(
+    analyzer: Analyzer,
+    examples: list[Example],
+    *,
+    limit: int | None = None,
+    seed: int = 0,
+    on_done: Callable[[], None] | None = None,
+) -> dict:
     """Scores of ``analyzer`` on ``examples`` (sampled to ``limit`` with ``seed``)."""
     chosen = sample(examples, limit, seed)
     if not chosen:
@@ -77,7 +83,7 @@ def evaluate(analyzer: Analyzer, examples: list[Example], *, limit: int | None =
             except InputError as e:
                 failures.append(str(e))
         for i in range(0, len(valid), 1024):  # large batches: the encoder sorts them by length
-            part = valid[i:i + 1024]
+            part = valid[i : i + 1024]
             pairs += zip(part, batch([ex.text for ex in part]), strict=True)
             if on_done:
                 for _ in part:
@@ -93,24 +99,32 @@ def evaluate(analyzer: Analyzer, examples: list[Example], *, limit: int | None =
     seconds = time.perf_counter() - start
     if not pairs:
         raise InputError(f"every example failed; first problem: {failures[0]}")
-    report: dict = {"analyzer": analyzer.name, "n": len(pairs), "failed": len(failures),
-                    "seed": seed, "seconds": round(seconds, 2),
-                    "texts_per_second": round(len(pairs) / seconds, 2) if seconds else None}
+    report: dict = {
+        "analyzer": analyzer.name,
+        "n": len(pairs),
+        "failed": len(failures),
+        "seed": seed,
+        "seconds": round(seconds, 2),
+        "texts_per_second": round(len(pairs) / seconds, 2) if seconds else None,
+    }
     if any(ex.intensity for ex, _ in pairs):
         per = {}
         for emo in PLUTCHIK8:
-            xs = [(ex.intensity[emo], profile_intensity(p, emo)) for ex, p in pairs
-                  if emo in ex.intensity]
+            xs = [(ex.intensity[emo], profile_intensity(p, emo)) for ex, p in pairs if emo in ex.intensity]
             if len(xs) >= 2:
                 gold, pred = zip(*xs, strict=True)
-                per[emo] = {"n": len(xs), "pearson": round(pearson(gold, pred), 4),
-                            "spearman": round(spearman(gold, pred), 4)}
+                per[emo] = {
+                    "n": len(xs),
+                    "pearson": round(pearson(gold, pred), 4),
+                    "spearman": round(spearman(gold, pred), 4),
+                }
         report["intensity"] = per
         if per:
             report["pearson_mean"] = round(sum(v["pearson"] for v in per.values()) / len(per), 4)
     if any(ex.labels for ex, _ in pairs) or not any(ex.intensity for ex, _ in pairs):
-        report["classification"] = multilabel_scores([ex.labels for ex, _ in pairs],
-                                                     [profile_labels(p) for _, p in pairs], PLUTCHIK8)
+        report["classification"] = multilabel_scores(
+            [ex.labels for ex, _ in pairs], [profile_labels(p) for _, p in pairs], PLUTCHIK8
+        )
     if failures:
         report["first_failure"] = failures[0]
     return report

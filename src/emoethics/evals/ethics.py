@@ -4,7 +4,7 @@ Predictors answer each item's yes/no question (:data:`QUESTIONS`; label 1 is "ye
 
 - ``majority`` and ``keyword``: the baselines (:mod:`.ethics_baselines`);
 - ``head`` (the default): the trained head on sentence embeddings (:mod:`emoethics.ethics.heads`),
-  no LLM; on the embedded 1.5B model it is the most accurate predictor (README);
+  no LLM; on the embedded 1.5B model it is the most accurate predictor (docs/benchmarks.md);
 - ``llm``: the judge's language model, few-shot; the examples are the most similar short items of
   a labelled pool when one is given (``--examples FILE``), else the worked examples in
   ``prompts/ethics_examples.yaml``;
@@ -110,8 +110,9 @@ class LLM:
         sims = self._pool_emb @ enc.encode([item_text(item)])[0]
         chosen: list[EthicsItem] = []
         for label in (0, 1):  # balanced: the most similar of each label
-            idx = [i for i in np.argsort(-sims) if self.pool[i].label == label
-                   and self.pool[i].text != item.text][: self.shots // 2]
+            idx = [i for i in np.argsort(-sims) if self.pool[i].label == label and self.pool[i].text != item.text][
+                : self.shots // 2
+            ]
             chosen += [self.pool[i] for i in idx]
         random.Random(item.id).shuffle(chosen)
         return chosen
@@ -122,11 +123,17 @@ class LLM:
         system, user = msgs[0], msgs[1]["content"]
         convo = [system]
         for ex in self._shots(item):
-            convo += [{"role": "user", "content": user.replace("$item", item_text(ex))},
-                      {"role": "assistant", "content": json.dumps({"answer": "yes" if ex.label else "no"})}]
+            convo += [
+                {"role": "user", "content": user.replace("$item", item_text(ex))},
+                {"role": "assistant", "content": json.dumps({"answer": "yes" if ex.label else "no"})},
+            ]
         convo.append({"role": "user", "content": user.replace("$item", item_text(item))})
-        schema = {"type": "object", "additionalProperties": False, "required": ["answer"],
-                  "properties": {"answer": {"type": "string", "enum": ["yes", "no"]}}}
+        schema = {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["answer"],
+            "properties": {"answer": {"type": "string", "enum": ["yes", "no"]}},
+        }
 
         def parse(data: Any) -> int:
             if not isinstance(data, dict) or data.get("answer") not in ("yes", "no"):
@@ -150,8 +157,13 @@ class Cascade:
         return self.llm.predict(item)
 
 
-def evaluate_ethics(items: list[EthicsItem], predictor: Predictor, *, backend: Backend | None = None,
-                    on_done: Callable[[], None] | None = None) -> dict[str, Any]:
+def evaluate_ethics(
+    items: list[EthicsItem],
+    predictor: Predictor,
+    *,
+    backend: Backend | None = None,
+    on_done: Callable[[], None] | None = None,
+) -> dict[str, Any]:
     """Accuracy of ``predictor`` on ``items``, with cost per item (``backend``'s LLM calls)."""
     if not items:
         raise ValueError("no items to evaluate")
@@ -168,7 +180,9 @@ def evaluate_ethics(items: list[EthicsItem], predictor: Predictor, *, backend: B
     gold = np.array([it.label for it in items])
     pred = np.array(preds)
     report: dict[str, Any] = {
-        "format": items[0].format, "predictor": predictor.name, "n": len(items),
+        "format": items[0].format,
+        "predictor": predictor.name,
+        "n": len(items),
         "accuracy": round(float((gold == pred).mean()), 4),
         "positive_rate": {"gold": round(float(gold.mean()), 4), "predicted": round(float(pred.mean()), 4)},
         "decided_by": {s: sources.count(s) for s in sorted(set(sources))},
@@ -189,9 +203,16 @@ def evaluate_ethics(items: list[EthicsItem], predictor: Predictor, *, backend: B
 MIN_SIMILARITY = 0.6
 
 
-def rectification_rate(items: list[EthicsItem], judge: Any, settings: Any = None,
-                       on_done: Callable[[], None] | None = None, *, generator: Backend | None = None,
-                       critic: Any = None, context: str | None = None) -> dict[str, Any]:
+def rectification_rate(
+    items: list[EthicsItem],
+    judge: Any,
+    settings: Any = None,
+    on_done: Callable[[], None] | None = None,
+    *,
+    generator: Backend | None = None,
+    critic: Any = None,
+    context: str | None = None,
+) -> dict[str, Any]:
     """Moral Stories: rectify immoral actions until the judge accepts them.
 
     An item is a success when the rectified action is judged 'allow', differs from the source and
@@ -217,20 +238,34 @@ def rectification_rate(items: list[EthicsItem], judge: Any, settings: Any = None
         for it in items:
             t0 = time.perf_counter()
             r = rectify_text(it.text, judge, generator, critic, model, context)
-            rows.append({"id": it.id, "source": it.text, "norm": it.second, "before": r.before.verdict,
-                         "after": r.after.verdict, "changed": r.changed, "similarity": round(r.similarity, 4),
-                         "success": r.after.verdict == "allow" and r.changed and r.similarity >= MIN_SIMILARITY,
-                         "seconds": round(time.perf_counter() - t0, 1), "text": r.text})
+            rows.append(
+                {
+                    "id": it.id,
+                    "source": it.text,
+                    "norm": it.second,
+                    "before": r.before.verdict,
+                    "after": r.after.verdict,
+                    "changed": r.changed,
+                    "similarity": round(r.similarity, 4),
+                    "success": r.after.verdict == "allow" and r.changed and r.similarity >= MIN_SIMILARITY,
+                    "seconds": round(time.perf_counter() - t0, 1),
+                    "text": r.text,
+                }
+            )
             if on_done:
                 on_done()
     seconds = time.perf_counter() - start
     calls = sum(m.calls for m in meters)
     flagged = [r for r in rows if r["before"] != "allow"]
     n = len(rows)
-    return {"n": n, "flagged": len(flagged), "min_similarity": MIN_SIMILARITY,
-            "success_rate": round(sum(r["success"] for r in rows) / n, 4) if n else None,
-            "success_rate_flagged": round(sum(r["success"] for r in flagged) / len(flagged), 4) if flagged else None,
-            "similarity_mean": round(float(np.mean([r["similarity"] for r in rows])), 4) if rows else None,
-            "llm_calls_per_item": round(calls / n, 2) if n else None,
-            "seconds_per_item": round(seconds / n, 1) if n else None,
-            "rows": rows}
+    return {
+        "n": n,
+        "flagged": len(flagged),
+        "min_similarity": MIN_SIMILARITY,
+        "success_rate": round(sum(bool(r["success"]) for r in rows) / n, 4) if n else None,
+        "success_rate_flagged": round(sum(bool(r["success"]) for r in flagged) / len(flagged), 4) if flagged else None,
+        "similarity_mean": round(float(np.mean([r["similarity"] for r in rows])), 4) if rows else None,
+        "llm_calls_per_item": round(calls / n, 2) if n else None,
+        "seconds_per_item": round(seconds / n, 1) if n else None,
+        "rows": rows,
+    }

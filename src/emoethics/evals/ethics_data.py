@@ -98,8 +98,10 @@ def _ethics_csv(text: str, path: Path, fmt: str) -> list[EthicsItem]:
     reader.fieldnames = head
     missing = [c for c in _COLUMNS[fmt] if c not in head]
     if missing:
-        raise InputError(f"{path}: header {','.join(head)!r} lacks column(s) {', '.join(missing)} "
-                         f"({fmt} needs {','.join(_COLUMNS[fmt])})")
+        raise InputError(
+            f"{path}: header {','.join(head)!r} lacks column(s) {', '.join(missing)} "
+            f"({fmt} needs {','.join(_COLUMNS[fmt])})"
+        )
     stem = path.stem
     out = []
     for row in reader:
@@ -140,6 +142,14 @@ def _moral_stories(text: str, path: Path) -> list[EthicsItem]:
         if not isinstance(row.get(key), str):
             raise InputError(f"{path}:{line}: label {label} needs a '{key}' field")
         story = _field(row, "ID", path, line)
-        out.append(EthicsItem(id=story, format="moral-stories", text=_field(row, key, path, line),
-                              second=_field(row, "norm", path, line), label=label, group=story[:-1]))
+        out.append(
+            EthicsItem(
+                id=story,
+                format="moral-stories",
+                text=_field(row, key, path, line),
+                second=_field(row, "norm", path, line),
+                label=label,
+                group=story[:-1],
+            )
+        )
     return out

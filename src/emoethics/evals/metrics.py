@@ -7,8 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 
-def multilabel_scores(gold: Sequence[frozenset[str]], pred: Sequence[frozenset[str]],
-                      labels: Sequence[str]) -> dict:
+def multilabel_scores(gold: Sequence[frozenset[str]], pred: Sequence[frozenset[str]], labels: Sequence[str]) -> dict:
     """Macro-F1, micro-F1, example-based Jaccard and per-label precision/recall/F1.
 
     Jaccard of an example with no gold and no predicted labels counts as 1 (both say "none").
@@ -25,8 +24,7 @@ def multilabel_scores(gold: Sequence[frozenset[str]], pred: Sequence[frozenset[s
         prec = tp / (tp + fp) if tp + fp else 0.0
         rec = tp / (tp + fn) if tp + fn else 0.0
         f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
-        per[lab] = {"precision": round(prec, 4), "recall": round(rec, 4), "f1": round(f1, 4),
-                    "support": tp + fn}
+        per[lab] = {"precision": round(prec, 4), "recall": round(rec, 4), "f1": round(f1, 4), "support": tp + fn}
     micro_p = tp_all / (tp_all + fp_all) if tp_all + fp_all else 0.0
     micro_r = tp_all / (tp_all + fn_all) if tp_all + fn_all else 0.0
     micro = 2 * micro_p * micro_r / (micro_p + micro_r) if micro_p + micro_r else 0.0
@@ -62,4 +60,4 @@ def pearson(x: Sequence[float], y: Sequence[float]) -> float:
 
 def spearman(x: Sequence[float], y: Sequence[float]) -> float:
     """Spearman rank correlation (Pearson of average ranks)."""
-    return pearson(_ranks(np.asarray(x, dtype=float)), _ranks(np.asarray(y, dtype=float)))
+    return pearson(_ranks(np.asarray(x, dtype=float)).tolist(), _ranks(np.asarray(y, dtype=float)).tolist())

@@ -62,8 +62,15 @@ class Backend(ABC):
         return f"<{type(self).__name__} {self.id}>"
 
     @abstractmethod
-    def _complete(self, messages: list[Message], *, temperature: float, max_tokens: int,
-                  seed: int, json_schema: dict[str, Any] | None) -> Completion:
+    def _complete(
+        self,
+        messages: list[Message],
+        *,
+        temperature: float,
+        max_tokens: int,
+        seed: int,
+        json_schema: dict[str, Any] | None,
+    ) -> Completion:
         """One call to the model. Raise :class:`~emoethics.errors.BackendError` on failure."""
 
     @contextmanager
@@ -86,9 +93,14 @@ class Backend(ABC):
     def _call(self, messages: list[Message], **params: Any) -> Completion:
         start = time.perf_counter()
         comp = self._complete(messages, **params)
-        self._count(Usage(calls=1, prompt_tokens=comp.prompt_tokens,
-                          completion_tokens=comp.completion_tokens,
-                          seconds=round(time.perf_counter() - start, 4)))
+        self._count(
+            Usage(
+                calls=1,
+                prompt_tokens=comp.prompt_tokens,
+                completion_tokens=comp.completion_tokens,
+                seconds=round(time.perf_counter() - start, 4),
+            )
+        )
         return comp
 
     def _cached(self, key: str) -> str | None:
@@ -102,8 +114,7 @@ class Backend(ABC):
         if self.cache is not None:
             self.cache.put(key, self.id, comp.text, comp.prompt_tokens, comp.completion_tokens)
 
-    def chat(self, messages: list[Message], *, temperature: float = 0.0, max_tokens: int = 512,
-             seed: int = 0) -> str:
+    def chat(self, messages: list[Message], *, temperature: float = 0.0, max_tokens: int = 512, seed: int = 0) -> str:
         """Plain chat: the model's reply as text."""
         params = dict(temperature=temperature, max_tokens=max_tokens, seed=seed)
         key = cache_key(backend=self.id, messages=messages, schema=None, **params)
@@ -115,9 +126,16 @@ class Backend(ABC):
             self._store(key, comp)
         return comp.text.strip()
 
-    def chat_json(self, messages: list[Message], schema: dict[str, Any],
-                  parse: Callable[[Any], T], *, temperature: float = 0.0, max_tokens: int = 512,
-                  seed: int = 0) -> T:
+    def chat_json(
+        self,
+        messages: list[Message],
+        schema: dict[str, Any],
+        parse: Callable[[Any], T],
+        *,
+        temperature: float = 0.0,
+        max_tokens: int = 512,
+        seed: int = 0,
+    ) -> T:
         """Structured chat: JSON constrained by ``schema``, then ``parse`` validates it.
 
         ``parse`` raises ``ValueError`` (or a pydantic ``ValidationError``) when the data is not
@@ -142,8 +160,11 @@ class Backend(ABC):
                 problem = _short(e)
                 convo = convo + [
                     {"role": "assistant", "content": comp.text[:2000]},
-                    {"role": "user", "content": f"That reply is not valid: {problem}. Reply again "
-                     "with only a JSON object that follows the required format."},
+                    {
+                        "role": "user",
+                        "content": f"That reply is not valid: {problem}. Reply again "
+                        "with only a JSON object that follows the required format.",
+                    },
                 ]
                 continue
             if use_cache:
@@ -171,7 +192,7 @@ def parse_json(text: str) -> Any:
     if start == -1:
         raise ValueError("the reply contains no JSON object")
     try:
-        return json.loads(s[start:end + 1], strict=False)
+        return json.loads(s[start : end + 1], strict=False)
     except json.JSONDecodeError as e:
         raise ValueError(f"the reply is not valid JSON ({e.msg} at character {e.pos})") from None
 

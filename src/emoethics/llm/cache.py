@@ -68,9 +68,11 @@ class ResponseCache:
         """The stored (text, prompt_tokens, completion_tokens) for ``key``, if any."""
         try:
             with self._lock:
-                row = self._connect().execute(
-                    "SELECT text, prompt_tokens, completion_tokens FROM responses WHERE key = ?", (key,)
-                ).fetchone()
+                row = (
+                    self._connect()
+                    .execute("SELECT text, prompt_tokens, completion_tokens FROM responses WHERE key = ?", (key,))
+                    .fetchone()
+                )
         except sqlite3.Error:
             return None
         return (row[0], row[1] or 0, row[2] or 0) if row else None

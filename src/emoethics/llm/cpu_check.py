@@ -23,9 +23,11 @@ from ..config import cache_dir
 from ..errors import BackendError
 
 #: How to get a build that runs on any x86-64 CPU (AVX2, no AVX-512, no AMX).
-PORTABLE_FIX = ("reinstall it built for any x86-64 CPU: 'make install' in the emoethics source tree, or "
-                "CMAKE_ARGS='-DGGML_NATIVE=OFF' pip install --no-cache-dir --force-reinstall "
-                "llama-cpp-python==0.3.36")
+PORTABLE_FIX = (
+    "reinstall it built for any x86-64 CPU: 'make install' in the emoethics source tree, or "
+    "CMAKE_ARGS='-DGGML_NATIVE=OFF' pip install --no-cache-dir --force-reinstall "
+    "llama-cpp-python==0.3.36"
+)
 
 _PROBE = """
 import sys
@@ -74,15 +76,23 @@ def check_decodes(model_path: Path, n_threads: int, *, timeout: float = 600.0) -
     if marker.is_file():
         return
     try:
-        done = subprocess.run([sys.executable, "-c", _PROBE, str(model_path), str(n_threads)],
-                              capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(
+            [sys.executable, "-c", _PROBE, str(model_path), str(n_threads)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
     except subprocess.TimeoutExpired:
-        raise BackendError(f"llama.cpp took over {timeout:.0f} s to decode a test prompt of "
-                           f"{model_path.name}; the machine may be overloaded") from None
+        raise BackendError(
+            f"llama.cpp took over {timeout:.0f} s to decode a test prompt of "
+            f"{model_path.name}; the machine may be overloaded"
+        ) from None
     if done.returncode < 0:
         name = signal.Signals(-done.returncode).name
-        raise BackendError(f"the installed llama.cpp build cannot run on this CPU ({name} while decoding "
-                           f"a test prompt): it was compiled for another processor; {PORTABLE_FIX}")
+        raise BackendError(
+            f"the installed llama.cpp build cannot run on this CPU ({name} while decoding "
+            f"a test prompt): it was compiled for another processor; {PORTABLE_FIX}"
+        )
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         raise BackendError(f"llama.cpp could not decode a test prompt of {model_path.name}: {last}")

@@ -27,9 +27,16 @@ class LocalBackend(Backend):
 
     kind = "local"
 
-    def __init__(self, model: str | None = None, cache: ResponseCache | None = None, *,
-                 n_ctx: int = 4096, n_threads: int | None = None, max_reasks: int = 2,
-                 prefix_states: bool = True) -> None:
+    def __init__(
+        self,
+        model: str | None = None,
+        cache: ResponseCache | None = None,
+        *,
+        n_ctx: int = 4096,
+        n_threads: int | None = None,
+        max_reasks: int = 2,
+        prefix_states: bool = True,
+    ) -> None:
         name, self.path = resolve_model_path(model)
         super().__init__(name, cache, max_reasks)
         self.n_ctx = n_ctx
@@ -52,12 +59,12 @@ class LocalBackend(Backend):
             try:
                 from llama_cpp import Llama
             except ImportError:
-                raise BackendError("the local backend needs llama-cpp-python: "
-                                   "pip install 'emoethics[local]' (or make install)") from None
+                raise BackendError(
+                    "the local backend needs llama-cpp-python: pip install 'emoethics[local]' (or make install)"
+                ) from None
             check_decodes(self.path, self.n_threads)
             try:
-                self._llm = Llama(model_path=str(self.path), n_ctx=self.n_ctx,
-                                  n_threads=self.n_threads, verbose=False)
+                self._llm = Llama(model_path=str(self.path), n_ctx=self.n_ctx, n_threads=self.n_threads, verbose=False)
             except (ValueError, RuntimeError, OSError) as e:
                 raise BackendError(f"cannot load {self.path}: {e}") from None
             if self.use_prefix_states:
@@ -66,10 +73,16 @@ class LocalBackend(Backend):
                 self._prefixes = PrefixStates(cache_dir() / "prefix-states" / self.model, identity)
         return self._llm
 
-    def _complete(self, messages: list[Message], *, temperature: float, max_tokens: int,
-                  seed: int, json_schema: dict[str, Any] | None) -> Completion:
-        kwargs: dict[str, Any] = dict(messages=messages, temperature=temperature,
-                                      max_tokens=max_tokens, seed=seed)
+    def _complete(
+        self,
+        messages: list[Message],
+        *,
+        temperature: float,
+        max_tokens: int,
+        seed: int,
+        json_schema: dict[str, Any] | None,
+    ) -> Completion:
+        kwargs: dict[str, Any] = dict(messages=messages, temperature=temperature, max_tokens=max_tokens, seed=seed)
         if json_schema is not None:
             kwargs["response_format"] = {"type": "json_object", "schema": grammar_safe(json_schema)}
         with self._lock:
@@ -86,9 +99,11 @@ class LocalBackend(Backend):
             self._live_key = key
             if self._prefixes and key:
                 self._prefixes.save(llm, key, usage.get("prompt_tokens", 0))
-        return Completion(text=out["choices"][0]["message"]["content"] or "",
-                          prompt_tokens=usage.get("prompt_tokens", 0),
-                          completion_tokens=usage.get("completion_tokens", 0))
+        return Completion(
+            text=out["choices"][0]["message"]["content"] or "",
+            prompt_tokens=usage.get("prompt_tokens", 0),
+            completion_tokens=usage.get("completion_tokens", 0),
+        )
 
 
 #: llama.cpp's grammar parser aborts the process (it does not raise) on string length limits much
@@ -99,8 +114,11 @@ MAX_GRAMMAR_LENGTH = 1000
 def grammar_safe(schema: Any) -> Any:
     """``schema`` without ``maxLength`` limits the grammar compiler cannot take."""
     if isinstance(schema, dict):
-        return {k: grammar_safe(v) for k, v in schema.items()
-                if not (k == "maxLength" and isinstance(v, int) and v > MAX_GRAMMAR_LENGTH)}
+        return {
+            k: grammar_safe(v)
+            for k, v in schema.items()
+            if not (k == "maxLength" and isinstance(v, int) and v > MAX_GRAMMAR_LENGTH)
+        }
     if isinstance(schema, list):
         return [grammar_safe(v) for v in schema]
     return schema

@@ -32,23 +32,30 @@ class OpenAIBackend(Backend):
 
     kind = "openai"
 
-    def __init__(self, model: str, *, base_url: str | None = None, api_key: str | None = None,
-                 timeout: float = 120.0, max_retries: int = 3,
-                 cache: ResponseCache | None = None, max_reasks: int = 2) -> None:
+    def __init__(
+        self,
+        model: str,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        timeout: float = 120.0,
+        max_retries: int = 3,
+        cache: ResponseCache | None = None,
+        max_reasks: int = 2,
+    ) -> None:
         import openai
 
         super().__init__(model, cache, max_reasks)
-        key = (api_key or env("EMOETHICS_API_KEY") or env("OPENAI_API_KEY")
-               or ("not-needed" if base_url else None))
+        key = api_key or env("EMOETHICS_API_KEY") or env("OPENAI_API_KEY") or ("not-needed" if base_url else None)
         if not key:
-            raise ConfigError("no API key for the openai backend: set OPENAI_API_KEY, "
-                              "or give --base-url of a server that needs none")
+            raise ConfigError(
+                "no API key for the openai backend: set OPENAI_API_KEY, or give --base-url of a server that needs none"
+            )
         self.base_url = base_url or "https://api.openai.com/v1"
         self.timeout = timeout
         self.max_retries = max_retries
         self._openai = openai
-        self.client = openai.OpenAI(base_url=base_url, api_key=key, timeout=timeout,
-                                    max_retries=max_retries)
+        self.client = openai.OpenAI(base_url=base_url, api_key=key, timeout=timeout, max_retries=max_retries)
         self._schema_mode = 0  # index into _SCHEMA_MODES, lowered when a server refuses one
 
     @property
@@ -56,16 +63,26 @@ class OpenAIBackend(Backend):
         host = urlparse(self.base_url).netloc or self.base_url
         return f"openai:{self.model}@{host}"
 
-    def _complete(self, messages: list[Message], *, temperature: float, max_tokens: int,
-                  seed: int, json_schema: dict[str, Any] | None) -> Completion:
+    def _complete(
+        self,
+        messages: list[Message],
+        *,
+        temperature: float,
+        max_tokens: int,
+        seed: int,
+        json_schema: dict[str, Any] | None,
+    ) -> Completion:
         oa = self._openai
         while True:
-            kwargs: dict[str, Any] = dict(model=self.model, messages=messages,
-                                          temperature=temperature, max_tokens=max_tokens, seed=seed)
+            kwargs: dict[str, Any] = dict(
+                model=self.model, messages=messages, temperature=temperature, max_tokens=max_tokens, seed=seed
+            )
             mode = _SCHEMA_MODES[self._schema_mode] if json_schema is not None else "none"
             if mode == "json_schema":
-                kwargs["response_format"] = {"type": "json_schema", "json_schema": {
-                    "name": "output", "schema": json_schema, "strict": False}}
+                kwargs["response_format"] = {
+                    "type": "json_schema",
+                    "json_schema": {"name": "output", "schema": json_schema, "strict": False},
+                }
             elif mode == "json_object+schema":
                 kwargs["response_format"] = {"type": "json_object", "schema": json_schema}
             elif mode == "json_object":
@@ -74,46 +91,50 @@ class OpenAIBackend(Backend):
                 resp = self.client.chat.completions.create(**kwargs)
                 break
             except oa.APIStatusError as e:
-                if mode != "none" and e.status_code in (400, 422, 500) \
-                        and "response_format" in str(e).lower():
+                if mode != "none" and e.status_code in (400, 422, 500) and "response_format" in str(e).lower():
                     self._schema_mode += 1  # the server does not support this output mode
                     continue
                 raise self._status_error(e) from None
             except oa.APITimeoutError:
-                raise TransientBackendError(f"{self.base_url} did not answer within {self.timeout:g} s "
-                                            f"({self.max_retries} retries); raise --timeout or check "
-                                            "the server") from None
+                raise TransientBackendError(
+                    f"{self.base_url} did not answer within {self.timeout:g} s "
+                    f"({self.max_retries} retries); raise --timeout or check "
+                    "the server"
+                ) from None
             except oa.APIConnectionError as e:
                 cause = e.__cause__ or e
                 raise TransientBackendError(f"cannot reach {self.base_url}: {_brief(cause)}") from None
             except oa.APIError as e:
-                raise MalformedOutputError(f"{self.base_url} returned an unusable response: "
-                                           f"{_brief(e)}") from None
+                raise MalformedOutputError(f"{self.base_url} returned an unusable response: {_brief(e)}") from None
         try:
             text = resp.choices[0].message.content or ""
             usage = getattr(resp, "usage", None)
-            return Completion(text=text,
-                              prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
-                              completion_tokens=getattr(usage, "completion_tokens", 0) or 0)
+            return Completion(
+                text=text,
+                prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
+                completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
+            )
         except (AttributeError, IndexError, TypeError):
-            raise MalformedOutputError(f"{self.base_url} returned something that is not a chat "
-                                       f"completion: {str(resp)[:120]!r}") from None
+            raise MalformedOutputError(
+                f"{self.base_url} returned something that is not a chat completion: {str(resp)[:120]!r}"
+            ) from None
 
     def _status_error(self, e: Exception) -> BackendError:
         status = getattr(e, "status_code", 0)
         if status == 400:
             return BackendError(f"{self.base_url} rejected the request (HTTP 400): {_brief(e)}")
         if status == 401:
-            return BackendError(f"{self.base_url} rejected the API key (HTTP 401); "
-                                "check OPENAI_API_KEY / EMOETHICS_API_KEY")
+            return BackendError(
+                f"{self.base_url} rejected the API key (HTTP 401); check OPENAI_API_KEY / EMOETHICS_API_KEY"
+            )
         if status == 404:
-            return BackendError(f"{self.base_url}: not found (HTTP 404); is model "
-                                f"'{self.model}' served there?")
+            return BackendError(f"{self.base_url}: not found (HTTP 404); is model '{self.model}' served there?")
         response = getattr(e, "response", None)
         wait = retry_after(response.headers) if response is not None else None
         if status == 429:
-            return TransientBackendError(f"{self.base_url} is still rate-limiting (HTTP 429) after "
-                                         f"{self.max_retries} retries", wait)
+            return TransientBackendError(
+                f"{self.base_url} is still rate-limiting (HTTP 429) after {self.max_retries} retries", wait
+            )
         message = f"{self.base_url} answered HTTP {status} after {self.max_retries} retries: {_brief(e)}"
         if status in (408, 409) or status >= 500:
             return TransientBackendError(message, wait)

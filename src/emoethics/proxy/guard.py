@@ -32,8 +32,9 @@ from .library import ProxyLibrary
 DISTRESS = 0.6
 #: A reply's anger (or disgust) at or beyond this is a harsh tone for a user in distress.
 HARSH = 0.6
-REFUSAL = ("I can't pass on the reply that was written for this request: it falls outside the "
-           "guidelines of this conversation.")
+REFUSAL = (
+    "I can't pass on the reply that was written for this request: it falls outside the guidelines of this conversation."
+)
 
 Mode = Literal["enforce", "observe"]
 JudgeModel = Literal["unsure", "always", "never"]
@@ -48,11 +49,15 @@ class Policy(BaseModel):
     culture: str | None = None
     judge_model: JudgeModel = Field(default="unsure", description="When to call the judge model.")
     model_contexts: list[str] = Field(default_factory=list, description="Contexts that always use the judge model.")
-    min_confidence: float = Field(default=0.6, ge=0.0, le=1.0,
-                                  description="Fast-path allows below this confidence go to the judge model.")
+    min_confidence: float = Field(
+        default=0.6, ge=0.0, le=1.0, description="Fast-path allows below this confidence go to the judge model."
+    )
     empathy: bool = False
-    queue_reviews: bool = Field(default=True, description="Queue review verdicts for the review page "
-                                "(off with --no-log-content: nothing of the text is stored).")
+    queue_reviews: bool = Field(
+        default=True,
+        description="Queue review verdicts for the review page "
+        "(off with --no-log-content: nothing of the text is stored).",
+    )
     refusal: str = REFUSAL
 
 
@@ -83,20 +88,36 @@ class Decision(BaseModel):
         """The ``emoethics`` object of an answer: verdict, reasons, spans, profile."""
         j = self.judgement
         out: dict[str, Any] = {
-            "verdict": self.verdict, "action": self.action, "judged_verdict": j.verdict, "path": self.path,
-            "context": j.context, "culture": j.culture,
-            "behaviour": {"level": j.behaviour.level, "intensity": j.behaviour.intensity,
-                          "method": j.behaviour.method, "spectrum": j.behaviour.spectrum},
-            "confidence": j.confidence, "reasons": self.reasons, "rationale": j.rationale,
-            "violations": [{"guideline": h.guideline, "severity": h.severity, "quote": h.quote, "span": h.span}
-                           for h in j.violations],
+            "verdict": self.verdict,
+            "action": self.action,
+            "judged_verdict": j.verdict,
+            "path": self.path,
+            "context": j.context,
+            "culture": j.culture,
+            "behaviour": {
+                "level": j.behaviour.level,
+                "intensity": j.behaviour.intensity,
+                "method": j.behaviour.method,
+                "spectrum": j.behaviour.spectrum,
+            },
+            "confidence": j.confidence,
+            "reasons": self.reasons,
+            "rationale": j.rationale,
+            "violations": [
+                {"guideline": h.guideline, "severity": h.severity, "quote": h.quote, "span": h.span}
+                for h in j.violations
+            ],
             "wrong_probability": j.wrong_probability,
             "profile": {r.spectrum: {"level": r.level, "intensity": r.intensity} for r in j.profile.readings},
-            "case_id": self.case_id, "models": j.models,
+            "case_id": self.case_id,
+            "models": j.models,
         }
         if self.rectification is not None:
-            out["rectified"] = {"success": self.rectification.success, "similarity": self.rectification.similarity,
-                                "verdict_after": self.rectification.after.verdict}
+            out["rectified"] = {
+                "success": self.rectification.success,
+                "similarity": self.rectification.similarity,
+                "verdict_after": self.rectification.after.verdict,
+            }
         if user is not None:
             out["user"] = {"distressed": user.distressed, "state": user.state}
         return out
@@ -122,8 +143,9 @@ def read_user(library: ProxyLibrary, messages: list[dict[str, Any]]) -> UserStat
         profile = library.read_emotions(text[:4000])
     except InputError:  # nothing readable in it: no state to report
         return None
-    strong = [r for r in profile.readings
-              if r.spectrum in ("sadness-joy", "fear-anger") and r.intensity <= -DISTRESS + 1e-9]
+    strong = [
+        r for r in profile.readings if r.spectrum in ("sadness-joy", "fear-anger") and r.intensity <= -DISTRESS + 1e-9
+    ]
     state = ", ".join(f"{r.level} ({r.negative}, {r.intensity:+.1f})" for r in strong)
     return UserState(text=text, profile=profile, distressed=bool(strong), state=state)
 
@@ -159,27 +181,33 @@ class ReplyGuard:
             return fast, "fast", [*fast.reasons, f"the judge model failed ({e}); the fast judgement stands"]
         return full, "model", list(full.reasons)
 
-    def care(self, verdict: Verdict, judgement: Judgement, user: UserState | None,
-             reasons: list[str]) -> Verdict:
+    def care(self, verdict: Verdict, judgement: Judgement, user: UserState | None, reasons: list[str]) -> Verdict:
         """The empathy rules for a reply to a distressed user (see the module docstring)."""
         if not (self.policy.empathy and user is not None and user.distressed):
             return verdict
-        harsh = [r for r in judgement.profile.readings
-                 if (r.spectrum == "fear-anger" and r.intensity >= HARSH - 1e-9)
-                 or (r.spectrum == "disgust-trust" and r.intensity <= -HARSH + 1e-9)]
+        harsh = [
+            r
+            for r in judgement.profile.readings
+            if (r.spectrum == "fear-anger" and r.intensity >= HARSH - 1e-9)
+            or (r.spectrum == "disgust-trust" and r.intensity <= -HARSH + 1e-9)
+        ]
         if harsh:
             verdict = stricter(verdict, "review")
-            reasons.append(f"the reply's tone ({', '.join(r.level for r in harsh)}) is harsh for a user in "
-                           f"distress ({user.state})")
+            reasons.append(
+                f"the reply's tone ({', '.join(r.level for r in harsh)}) is harsh for a user in distress ({user.state})"
+            )
         grounded = any(h.severity in ("rectify", "block") for h in judgement.violations)
         if verdict in ("rectify", "block") and not grounded:
             verdict = "review"
-            reasons.append("the user is in distress and the reply violates no guideline: its verdict came from "
-                           "the emotions it shares with the user, so it passes with a review flag")
+            reasons.append(
+                "the user is in distress and the reply violates no guideline: its verdict came from "
+                "the emotions it shares with the user, so it passes with a review flag"
+            )
         return verdict
 
-    def decide(self, text: str, context: str, culture: str | None = None,
-               user: UserState | None = None, *, run_id: str = "") -> Decision:
+    def decide(
+        self, text: str, context: str, culture: str | None = None, user: UserState | None = None, *, run_id: str = ""
+    ) -> Decision:
         judgement, path, reasons = self.judge(text, context, culture)
         verdict = self.care(judgement.verdict, judgement, user, reasons)
         base = dict(original=text, path=path, reasons=reasons, judgement=judgement)
@@ -199,13 +227,20 @@ class ReplyGuard:
             except EmoethicsError as e:
                 reasons.append(f"rectification failed ({e})")
             if rect is not None and rect.success:
-                reasons.append(f"rectified: the rewrite is judged '{rect.after.verdict}' "
-                               f"(similarity {rect.similarity:.2f})")
+                reasons.append(
+                    f"rectified: the rewrite is judged '{rect.after.verdict}' (similarity {rect.similarity:.2f})"
+                )
                 return Decision(verdict="rectify", action="rectified", text=rect.text, rectification=rect, **base)
             if rect is not None:
                 reasons.append("no rewrite reached the allowed range, so the reply is blocked")
-        return Decision(verdict="block", action="blocked", text=self.policy.refusal, rectification=rect,
-                        finish_reason="content_filter", **base)
+        return Decision(
+            verdict="block",
+            action="blocked",
+            text=self.policy.refusal,
+            rectification=rect,
+            finish_reason="content_filter",
+            **base,
+        )
 
     def sentence_passes(self, sentence: str, context: str, culture: str | None) -> bool:
         """Whether one sentence may be released before the whole reply is judged (fast judge: allow)."""

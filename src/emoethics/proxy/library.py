@@ -34,10 +34,18 @@ class ProxyLibrary:
     that hold them already); ``judge_model=False`` means there is no judge model at all.
     """
 
-    def __init__(self, settings: Settings | None = None, *, url: str | None = None,
-                 guidelines: str | GuidelineSet = DEFAULT_GUIDELINES, rulebook: str | None = None,
-                 judge_backend: Backend | None = None, rectifier: Backend | None = None,
-                 analyzer: Analyzer | None = None, judge_model: bool = True) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        url: str | None = None,
+        guidelines: str | GuidelineSet = DEFAULT_GUIDELINES,
+        rulebook: str | None = None,
+        judge_backend: Backend | None = None,
+        rectifier: Backend | None = None,
+        analyzer: Analyzer | None = None,
+        judge_model: bool = True,
+    ) -> None:
         self.session = Session(settings, judge_backend=judge_backend, generator=rectifier, critic=analyzer)
         self.settings = self.session.settings
         self.records = Records(url)
@@ -92,11 +100,17 @@ class ProxyLibrary:
         """Rewrite a judged text into the allowed range of its context (judged again after)."""
         judge = self.full_judge() if self.judge_model_enabled else self.fast_judge()
         with self.model_slot:
-            return self.session.rectify(judgement.text, judgement.context, culture=judgement.culture, attempts=2,
-                                        rounds=1, judge=judge, before=judgement)
+            return self.session.rectify(
+                judgement.text,
+                judgement.context,
+                culture=judgement.culture,
+                attempts=2,
+                rounds=1,
+                judge=judge,
+                before=judgement,
+            )
 
-    def queue_case(self, judgement: Judgement, *, run_id: str, original: str | None = None,
-                   note: str = "") -> Case:
+    def queue_case(self, judgement: Judgement, *, run_id: str, original: str | None = None, note: str = "") -> Case:
         """Queue a judged reply for the review page. A decision on it names the rulebook rule of
         its first violated guideline (``<guideline>@<context>``), which ``sshf learn --from``
         applies."""
@@ -108,17 +122,44 @@ class ProxyLibrary:
             detail["original"] = original
         if note:
             detail["note"] = note
-        return self.store.enqueue(Case(
-            kind="proxy-review", text=judgement.text, context=judgement.context, culture=judgement.culture,
-            verdict=judgement.verdict, confidence=judgement.confidence, rationale=judgement.rationale,
-            guidelines=ids, rulebook_version=judgement.rulebook_version, detail=detail))
+        return self.store.enqueue(
+            Case(
+                kind="proxy-review",
+                text=judgement.text,
+                context=judgement.context,
+                culture=judgement.culture,
+                verdict=judgement.verdict,
+                confidence=judgement.confidence,
+                rationale=judgement.rationale,
+                guidelines=ids,
+                rulebook_version=judgement.rulebook_version,
+                detail=detail,
+            )
+        )
 
-    def record_run(self, inputs: dict[str, Any], output: Any = None, *, error: str | None = None,
-                   seconds: float = 0.0, usage: Any = None, models: dict[str, Any] | None = None,
-                   run_id: str | None = None) -> str:
+    def record_run(
+        self,
+        inputs: dict[str, Any],
+        output: Any = None,
+        *,
+        error: str | None = None,
+        seconds: float = 0.0,
+        usage: Any = None,
+        models: dict[str, Any] | None = None,
+        run_id: str | None = None,
+    ) -> str:
         """Record one exchange in the run log (``emoethics runs --kind proxy``)."""
-        return self.records.record_run("proxy", inputs, output, error=error, models=models or {},
-                                       usage=usage, seconds=seconds, source="proxy", run_id=run_id)
+        return self.records.record_run(
+            "proxy",
+            inputs,
+            output,
+            error=error,
+            models=models or {},
+            usage=usage,
+            seconds=seconds,
+            source="proxy",
+            run_id=run_id,
+        )
 
     @staticmethod
     def new_run_id() -> str:

@@ -15,7 +15,7 @@ def split_sentences(buffer: str) -> tuple[list[str], str]:
     white space, so joining them gives the text back."""
     out, start = [], 0
     for m in _END.finditer(buffer):
-        out.append(buffer[start:m.end()])
+        out.append(buffer[start : m.end()])
         start = m.end()
     return out, buffer[start:]
 
@@ -29,14 +29,19 @@ def event(data: dict[str, Any] | str) -> bytes:
 DONE = event("[DONE]")
 
 
-def chunk(base: dict[str, Any], delta: dict[str, Any], finish_reason: str | None = None,
-          index: int = 0, **extra: Any) -> dict[str, Any]:
+def chunk(
+    base: dict[str, Any], delta: dict[str, Any], finish_reason: str | None = None, index: int = 0, **extra: Any
+) -> dict[str, Any]:
     """A ``chat.completion.chunk`` with one choice."""
-    return {**base, "object": "chat.completion.chunk",
-            "choices": [{"index": index, "delta": delta, "finish_reason": finish_reason}], **extra}
+    return {
+        **base,
+        "object": "chat.completion.chunk",
+        "choices": [{"index": index, "delta": delta, "finish_reason": finish_reason}],
+        **extra,
+    }
 
 
 def pieces(text: str, size: int = 4) -> list[str]:
     """``text`` cut into pieces of about ``size`` words, keeping every character."""
     parts = re.findall(r"\S+\s*|\s+", text)
-    return ["".join(parts[i:i + size]) for i in range(0, len(parts), size)] or [""]
+    return ["".join(parts[i : i + size]) for i in range(0, len(parts), size)] or [""]

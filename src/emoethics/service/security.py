@@ -19,8 +19,10 @@ from ..store.keys import ApiKey, KeyStore
 
 SESSION_KEY = "key_id"
 CSRF_KEY = "csrf"
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
-       "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 
 
 def session_secret() -> str:
@@ -47,8 +49,11 @@ class RateLimiter:
         if not self._limiter.hit(limit, key.id):
             reset, _ = self._limiter.get_window_stats(limit, key.id)
             wait = max(1, int(reset - time.time()) + 1)
-            raise HTTPException(429, f"rate limit {key.rate_limit} reached for key {key.id}; retry in {wait} s",
-                                headers={"Retry-After": str(wait)})
+            raise HTTPException(
+                429,
+                f"rate limit {key.rate_limit} reached for key {key.id}; retry in {wait} s",
+                headers={"Retry-After": str(wait)},
+            )
 
 
 def bearer(request: Request) -> str | None:
@@ -67,9 +72,11 @@ def api_key(request: Request) -> ApiKey:
     if key is None and secret is None and request.method == "GET":
         key = session_key(request)
     if key is None:
-        raise HTTPException(401, "a valid API key is needed (Authorization: Bearer <key>); "
-                                 "make one with `emoethics keys create NAME`",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401,
+            "a valid API key is needed (Authorization: Bearer <key>); make one with `emoethics keys create NAME`",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     request.app.state.limiter.check(key)
     return key
 
@@ -139,8 +146,12 @@ class LimitsMiddleware:
         async def secured_send(msg: Message) -> None:
             if msg["type"] == "http.response.start":
                 hs = list(msg.get("headers", []))
-                hs += [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
-                       (b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY")]
+                hs += [
+                    (b"content-security-policy", CSP.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                    (b"x-frame-options", b"DENY"),
+                ]
                 msg = {**msg, "headers": hs}
             await send(msg)
 
@@ -149,6 +160,11 @@ class LimitsMiddleware:
 
 async def _too_large(send: Send, max_bytes: int) -> None:
     body = f'{{"error": "the request body is over the limit of {max_bytes} bytes"}}'.encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

@@ -30,8 +30,9 @@ router = APIRouter(include_in_schema=False)
 
 
 def page(request: Request, name: str, status: int = 200, **values: Any) -> HTMLResponse:
-    html = templates.get_template(name).render(request=request, csrf=csrf_token(request),
-                                               signed_in=session_key(request) is not None, **values)
+    html = templates.get_template(name).render(
+        request=request, csrf=csrf_token(request), signed_in=session_key(request) is not None, **values
+    )
     return HTMLResponse(html, status_code=status)
 
 
@@ -74,9 +75,12 @@ def login_form(request: Request, next: str | None = None) -> HTMLResponse:  # no
 
 
 @router.post("/login")
-def login(request: Request, key: Annotated[str, Form(max_length=200)],
-          csrf: Annotated[str, Form(max_length=100)] = "", next: Annotated[str, Form(max_length=500)] = "/review"
-          ) -> Response:  # noqa: A002
+def login(
+    request: Request,
+    key: Annotated[str, Form(max_length=200)],
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    next: Annotated[str, Form(max_length=500)] = "/review",
+) -> Response:  # noqa: A002
     check_csrf(request, csrf)
     found = request.app.state.keys.verify(key.strip())
     if found is None:
@@ -114,10 +118,16 @@ def _case_view(request: Request, case_id: str) -> dict[str, Any]:
             profile = None
     decided = worker.store.feedback(case.id)
     following = [c.id for c in worker.store.pending(50) if c.id != case.id]
-    return {"case": case, "judgement": judgement, "profile": profile, "debate": case.detail.get("debate") or [],
-            "decided": decided, "next_id": following[0] if following else None,
-            "labels": ("violating", "compliant") if case.kind == "sshf-sample" else VERDICTS,
-            "rule_id": case.detail.get("rule_id") or (case.guidelines[0] if case.guidelines else "")}
+    return {
+        "case": case,
+        "judgement": judgement,
+        "profile": profile,
+        "debate": case.detail.get("debate") or [],
+        "decided": decided,
+        "next_id": following[0] if following else None,
+        "labels": ("violating", "compliant") if case.kind == "sshf-sample" else VERDICTS,
+        "rule_id": case.detail.get("rule_id") or (case.guidelines[0] if case.guidelines else ""),
+    }
 
 
 @router.get("/review/{case_id}")
@@ -126,11 +136,18 @@ def show_case(request: Request, case_id: str, key: Signed) -> HTMLResponse:
 
 
 @router.post("/review/{case_id}")
-def decide(request: Request, case_id: str, key: Signed,
-           decision: Annotated[str, Form(max_length=16)], csrf: Annotated[str, Form(max_length=100)] = "",
-           label: Annotated[str, Form(max_length=32)] = "", rule_text: Annotated[str, Form(max_length=2000)] = "",
-           rule_id: Annotated[str, Form(max_length=128)] = "", note: Annotated[str, Form(max_length=4000)] = "",
-           reviewer: Annotated[str, Form(max_length=128)] = "") -> Response:
+def decide(
+    request: Request,
+    case_id: str,
+    key: Signed,
+    decision: Annotated[str, Form(max_length=16)],
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    label: Annotated[str, Form(max_length=32)] = "",
+    rule_text: Annotated[str, Form(max_length=2000)] = "",
+    rule_id: Annotated[str, Form(max_length=128)] = "",
+    note: Annotated[str, Form(max_length=4000)] = "",
+    reviewer: Annotated[str, Form(max_length=128)] = "",
+) -> Response:
     check_csrf(request, csrf)
     view = _case_view(request, case_id)
     errors = []
@@ -142,11 +159,17 @@ def decide(request: Request, case_id: str, key: Signed,
         errors.append("edit rule: give the rule id and the corrected rule")
     if not errors:
         try:
-            request.app.state.worker.store.add_feedback(Feedback(
-                case_id=case_id, decision=decision, label=label or None,  # type: ignore[arg-type]
-                rule_id=(rule_id.strip() or None) if decision in ("edit-rule", "accept", "reject") else None,
-                rule_text=rule_text.strip() or None if decision == "edit-rule" else None,
-                reviewer=reviewer.strip() or key.name, note=note))
+            request.app.state.worker.store.add_feedback(
+                Feedback(
+                    case_id=case_id,
+                    decision=decision,
+                    label=label or None,
+                    rule_id=(rule_id.strip() or None) if decision in ("edit-rule", "accept", "reject") else None,
+                    rule_text=rule_text.strip() or None if decision == "edit-rule" else None,
+                    reviewer=reviewer.strip() or key.name,
+                    note=note,
+                )
+            )
         except EmoethicsError as e:
             errors.append(str(e))
     if errors:
@@ -164,9 +187,14 @@ def _spectra() -> list[str]:
 
 
 @router.post("/playground")
-def play(request: Request, key: Signed, text: Annotated[str, Form(min_length=1, max_length=2000)],
-         spectrum: Annotated[str, Form(max_length=64)], csrf: Annotated[str, Form(max_length=100)] = "",
-         rounds: Annotated[int, Form(ge=1, le=3)] = 1) -> Response:
+def play(
+    request: Request,
+    key: Signed,
+    text: Annotated[str, Form(min_length=1, max_length=2000)],
+    spectrum: Annotated[str, Form(max_length=64)],
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    rounds: Annotated[int, Form(ge=1, le=3)] = 1,
+) -> Response:
     check_csrf(request, csrf)
     if spectrum not in _spectra():
         raise HTTPException(422, f"unknown spectrum '{spectrum}'")

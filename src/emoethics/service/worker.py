@@ -29,12 +29,26 @@ class Worker:
     """The service's session and the operations it offers. Pass ready objects to replace a role's
     model (tests, or an application that already holds them)."""
 
-    def __init__(self, settings: Settings | None = None, *, url: str | None = None, concurrency: int = 1,
-                 generator: Backend | None = None, judge_backend: Backend | None = None,
-                 adversary: Backend | None = None, analyzer: Analyzer | None = None,
-                 critic: Analyzer | None = None) -> None:
-        self.session = Session(settings, generator=generator, judge_backend=judge_backend, adversary=adversary,
-                               analyzer=analyzer, critic=critic)
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        url: str | None = None,
+        concurrency: int = 1,
+        generator: Backend | None = None,
+        judge_backend: Backend | None = None,
+        adversary: Backend | None = None,
+        analyzer: Analyzer | None = None,
+        critic: Analyzer | None = None,
+    ) -> None:
+        self.session = Session(
+            settings,
+            generator=generator,
+            judge_backend=judge_backend,
+            adversary=adversary,
+            analyzer=analyzer,
+            critic=critic,
+        )
         self.settings = self.session.settings
         self.records = Records(url)
         self.store = ReviewStore(url=self.records.url)
@@ -74,11 +88,25 @@ class Worker:
             try:
                 result = fn()
             except EmoethicsError as e:
-                self.records.record_run(kind, inputs, error=str(e), models=self.model_ids(),
-                                        usage=_total(meters), seconds=time.perf_counter() - start, source=source)
+                self.records.record_run(
+                    kind,
+                    inputs,
+                    error=str(e),
+                    models=self.model_ids(),
+                    usage=_total(meters),
+                    seconds=time.perf_counter() - start,
+                    source=source,
+                )
                 raise
-        self.records.record_run(kind, inputs, result, models=self.model_ids(), usage=_usage_of(result, meters),
-                                seconds=time.perf_counter() - start, source=source)
+        self.records.record_run(
+            kind,
+            inputs,
+            result,
+            models=self.model_ids(),
+            usage=_usage_of(result, meters),
+            seconds=time.perf_counter() - start,
+            source=source,
+        )
         return result
 
     # -- the operations -----------------------------------------------------------------------
@@ -89,29 +117,53 @@ class Worker:
     def analyze(self, text: str, model: str) -> Any:
         return self.session.analyze(text, model)
 
-    def rewrite(self, text: str, emotion: str | None, intensity: float | None, level: str | None, model: str,
-                rounds: int, tolerance: int) -> Any:
-        return self.session.rewrite(text, emotion, intensity, level=level, model=model, rounds=rounds,
-                                    tolerance=tolerance)
+    def rewrite(
+        self,
+        text: str,
+        emotion: str | None,
+        intensity: float | None,
+        level: str | None,
+        model: str,
+        rounds: int,
+        tolerance: int,
+    ) -> Any:
+        return self.session.rewrite(
+            text, emotion, intensity, level=level, model=model, rounds=rounds, tolerance=tolerance
+        )
 
     def sweep(self, text: str, spectrum: str, model: str, rounds: int) -> Any:
         return self.session.sweep(text, spectrum, model=model, rounds=rounds)
 
-    def judge_text(self, text: str, context: str | None, culture: str | None, history: list[str] | None,
-                   guidelines: str, rulebook: str | None) -> Any:
+    def judge_text(
+        self,
+        text: str,
+        context: str | None,
+        culture: str | None,
+        history: list[str] | None,
+        guidelines: str,
+        rulebook: str | None,
+    ) -> Any:
         return self.judge(guidelines, rulebook).judge(text, context, culture, history=history)
 
     def review(self, text: str, context: str | None, culture: str | None, rounds: int, guidelines: str) -> Any:
-        return self.session.review(text, context, culture=culture, rounds=rounds, judge=self.judge(guidelines),
-                                   store=self.store)
+        return self.session.review(
+            text, context, culture=culture, rounds=rounds, judge=self.judge(guidelines), store=self.store
+        )
 
-    def rectify(self, text: str, context: str | None, culture: str | None, attempts: int, rounds: int,
-                guidelines: str, model: str = "plutchik") -> Any:
+    def rectify(
+        self,
+        text: str,
+        context: str | None,
+        culture: str | None,
+        attempts: int,
+        rounds: int,
+        guidelines: str,
+        model: str = "plutchik",
+    ) -> Any:
         em = self.session.emotion_model(model)
         j = self.session.make_judge(guidelines, model=em)
         self.judge(guidelines)  # keeps the guideline file
-        return self.session.rectify(text, context, culture=culture, attempts=attempts, rounds=rounds, model=em,
-                                    judge=j)
+        return self.session.rectify(text, context, culture=culture, attempts=attempts, rounds=rounds, model=em, judge=j)
 
 
 def _usage_of(result: Any, meters: list[Usage]) -> dict[str, Any]:

@@ -61,8 +61,10 @@ class KeyStore:
 
     def list(self) -> list[ApiKey]:
         with db.session(self.url) as s:
-            return [ApiKey.model_validate(r, from_attributes=True)
-                    for r in s.scalars(select(ApiKeyRow).order_by(ApiKeyRow.created))]
+            return [
+                ApiKey.model_validate(r, from_attributes=True)
+                for r in s.scalars(select(ApiKeyRow).order_by(ApiKeyRow.created))
+            ]
 
     def revoke(self, key_id: str) -> ApiKey:
         with db.session(self.url) as s:

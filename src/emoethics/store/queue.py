@@ -55,9 +55,12 @@ class Feedback(BaseModel):
     case_id: str | None = Field(default=None, max_length=32)
     rule_id: str | None = Field(default=None, max_length=128)
     decision: Decision
-    label: str | None = Field(default=None, max_length=32,
-                              description="relabel: the right verdict (allow, review, rectify, block) or "
-                                          "'violating'/'compliant' for a rulebook example.")
+    label: str | None = Field(
+        default=None,
+        max_length=32,
+        description="relabel: the right verdict (allow, review, rectify, block) or "
+        "'violating'/'compliant' for a rulebook example.",
+    )
     rule_text: str | None = Field(default=None, max_length=2000, description="edit-rule: the corrected rule.")
     reviewer: str = Field(default="anonymous", max_length=128)
     note: str = Field(default="", max_length=4000)
@@ -99,7 +102,7 @@ class ReviewStore:
                     continue
                 for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
                     try:
-                        item = model.model_validate_json(line)
+                        item = model.model_validate_json(line)  # type: ignore[attr-defined]
                     except ValueError:
                         continue  # a line cut off by a crash
                     orphan = isinstance(item, Feedback) and item.case_id and s.get(CaseRow, item.case_id) is None

@@ -51,13 +51,32 @@ class Records:
         self.url = url or db.database_url()
 
     # runs
-    def record_run(self, kind: str, inputs: dict[str, Any], output: Any = None, *, error: str | None = None,
-                   models: dict[str, Any] | None = None, usage: Any = None, seconds: float = 0.0,
-                   source: str = "library", run_id: str | None = None) -> str:
+    def record_run(
+        self,
+        kind: str,
+        inputs: dict[str, Any],
+        output: Any = None,
+        *,
+        error: str | None = None,
+        models: dict[str, Any] | None = None,
+        usage: Any = None,
+        seconds: float = 0.0,
+        source: str = "library",
+        run_id: str | None = None,
+    ) -> str:
         """Record a run; ``run_id`` chooses its id (one already shown to a client), else a new one."""
-        row = RunRow(id=run_id or new_id(), kind=kind, source=source, status="error" if error else "ok",
-                     inputs=_jsonable(inputs), output=_jsonable(output), error=error, models=_jsonable(models or {}),
-                     usage=_jsonable(usage) or {}, seconds=round(seconds, 4))
+        row = RunRow(
+            id=run_id or new_id(),
+            kind=kind,
+            source=source,
+            status="error" if error else "ok",
+            inputs=_jsonable(inputs),
+            output=_jsonable(output),
+            error=error,
+            models=_jsonable(models or {}),
+            usage=_jsonable(usage) or {},
+            seconds=round(seconds, 4),
+        )
         with db.session(self.url) as s:
             s.add(row)
             s.flush()
@@ -75,8 +94,11 @@ class Records:
         """Keep the content of a guideline set under its version id (once)."""
         with db.session(self.url) as s:
             if s.get(GuidelineFileRow, guidelines.version) is None:
-                s.add(GuidelineFileRow(version=guidelines.version, name=guidelines.id,
-                                       content=guidelines.model_dump(mode="json")))
+                s.add(
+                    GuidelineFileRow(
+                        version=guidelines.version, name=guidelines.id, content=guidelines.model_dump(mode="json")
+                    )
+                )
         return guidelines.version
 
     def guideline_versions(self) -> list[str]:
@@ -88,17 +110,25 @@ class Records:
         """Keep a rulebook version (``ethics.sshf.Rulebook``); the same version is stored once."""
         with db.session(self.url) as s:
             if s.get(RulebookRow, book.id) is None:
-                s.add(RulebookRow(id=book.id, version=book.version, parent=book.parent,
-                                  guidelines_version=book.guidelines_version,
-                                  feedback_used=list(book.feedback_used), content=book.model_dump(mode="json")))
+                s.add(
+                    RulebookRow(
+                        id=book.id,
+                        version=book.version,
+                        parent=book.parent,
+                        guidelines_version=book.guidelines_version,
+                        feedback_used=list(book.feedback_used),
+                        content=book.model_dump(mode="json"),
+                    )
+                )
         return book.id
 
     def rulebook_content(self, rulebook_id: str = "latest") -> dict[str, Any]:
         """A stored rulebook's JSON by id, or the newest with ``"latest"``."""
         with db.session(self.url) as s:
             if rulebook_id == "latest":
-                row = s.scalars(select(RulebookRow).order_by(desc(RulebookRow.version),
-                                                             desc(RulebookRow.created))).first()
+                row = s.scalars(
+                    select(RulebookRow).order_by(desc(RulebookRow.version), desc(RulebookRow.created))
+                ).first()
             else:
                 row = s.get(RulebookRow, rulebook_id)
             if row is None:
@@ -108,6 +138,14 @@ class Records:
     def rulebooks(self) -> list[dict[str, Any]]:
         """Id, version, parent and the feedback each stored version used, oldest first."""
         with db.session(self.url) as s:
-            return [{"id": r.id, "version": r.version, "parent": r.parent, "created": r.created.isoformat(),
-                     "guidelines_version": r.guidelines_version, "feedback_used": r.feedback_used}
-                    for r in s.scalars(select(RulebookRow).order_by(RulebookRow.version, RulebookRow.created))]
+            return [
+                {
+                    "id": r.id,
+                    "version": r.version,
+                    "parent": r.parent,
+                    "created": r.created.isoformat(),
+                    "guidelines_version": r.guidelines_version,
+                    "feedback_used": r.feedback_used,
+                }
+                for r in s.scalars(select(RulebookRow).order_by(RulebookRow.version, RulebookRow.created))
+            ]
