@@ -7,12 +7,16 @@ code: 2 bad input or settings, 3 model backend, 70 an internal error (never a tr
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 from ..config import env_flag
 from ..errors import EmoethicsError
-from . import batch, emotions, ethics, proxy, service  # noqa: F401  (they register their commands)
 from .app import app, err
+
+# The command modules register their commands on ``app`` when imported; --help lists them in this order.
+for _family in ("emotions", "ethics", "batch", "service", "proxy"):
+    importlib.import_module(f"{__name__}.{_family}")
 
 __all__ = ["app", "main"]
 
