@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from ..llm.base import Backend
 from ..llm.local import MAX_GRAMMAR_LENGTH
+from ..llm.structured import parse_text, text_schema
 from ..llm.usage import Usage
 from ..prompting import examples, render
 from ..sensors.embedding import ENCODER_ID, similarity
@@ -137,19 +138,14 @@ def rewrite_text(
     # decoding from running out of tokens inside the string (a small model at an extreme level
     # can repeat itself until it does). Up to MAX_GRAMMAR_LENGTH the cap goes into the grammar.
     max_chars = min(MAX_GRAMMAR_LENGTH, 3 * len(text) + 300) if len(text) <= 700 else int(1.3 * len(text)) + 100
-    schema = {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {"text": {"type": "string", "minLength": 1, "maxLength": max_chars}},
-        "required": ["text"],
-    }
+    schema = text_schema(max_chars)
     max_tokens = max_chars // 2 + 32
     trace: list[RewriteRound] = []
     candidates: list[tuple[tuple, str, EmotionProfile]] = []
     with generator.metered() as gen_usage, _metered(critic) as critic_usage:
         for n in range(1, rounds + 1):
             candidate = generator.chat_json(
-                messages, schema, _parse_text, temperature=0.0 if n == 1 else 0.7, seed=n, max_tokens=max_tokens
+                messages, schema, parse_text, temperature=0.0 if n == 1 else 0.7, seed=n, max_tokens=max_tokens
             )
             profile = critic.analyze(candidate)
             reading = profile.reading(spec.id)
@@ -239,15 +235,6 @@ def _demonstration(level: str, request: dict[str, str]) -> list[dict[str, str]]:
     return render("rewrite_request", text=ex["source"], **request) + [
         {"role": "assistant", "content": _dump_text(ex["levels"][level])}
     ]
-
-
-def _parse_text(data: Any) -> str:
-    if not isinstance(data, dict) or not isinstance(data.get("text"), str):
-        raise ValueError('expected {"text": "..."}')
-    out = data["text"].strip()
-    if not out:
-        raise ValueError("the rewrite is empty")
-    return out
 
 
 def _dump_text(text: str) -> str:

@@ -10,14 +10,13 @@ The generator, the judge and the adversary are separate roles (executive, legisl
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, Field
 
 from ..emotions.analysis import Analyzer
 from ..emotions.models import EmotionModel, Target
 from ..emotions.rewriting import level_description, rewrite_text
 from ..llm.base import Backend
+from ..llm.structured import parse_text, text_schema
 from ..llm.usage import Usage
 from ..prompting import render
 from ..store.queue import ReviewStore
@@ -119,17 +118,7 @@ def compose_text(
     goal = spec.level(target.level)
     # the length cap (about 1-4 sentences) ends the string before the token budget runs out,
     # even at extreme levels where a small model rambles
-    schema = {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["text"],
-        "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 500}},
-    }
-
-    def parse(data: Any) -> str:
-        if not isinstance(data, dict) or not isinstance(data.get("text"), str) or not data["text"].strip():
-            raise ValueError('expected {"text": "..."}')
-        return data["text"].strip()
+    schema = text_schema(500)
 
     usage: dict[str, Usage] = {}
     with generator.metered() as gen_usage:
@@ -142,7 +131,7 @@ def compose_text(
                 level_description=level_description(spec, goal),
             ),
             schema,
-            parse,
+            parse_text,
             max_tokens=450,
         )
         measured = critic.analyze(draft).reading(spec.id)

@@ -13,8 +13,6 @@ with the before and after judgements. An attempt that returns the source unchang
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, Field
 
 from ..emotions.analysis import Analyzer
@@ -24,6 +22,7 @@ from ..emotions.rewriting import RewriteResult, rewrite_text
 from ..errors import MalformedOutputError
 from ..llm.base import Backend
 from ..llm.local import MAX_GRAMMAR_LENGTH
+from ..llm.structured import parse_text, text_schema
 from ..prompting import render
 from ..sensors.embedding import similarity
 from .guidelines import VERDICT_ORDER, BehaviourLevel, Guardrail, GuidelineSet
@@ -153,12 +152,7 @@ def rectify_text(
     # loop toward the allowed behaviour's emotions, from the best text so far
     n_chars = len(before.judged_text)
     cap = min(MAX_GRAMMAR_LENGTH, 2 * n_chars + 200) if n_chars <= 700 else int(1.3 * n_chars) + 100
-    schema = {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["text"],
-        "properties": {"text": {"type": "string", "minLength": 1, "maxLength": cap}},
-    }
+    schema = text_schema(cap)
     try:
         corrected = generator.chat_json(
             render(
@@ -170,7 +164,7 @@ def rectify_text(
                 behaviour_description=level.description or level.word,
             ),
             schema,
-            _text_of,
+            parse_text,
             max_tokens=cap // 2 + 40,
         )
     except MalformedOutputError:  # a failed attempt, not the end of the rectification
@@ -218,9 +212,3 @@ def rectify_text(
         attempts=[t[1] for t in tried],
         rewrite=best_rewrite,
     )
-
-
-def _text_of(data: Any) -> str:
-    if not isinstance(data, dict) or not isinstance(data.get("text"), str) or not data["text"].strip():
-        raise ValueError('expected {"text": "<the corrected text>"}')
-    return data["text"].strip()

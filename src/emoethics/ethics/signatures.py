@@ -36,6 +36,7 @@ from ..emotions.analysis import Analyzer, analyze_many
 from ..emotions.profile import EmotionProfile
 from ..errors import ConfigError, EmoethicsError, MalformedOutputError
 from ..llm.base import Backend
+from ..llm.structured import parse_text, text_schema
 from ..prompting import render
 from .guidelines import BehaviourSpectrum
 
@@ -229,12 +230,7 @@ def rewrite_at_behaviour(text: str, spectrum: BehaviourSpectrum, level: str, gen
     # a rewrite is about as long as its seed: the length cap ends degenerate repetition, and the
     # token budget leaves room for the cap (at worst about 2 characters a token) and the JSON
     max_chars = min(1600, 2 * len(text) + 80)
-    schema = {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["text"],
-        "properties": {"text": {"type": "string", "minLength": 1, "maxLength": max_chars}},
-    }
+    schema = text_schema(max_chars)
     return generator.chat_json(messages, schema, _text_of, max_tokens=max_chars // 2 + 40)
 
 
@@ -260,10 +256,9 @@ def classify_directly(text: str, spectrum: BehaviourSpectrum, backend: Backend) 
 
 
 def _text_of(data: Any) -> str:
-    if not isinstance(data, dict) or not isinstance(data.get("text"), str):
-        raise ValueError('expected {"text": "<non-empty rewrite>"}')
+    """A graded rewrite: the answer's text without echoed prompt markers and repeated lines."""
     lines: list[str] = []
-    for line in data["text"].replace("<<<", "").replace(">>>", "").splitlines():
+    for line in parse_text(data).replace("<<<", "").replace(">>>", "").splitlines():
         if line.strip() and line.strip() not in lines:  # drop echoed markers and repeated lines
             lines.append(line.strip())
     if not lines:
