@@ -309,7 +309,8 @@ def test_the_review_page_shows_a_case_the_proxy_queued_and_its_feedback_reaches_
 
 
 def make_proxy_on(url: str, upstream_url: str):
-    """A proxy on an existing database (the service's), context personal."""
+    """A proxy on an existing database (the service's), context personal, every reply read by the
+    judge model (the fast path reads the broken promise as allowed: the queue is what is tested)."""
     from emoethics.proxy import Policy, ProxyConfig, ProxyLibrary, create_proxy_app
 
     from proxy_world import scripted_judge
@@ -326,7 +327,7 @@ def make_proxy_on(url: str, upstream_url: str):
             upstream=upstream_url,
             upstream_key_env="UPSTREAM_TEST_KEY",
             database_url=url,
-            policy=Policy(context="personal"),
+            policy=Policy(context="personal", judge_model="always"),
         ),
         library=library,
     )
