@@ -5,6 +5,7 @@ section, and a schema-driven fuzz run that must find no server error."""
 
 from __future__ import annotations
 
+import atexit
 import json
 import re
 
@@ -378,6 +379,9 @@ def test_sentences_are_cut_at_their_ends_and_join_back_to_the_text():
 
 _FUZZ_UP = chat_upstream(FACT)
 _FUZZ_URL = _FUZZ_UP.__enter__().url
+# stopped at exit while its server thread still runs (a generator closed later, at interpreter
+# finalisation, would wait forever for a thread that no longer runs)
+atexit.register(_FUZZ_UP.__exit__, None, None, None)
 
 
 def _fuzz_app():
