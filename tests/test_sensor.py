@@ -23,7 +23,14 @@ from emoethics.sensors.calibration import (
     tune_relative_rule,
     tune_rule,
 )
-from emoethics.sensors.embedding import EMOTION_ENCODER, Encoder, get_emotion_encoder, get_encoder
+from emoethics.sensors.embedding import (
+    EMOTION_ENCODER,
+    STATIC_ENCODER,
+    Encoder,
+    StaticEncoder,
+    get_emotion_encoder,
+    get_encoder,
+)
 from emoethics.sensors.emotion_sensor import DEFAULT_HEADS, EMOTIONS, DecisionRule, EmotionSensor, label_sets
 
 from fakes import ScriptedAnalyzer
@@ -157,6 +164,30 @@ def test_cues_only_when_asked_and_batched_like_single(sensor):
     assert anger.intensity > 0 and {"hate", "furious"} & set(anger.cues)
 
 
+def test_cue_words_are_words_of_the_text_for_the_emotion_it_reads(sensor):
+    text = "Honestly I am disgusted and furious that they lied to us again."
+    cues = dict(zip(EMOTIONS, sensor.cues([text])[0], strict=True))
+    assert set(cues["anger"]) & {"furious", "lied"} and all(w in text for w in cues["anger"])
+    assert "furious" not in cues["joy"]
+    assert sensor.cues(["", "12 34"]) == [[[] for _ in EMOTIONS]] * 2  # no word: no cue, no error
+
+
+def test_the_fast_sensor_reads_like_the_sensor_on_clear_texts_and_is_pinned(sensor, tmp_path):
+    fast = EmotionSensor(fast=True)
+    texts = ["I hate this so much, it makes me furious.", "What a lovely day, I'm so happy!", "I am terrified."]
+    expected = [("fear-anger", 1), ("sadness-joy", 1), ("fear-anger", -1)]
+    for p, (spectrum, sign) in zip(fast.analyze_batch(texts), expected, strict=True):
+        assert p.analyzer.startswith("sensor-fast") and np.sign(p.reading(spectrum).intensity) == sign
+    x = fast.encoder.encode(texts)
+    assert np.allclose(np.linalg.norm(x, axis=1), 1.0, atol=1e-4)
+    assert (np.sum(x * get_emotion_encoder().encode(texts), axis=1) > 0.6).all()  # it points where MiniLM does
+    manifest = json.loads((STATIC_ENCODER.parent / "static-encoder-manifest.json").read_text())
+    damaged = tmp_path / "static.npz"
+    damaged.write_bytes(STATIC_ENCODER.read_bytes()[:1000])
+    with pytest.raises(ModelFileError, match="sha256"):
+        StaticEncoder(damaged, manifest["sha256"], "rebuild it")
+
+
 def test_intensities_are_graded_and_the_spectrum_reads_them(sensor):
     ps = sensor.analyze_batch(
         ["I'm a bit sad today", "I am utterly heartbroken and devastated", "The bus leaves at nine."]
@@ -164,18 +195,13 @@ def test_intensities_are_graded_and_the_spectrum_reads_them(sensor):
     for p in ps:
         assert set(p.intensities) == set(EMOTIONS) and all(0 <= v <= 1 for v in p.intensities.values())
     bit, utterly, neutral = (p.intensities["sadness"] for p in ps)
-    assert neutral < 0.1 < bit < utterly
+    assert neutral < 0.2 < bit < utterly  # a neutral text reads about 0.1 on every emotion
     # the reading is sadness' intensity (joy is not present), not its probability
     for p in ps[:2]:
         assert p.reading("sadness-joy").intensity == pytest.approx(-p.intensities["sadness"], abs=1e-3)
     assert ps[1].reading("sadness-joy").level == "grief"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not met yet: the heads read 'annoyed' as more surely anger "
-    "than 'absolutely furious', and the graded set is too small to outweigh that",
-)
 def test_cli_anger_intensity_grows_from_a_little_annoyed_to_absolutely_furious(tmp_path):
     def run(text):
         p = subprocess.run(

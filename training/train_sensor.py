@@ -85,6 +85,7 @@ def load_emobank() -> dict[str, tuple[list[str], np.ndarray]]:
 
 
 GRADED = ROOT / "training" / "data" / "graded_intensity.jsonl"
+GRADED_WRITTEN = ROOT / "training" / "data" / "graded_written.jsonl"
 
 
 def is_graded_dev(seed: int) -> bool:
@@ -93,8 +94,12 @@ def is_graded_dev(seed: int) -> bool:
 
 
 def load_graded() -> list[dict]:
-    """The graded intensity set (``training/make_intensity_set.py``), one dict per text."""
-    return [json.loads(line) for line in GRADED.read_text(encoding="utf-8").splitlines() if line]
+    """The graded intensity set, one dict per text: the generated half
+    (``training/make_intensity_set.py``, ``"source": "generated"``) then the written half
+    (``training/make_written_intensity_set.py``)."""
+    generated = [json.loads(line) for line in GRADED.read_text(encoding="utf-8").splitlines() if line]
+    written = [json.loads(line) for line in GRADED_WRITTEN.read_text(encoding="utf-8").splitlines() if line]
+    return [{**r, "source": "generated"} for r in generated] + written
 
 
 def graded_pairs(rows: list[dict]) -> list[tuple[int, int, str]]:
@@ -109,6 +114,24 @@ def graded_pairs(rows: list[dict]) -> list[tuple[int, int, str]]:
         if below is not None:
             pairs.append((i, below, pole))
     return pairs
+
+
+def pole_pairs(rows: list[dict]) -> list[tuple[int, str, str]]:
+    """(row, its pole, another emotion): a text written at a pole should read stronger on that
+    emotion than on any other, so that intensity stays specific to the emotion it measures."""
+    from emoethics.sensors.emotion_sensor import EMOTIONS
+
+    return [(i, r["pole"], e) for i, r in enumerate(rows) if r["rank"] >= 1 for e in EMOTIONS if e != r["pole"]]
+
+
+def pole_pair_inputs(inputs: np.ndarray, pairs: list[tuple[int, str, str]]) -> tuple[np.ndarray, np.ndarray]:
+    """The intensity inputs of each :func:`pole_pairs` pair: the text on its pole, on the other."""
+    from emoethics.sensors.emotion_sensor import EMOTIONS
+
+    rows = [i for i, _, _ in pairs]
+    poles = [EMOTIONS.index(p) for _, p, _ in pairs]
+    others = [EMOTIONS.index(e) for _, _, e in pairs]
+    return inputs[rows, poles], inputs[rows, others]
 
 
 def pair_inputs(inputs: np.ndarray, pairs: list[tuple[int, int, str]]) -> tuple[np.ndarray, np.ndarray]:
@@ -128,14 +151,20 @@ def pairwise_accuracy(score_hi: np.ndarray, score_lo: np.ndarray) -> float:
 #: The intensity weights before the graded rewrites move them: the recipe z(logit) + sign *
 #: z(valence), plus VADER's graded sentiment (its boosters and dampeners: "absolutely", "a
 #: little") with the same weight; arousal starts at 0.
-PRIOR_WEIGHTS = (1.0, 1.0, 0.0, 1.0)
+PRIOR_WEIGHTS = (1.0, 1.0, 0.0, 1.0, 1.0)
+#: Bounds of the weights: none negative, and arousal held at 0: EmoBank's arousal regressor
+#: reads "I'm a little annoyed" as more aroused than "I am absolutely furious", and with it the
+#: learned intensity ranked EmoBank's valence worse (benchmarks/sensor.py, intensity).
+WEIGHT_BOUNDS = [(0.0, None), (0.0, None), (0.0, 0.0), (0.0, None), (0.0, None)]
 
 
-def fit_intensity(model, inputs: np.ndarray, rows: list[dict], prior_strength: float = 1.0):
+def fit_intensity(model, inputs: np.ndarray, rows: list[dict], prior_strength: float = 1.0, pole_weight: float = 1 / 7):
     """``model`` (an :class:`IntensityModel` with its z-score statistics) with weights learned
-    as pairwise order on ``rows`` (graded rewrites; ``inputs`` are theirs): the logistic loss of
-    each stronger-weaker pair's score difference, plus ``prior_strength`` x the squared distance
-    to :data:`PRIOR_WEIGHTS` (the graded set is small: the prior holds where it says little).
+    as pairwise order on ``rows`` (graded texts; ``inputs`` are theirs): the logistic loss of
+    each stronger-weaker pair's score difference (:func:`graded_pairs`), plus ``pole_weight`` x
+    that of each text on its pole against another emotion (:func:`pole_pairs`; 1/7: the seven
+    others weigh as one pair), plus ``prior_strength`` x the squared distance to
+    :data:`PRIOR_WEIGHTS` (the prior holds where the set says little); weights stay >= 0.
     Then scale and offset, fitted by least squares so that levels read near their strengths
     (0.3, 0.6, 1.0; the neutral seed 0)."""
     from scipy.optimize import minimize
@@ -144,12 +173,15 @@ def fit_intensity(model, inputs: np.ndarray, rows: list[dict], prior_strength: f
 
     hi, lo = pair_inputs(inputs, graded_pairs(rows))
     d = hi - lo
+    on, off = pole_pair_inputs(inputs, pole_pairs(rows))
+    d_pole = on - off
     w0 = np.array(PRIOR_WEIGHTS)
 
     def objective(w: np.ndarray) -> float:
-        return float(np.logaddexp(0, -(d @ w)).sum() + prior_strength * ((w - w0) ** 2).sum())
+        order = np.logaddexp(0, -(d @ w)).sum() + pole_weight * np.logaddexp(0, -(d_pole @ w)).sum()
+        return float(order + prior_strength * ((w - w0) ** 2).sum())
 
-    w = minimize(objective, w0, method="L-BFGS-B").x
+    w = minimize(objective, w0, method="L-BFGS-B", bounds=WEIGHT_BOUNDS).x
     # every row read on its pole's emotion (neutral seeds on both poles of their spectrum)
     raw, target = [], []
     for i, r in enumerate(rows):
@@ -170,6 +202,39 @@ def fit_intensity(model, inputs: np.ndarray, rows: list[dict], prior_strength: f
             "offset": round(float(offset), 4),
         }
     )
+
+
+#: The cue words: at most this many words (the most frequent of the training texts), and a
+#: word is a cue when its weight is at least CUE_THRESHOLD (logit units).
+CUE_VOCAB, CUE_THRESHOLD = 40000, 0.5
+
+
+def fit_cue_words(texts: list[str], logits: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """The cue-word model (:class:`emoethics.sensors.emotion_sensor.CueWords`): a ridge regression
+    from the words and pairs of neighbouring words a text contains (lower-cased, each counted
+    once; pairs of two function words such as "what a" left out) to the sensor's own centred
+    logits on it, over the ``CUE_VOCAB`` most frequent in ``texts``. Returns the vocabulary and
+    its weights [words, 8]."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+    from sklearn.linear_model import Ridge
+
+    from emoethics.sensors.emotion_sensor import CueWords
+
+    vec = CountVectorizer(
+        lowercase=True,
+        token_pattern=CueWords.WORD.pattern,
+        ngram_range=(1, 2),
+        binary=True,
+        min_df=3,
+        max_features=CUE_VOCAB,
+    )
+    bag = vec.fit_transform(texts)
+    names = vec.get_feature_names_out()
+    keep = [i for i, g in enumerate(names) if not (" " in g and set(g.split()) <= ENGLISH_STOP_WORDS)]
+    bag, names = bag[:, keep], names[keep]
+    target = logits - logits.mean(0)
+    ridge = Ridge(alpha=3.0, fit_intercept=False, solver="sparse_cg").fit(bag, target)
+    return list(names), ridge.coef_.T.astype(np.float16)
 
 
 def featurize(name: str, texts: list[str], encoder: Path | None = None) -> np.ndarray:
@@ -222,16 +287,44 @@ def train_heads(
 
 
 def corpus_heads(
-    feats: dict, ys: dict, corpora: tuple[str, ...] | list[str], C: float = 1.0, balanced: bool = BALANCED
+    feats: dict,
+    ys: dict,
+    corpora: tuple[str, ...] | list[str],
+    C: float = 1.0,
+    balanced: bool = BALANCED,
+    extra: tuple[np.ndarray, np.ndarray, float] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Heads trained on the train splits of ``corpora`` (each weighing the same if ``balanced``)."""
+    """Heads trained on the train splits of ``corpora`` (each weighing the same if ``balanced``),
+    plus ``extra`` rows (features, labels, the weight of each row) if given."""
     x = np.vstack([feats[f"{c}_train"] for c in corpora])
     y = np.vstack([ys[f"{c}_train"] for c in corpora])
-    weights = None
+    weights = np.ones(len(x))
     if balanced:
         weights = np.concatenate([np.full(len(feats[f"{c}_train"]), 1.0 / len(feats[f"{c}_train"])) for c in corpora])
         weights *= len(weights) / weights.sum()
-    return train_heads(x, y, weights, C)
+    if extra is not None:
+        x, y = np.vstack([x, extra[0]]), np.vstack([y, extra[1]])
+        weights = np.concatenate([weights, np.full(len(extra[0]), extra[2])])
+    return train_heads(x, y, None if (weights == 1).all() else weights, C)
+
+
+#: The written graded texts' train seeds also teach the heads the plain emotion words that the
+#: corpora rarely use ("furious" occurs 9 times in GoEmotions' 43,410 comments): each text at a
+#: pole is an example of that emotion, each neutral sentence one of none, weighing WRITTEN_WEIGHT.
+WRITTEN_WEIGHT = 5.0
+
+
+def written_examples(graded: list[dict], x: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """The written half's train-seed texts as head training rows (``x``: the graded rows' features)."""
+    from emoethics.sensors.emotion_sensor import EMOTIONS
+
+    keep, seen = [], set()
+    for i, r in enumerate(graded):
+        if r["source"] == "written" and not is_graded_dev(r["seed"]) and r["text"] not in seen:
+            seen.add(r["text"])
+            keep.append(i)
+    y = np.array([[e == graded[i]["pole"] for e in EMOTIONS] for i in keep], dtype=np.int8)
+    return x[keep], y, WRITTEN_WEIGHT
 
 
 def label_matrix(examples: list) -> np.ndarray:
@@ -254,11 +347,14 @@ def main() -> None:
     from emoethics.evals.metrics import multilabel_scores, pearson
     from emoethics.sensors.calibration import tune_rule
     from emoethics.sensors.emotion_sensor import EMOTIONS, IntensityModel, label_sets
+    from emoethics.sensors.strength_words import emotion_word_strength
 
     sets = load_sets()
     feats = {k: featurize(k, [e.text for e in v]) for k, v in sets.items()}
     ys = {k: label_matrix(v) for k, v in sets.items()}
-    W, b = corpus_heads(feats, ys, CORPORA, args.C)
+    graded = load_graded()
+    g_x = featurize("graded", [r["text"] for r in graded])
+    W, b = corpus_heads(feats, ys, CORPORA, args.C, extra=written_examples(graded, g_x) if WRITTEN_WEIGHT else None)
     for j, emo in enumerate(EMOTIONS):
         print(f"head {emo}: {int(sum(ys[f'{c}_train'][:, j].sum() for c in CORPORA))} positives", file=sys.stderr)
 
@@ -287,18 +383,30 @@ def main() -> None:
         va_std=va_all.std(0).round(4).tolist(),
         compound_mean=round(float(x_all[:, -1].mean()), 4),
         compound_std=round(float(x_all[:, -1].std()), 4),
-        weights=[1.0, 1.0, 0.0, 0.0],
+        weights=list(PRIOR_WEIGHTS),
     )
-    graded = load_graded()
-    g_x = featurize("graded", [r["text"] for r in graded])
-    g_inputs = untrained.inputs(g_x @ W + b, np.clip(g_x @ va_W + va_b, 1, 5), g_x[:, -1])
+    g_strength = emotion_word_strength([r["text"] for r in graded], EMOTIONS)
+    g_inputs = untrained.inputs(g_x @ W + b, np.clip(g_x @ va_W + va_b, 1, 5), g_x[:, -1], g_strength)
     train_rows = [i for i, r in enumerate(graded) if not is_graded_dev(r["seed"])]
     dev_rows = [i for i, r in enumerate(graded) if is_graded_dev(r["seed"])]
     intensity = fit_intensity(untrained, g_inputs[train_rows], [graded[i] for i in train_rows])
-    dev_pairs = graded_pairs([graded[i] for i in dev_rows])
-    hi, lo = pair_inputs(g_inputs[dev_rows], dev_pairs)
     w = np.array(intensity.weights)
     train_pairs = len(graded_pairs([graded[i] for i in train_rows]))
+    graded_dev = {}
+    for source in ("generated", "written"):
+        rows = [i for i in dev_rows if graded[i]["source"] == source]
+        hi, lo = pair_inputs(g_inputs[rows], graded_pairs([graded[i] for i in rows]))
+        on, off = pole_pair_inputs(g_inputs[rows], pole_pairs([graded[i] for i in rows]))
+        graded_dev[source] = {
+            "texts": len(rows),
+            "pairs": len(hi),
+            "pairwise_order_accuracy": round(pairwise_accuracy(hi @ w, lo @ w), 4),
+            "pole_over_other_emotions": round(pairwise_accuracy(on @ w, off @ w), 4),
+        }
+
+    # cue words: a word-level model of the heads' own logits on their training texts
+    cue_texts = [e.text for c in CORPORA for e in sets[f"{c}_train"]]
+    cue_vocab, cue_W = fit_cue_words(cue_texts, x_all @ W + b)
 
     metrics = {}
     for c in CORPORA:
@@ -312,11 +420,7 @@ def main() -> None:
         "valence_pearson": round(pearson(eb["dev"][1][:, 0], va_dev[:, 0]), 4),
         "arousal_pearson": round(pearson(eb["dev"][1][:, 1], va_dev[:, 1]), 4),
     }
-    metrics["graded_dev"] = {
-        "texts": len(dev_rows),
-        "pairs": len(dev_pairs),
-        "pairwise_order_accuracy": round(pairwise_accuracy(hi @ w, lo @ w), 4),
-    }
+    metrics["graded_dev"] = graded_dev
 
     HEADS.mkdir(parents=True, exist_ok=True)
     out = HEADS / "plutchik-minilm-vader.npz"
@@ -328,6 +432,9 @@ def main() -> None:
         va_b=va_b,
         rule=np.array(json.dumps(rule.model_dump(exclude_none=True))),
         intensity=np.array(intensity.model_dump_json()),
+        cue_vocab=np.array(cue_vocab),
+        cue_W=cue_W,
+        cue_threshold=np.array(CUE_THRESHOLD),
     )
     import sklearn
 
@@ -353,7 +460,12 @@ def main() -> None:
         "balanced_corpora": BALANCED,
         "rule": rule.model_dump(exclude_none=True),
         "intensity": {**intensity.model_dump(include={"weights", "scale", "offset"}), "train_pairs": train_pairs},
-        "data": {**{str(f.relative_to(DATA)): sha256(f) for f in files}, str(GRADED.relative_to(ROOT)): sha256(GRADED)},
+        "data": {
+            **{str(f.relative_to(DATA)): sha256(f) for f in files},
+            **{str(f.relative_to(ROOT)): sha256(f) for f in (GRADED, GRADED_WRITTEN)},
+        },
+        "written_weight_in_heads": WRITTEN_WEIGHT,
+        "cue_words": {"vocabulary": len(cue_vocab), "threshold": CUE_THRESHOLD},
         "train_size": {
             **{c: len(sets[f"{c}_train"]) for c in CORPORA},
             "emobank": len(eb["train"][0]),

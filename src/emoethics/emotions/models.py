@@ -12,6 +12,7 @@ own YAML file with the same fields, and validates it with pydantic.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -31,6 +32,12 @@ class Level(BaseModel):
     word: str
     intensity: float
     index: int = Field(description="Position from the negative end, 0-based.")
+
+
+@lru_cache(maxsize=256)
+def _anchors(levels: tuple[str, ...], scale: tuple[float, ...]) -> tuple[Level, ...]:
+    """A spectrum's levels with their intensities (cached: the sensor asks per text)."""
+    return tuple(Level(word=w, intensity=x, index=i) for i, (w, x) in enumerate(zip(levels, scale, strict=True)))
 
 
 class Spectrum(BaseModel):
@@ -64,13 +71,15 @@ class Spectrum(BaseModel):
     def anchors(self) -> list[Level]:
         """The levels with their intensities, from the negative end to the positive end."""
         assert self.scale is not None  # filled in by EmotionModel
-        return [
-            Level(word=w, intensity=x, index=i) for i, (w, x) in enumerate(zip(self.levels, self.scale, strict=True))
-        ]
+        return list(_anchors(tuple(self.levels), tuple(self.scale)))
 
     def nearest(self, intensity: float) -> Level:
         """The level whose anchor is nearest to ``intensity`` (ties go toward neutral)."""
-        return min(self.anchors(), key=lambda lv: (abs(lv.intensity - intensity), abs(lv.intensity)))
+        assert self.scale is not None
+        return min(
+            _anchors(tuple(self.levels), tuple(self.scale)),
+            key=lambda lv: (abs(lv.intensity - intensity), abs(lv.intensity)),
+        )
 
     def level(self, word: str) -> Level:
         """The level named ``word`` (case-insensitive)."""
