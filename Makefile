@@ -76,7 +76,9 @@ bench: install
 train: install
 	$(BIN)/pip install --quiet -e '.[local,dev,train]'
 	$(BIN)/python training/finetune_encoder.py
+	$(BIN)/python training/make_written_intensity_set.py
 	$(BIN)/python training/train_sensor.py
+	$(BIN)/python training/train_static_encoder.py
 	for s in correspondence workplace; do \
 	  $(BIN)/emoethics dike remeasure --signatures $$s -o src/emoethics/ethics/signatures/$$s.json; done
 	$(BIN)/python training/train_ethics.py

@@ -15,8 +15,10 @@ Reports, in one run:
 3. valence / arousal on EmoBank's test split, and with one source left out (its SemEval
    headlines against the other genres);
 4. intensity: each emotion's intensity against EmoBank's valence (sign flipped for the negative
-   emotions) and the strongest against arousal; pairwise order on the graded rewrites (dev
-   seeds, not used to fit the weights); next to the probability alone and the fixed recipe;
+   emotions) and the strongest against arousal; pairwise order on the graded set, its generated
+   and written halves apart (dev seeds, not used to fit the weights; only the generated half's
+   dev texts are wholly unseen, the written half shares its wordings across seeds); next to the
+   probability alone and the fixed recipe;
 5. throughput in batch (texts/s) without and with cues, the encoder's by batch size, cold
    start (process start to first profile) and peak memory (RSS) of a fresh process, for the
    sensor and the lexicon baseline.
@@ -43,6 +45,7 @@ sys.path.insert(0, str(ROOT / "training"))
 from train_sensor import (  # noqa: E402
     CORPORA,
     DATA,
+    WRITTEN_WEIGHT,
     corpus_heads,
     featurize,
     graded_pairs,
@@ -53,6 +56,7 @@ from train_sensor import (  # noqa: E402
     load_sets,
     pairwise_accuracy,
     sigmoid,
+    written_examples,
 )
 
 from emoethics.evals.metrics import multilabel_scores, pearson, spearman  # noqa: E402
@@ -112,8 +116,9 @@ def fresh_process(code: str) -> dict:
     }
 
 
-def loco_table(sets: dict, feats: dict, ys: dict) -> dict:
-    """Leave one corpus out: heads trained on the other corpora's train splits, each
+def loco_table(sets: dict, feats: dict, ys: dict, extra: tuple | None = None) -> dict:
+    """Leave one corpus out: heads trained on the other corpora's train splits (and ``extra``,
+    the written graded texts, as shipped), each
     decision-rule family tuned on their dev sets (whole and emotional texts, or emotional texts
     only), scored on the left-out corpus' dev split, next to predicting every label and the
     keyword lexicon."""
@@ -129,7 +134,7 @@ def loco_table(sets: dict, feats: dict, ys: dict) -> dict:
                 "macro_f1"
             ],
         }
-        W, b = corpus_heads(feats, ys, rest, balanced=False)
+        W, b = corpus_heads(feats, ys, rest, balanced=False, extra=extra)
         own = [(sigmoid(feats[f"{c}_dev"] @ W + b), [e.labels for e in sets[f"{c}_dev"]]) for c in rest]
         target = sigmoid(feats[f"{held}_dev"] @ W + b)
         for family in RULE_GRIDS:
@@ -181,11 +186,11 @@ def intensity_figures(sensor: EmotionSensor, eb: dict) -> dict:
     texts, gold = eb["test"]
     sc = sensor.scores(texts)
     im = sensor.intensity_model
-    recipe = im.model_copy(update={"weights": [1.0, 1.0, 0.0, 0.0], "scale": 1.0, "offset": 0.0})
+    recipe = im.model_copy(update={"weights": [1.0, 1.0, 0.0, 0.0, 0.0], "scale": 1.0, "offset": 0.0})
     readers = {
         "intensity (shipped)": sc.intensity,
         "probability": sc.probs,
-        "recipe z(logit) + sign * z(valence)": recipe.intensity(sc.logits, sc.va, sc.compound),
+        "recipe z(logit) + sign * z(valence)": recipe.intensity(sc.logits, sc.va, sc.compound, sc.strength),
     }
     out: dict = {"emobank_test": {}}
     for name, value in readers.items():
@@ -205,14 +210,19 @@ def intensity_figures(sensor: EmotionSensor, eb: dict) -> dict:
     graded = load_graded()
     g = sensor.scores([r["text"] for r in graded])
     out["graded_pairwise_order"] = {}
-    for split, keep in (("dev seeds", is_graded_dev), ("train seeds", lambda s: not is_graded_dev(s))):
-        rows = [i for i, r in enumerate(graded) if keep(r["seed"])]
+    splits = [
+        (f"{source} half, {split}", source, keep)
+        for source in ("generated", "written")
+        for split, keep in (("dev seeds", is_graded_dev), ("train seeds", lambda s: not is_graded_dev(s)))
+    ]
+    for split, source, keep in splits:
+        rows = [i for i, r in enumerate(graded) if keep(r["seed"]) and r["source"] == source]
         pairs = graded_pairs([graded[i] for i in rows])
         res = {"pairs": len(pairs)}
         for name, value in (
             ("intensity (shipped)", g.intensity),
             ("probability", g.probs),
-            ("recipe", recipe.intensity(g.logits, g.va, g.compound)),
+            ("recipe", recipe.intensity(g.logits, g.va, g.compound, g.strength)),
         ):
             v = value[rows]
             hi = np.array([v[a, EMOTIONS.index(e)] for a, _, e in pairs])
@@ -251,10 +261,17 @@ def speed(sensor: EmotionSensor, texts: list[str]) -> dict:
     t = time.perf_counter()
     sensor.analyze_batch(texts)
     no_cues = len(texts) / (time.perf_counter() - t)
-    some = texts[:200]
     t = time.perf_counter()
-    sensor.analyze_batch(some, cues=True)
-    with_cues = len(some) / (time.perf_counter() - t)
+    sensor.analyze_batch(texts, cues=True)
+    with_cues = len(texts) / (time.perf_counter() - t)
+    fast = EmotionSensor(fast=True)
+    fast.analyze_batch(texts[:64])
+    t = time.perf_counter()
+    fast.analyze_batch(texts)
+    fast_no_cues = len(texts) / (time.perf_counter() - t)
+    t = time.perf_counter()
+    fast.analyze_batch(texts, cues=True)
+    fast_cues = len(texts) / (time.perf_counter() - t)
     t = time.perf_counter()
     for _ in range(5):
         [lexicon_labels(x) for x in texts]
@@ -265,6 +282,8 @@ def speed(sensor: EmotionSensor, texts: list[str]) -> dict:
         "encoder_texts_per_second_by_batch_size": per_batch,
         "sensor_texts_per_second_no_cues": round(no_cues, 1),
         "sensor_texts_per_second_with_cues": round(with_cues, 1),
+        "fast_sensor_texts_per_second_no_cues": round(fast_no_cues, 1),
+        "fast_sensor_texts_per_second_with_cues": round(fast_cues, 1),
         "lexicon_texts_per_second": round(lex, 1),
         "sensor_cold_start": fresh_process(
             "from emoethics.sensors.emotion_sensor import EmotionSensor\n"
@@ -274,6 +293,14 @@ def speed(sensor: EmotionSensor, texts: list[str]) -> dict:
             "from emoethics.sensors.emotion_sensor import EmotionSensor\n"
             f"EmotionSensor().analyze_batch({json.dumps(texts)})"
         ),
+        "fast_sensor_cold_start": fresh_process(
+            "from emoethics.sensors.emotion_sensor import EmotionSensor\n"
+            "EmotionSensor(fast=True).analyze('I am not happy at all')"
+        ),
+        "fast_sensor_batch_process": fresh_process(
+            "from emoethics.sensors.emotion_sensor import EmotionSensor\n"
+            f"EmotionSensor(fast=True).analyze_batch({json.dumps(texts)})"
+        ),
     }
 
 
@@ -282,7 +309,11 @@ def main() -> None:
     feats = {k: featurize(k, [e.text for e in v]) for k, v in sets.items()}
     ys = {k: label_matrix(v) for k, v in sets.items()}
     sensor = EmotionSensor()
+    fast = EmotionSensor(fast=True)
     report: dict = {"command": "python benchmarks/sensor.py", "dev": {}}
+
+    def fast_probs(examples: list) -> np.ndarray:
+        return fast.scores([e.text for e in examples]).probs
 
     for c in CORPORA:
         name = f"{c}_dev"
@@ -291,6 +322,9 @@ def main() -> None:
         report["dev"][name] = {
             "sensor (trained on all three)": short(
                 multilabel_scores(gold, label_sets(sensor.rule.labels(probs)), EMOTIONS)
+            ),
+            "fast sensor (static encoder)": short(
+                multilabel_scores(gold, label_sets(sensor.rule.labels(fast_probs(sets[name]))), EMOTIONS)
             ),
             "lexicon": short(multilabel_scores(gold, [lexicon_labels(e.text) for e in sets[name]], EMOTIONS)),
             "predict_every_label": short(multilabel_scores(gold, [frozenset(EMOTIONS)] * len(gold), EMOTIONS)),
@@ -323,7 +357,9 @@ def main() -> None:
         )
     }
 
-    report["leave_one_corpus_out"] = loco_table(sets, feats, ys)
+    graded = load_graded()
+    extra = written_examples(graded, featurize("graded", [r["text"] for r in graded])) if WRITTEN_WEIGHT else None
+    report["leave_one_corpus_out"] = loco_table(sets, feats, ys, extra)
 
     eb = load_emobank()
     x_test = featurize("emobank_test", eb["test"][0])

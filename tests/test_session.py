@@ -56,6 +56,7 @@ COMPARED = (
     "violations",
     "wrong",
     "wrong_probability",
+    "wrong_sentence",
     "rationale",
     "confidence",
     "guidelines_version",

@@ -44,7 +44,7 @@ Role = Literal["generator", "analyzer", "critic", "judge", "adversary"]
 #: Sections of the config file read by one command (``[proxy]``: ``emoethics proxy``).
 SECTIONS = ("proxy",)
 #: Backends that are not language models: they can analyse and criticise, not write.
-ANALYSER_ONLY = ("sensor", "ensemble")
+ANALYSER_ONLY = ("sensor", "sensor-fast", "ensemble")
 #: Names of language-model backends; a plugin adds its own with ``session.register_backend``.
 LLM_BACKENDS: set[str] = {"local", "openai"}
 

@@ -186,8 +186,8 @@ class Session:
     def _new_analyzer(self, em: EmotionModel, role: Literal["analyzer", "critic"], calibration: str | None) -> Analyzer:
         kind = self.settings.spec(role).backend
         if kind in ANALYSER_ONLY:
-            sensor = _sensor(em, calibration)
-            if kind == "sensor":
+            sensor = _sensor(em, calibration, fast=kind == "sensor-fast")
+            if kind in ("sensor", "sensor-fast"):
                 return sensor
             from .emotions.ensemble import EnsembleAnalyzer
 
@@ -408,20 +408,21 @@ def _file_key(name: str | None) -> tuple[str | None, int]:
         return name, 0
 
 
-def _sensor(em: EmotionModel, calibration: str | None) -> Analyzer:
+def _sensor(em: EmotionModel, calibration: str | None, fast: bool = False) -> Analyzer:
     from .sensors.calibration import load_calibration
     from .sensors.emotion_sensor import EmotionSensor
 
     rule = load_calibration(calibration) if calibration else None
-    return EmotionSensor(em, rule=rule, calibration_name=calibration)
+    return EmotionSensor(em, rule=rule, calibration_name=calibration, fast=fast)
 
 
 def _same_kind(analyzer: Analyzer, em: EmotionModel, calibration: str | None) -> Analyzer:
     """An analyser like ``analyzer`` (sensor or language model) for emotion model ``em``."""
+    from .sensors.embedding import StaticEncoder
     from .sensors.emotion_sensor import EmotionSensor
 
     if isinstance(analyzer, EmotionSensor):
-        return _sensor(em, calibration)
+        return _sensor(em, calibration, fast=isinstance(analyzer.encoder, StaticEncoder))
     if isinstance(analyzer, LLMAnalyzer):
         return LLMAnalyzer(analyzer.backend, em)
     raise ConfigError(

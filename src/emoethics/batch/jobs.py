@@ -177,7 +177,7 @@ class AnalyzeJob(Job):
             (f"{s.id}:{k}", t) for s in self.model.spectra for k, t in (("intensity", "float"), ("level", "str"))
         ]
         kind = settings.spec("analyzer").backend
-        if kind == "sensor":
+        if kind in ("sensor", "sensor-fast"):
             self.group_size = 64
         elif isinstance(self.analyzer, LLMAnalyzer):
             self.group_size = 1 if self.in_process else 8
@@ -220,6 +220,7 @@ class JudgeJob(Job):
         ("violations", "str"),
         ("wrong", "bool"),
         ("wrong_probability", "float"),
+        ("wrong_sentence", "str"),
         ("confidence", "float"),
         ("injections", "int"),
         ("rationale", "str"),
@@ -250,6 +251,7 @@ class JudgeJob(Job):
             "violations": ";".join(v["guideline"] for v in result.get("violations", [])),
             "wrong": result.get("wrong"),
             "wrong_probability": result.get("wrong_probability"),
+            "wrong_sentence": result.get("wrong_sentence"),
             "confidence": result.get("confidence"),
             "injections": len(result.get("injections", [])),
             "rationale": result.get("rationale"),

