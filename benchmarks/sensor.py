@@ -186,11 +186,11 @@ def intensity_figures(sensor: EmotionSensor, eb: dict) -> dict:
     texts, gold = eb["test"]
     sc = sensor.scores(texts)
     im = sensor.intensity_model
-    recipe = im.model_copy(update={"weights": [1.0, 1.0, 0.0, 0.0, 0.0], "scale": 1.0, "offset": 0.0})
+    recipe = im.model_copy(update={"weights": [1.0, 1.0, 0.0, 0.0, 0.0]})
     readers = {
         "intensity (shipped)": sc.intensity,
         "probability": sc.probs,
-        "recipe z(logit) + sign * z(valence)": recipe.intensity(sc.logits, sc.va, sc.compound, sc.strength),
+        "recipe z(logit) + sign * z(valence)": recipe.score(sc.logits, sc.va, sc.compound, sc.strength),
     }
     out: dict = {"emobank_test": {}}
     for name, value in readers.items():
@@ -222,7 +222,7 @@ def intensity_figures(sensor: EmotionSensor, eb: dict) -> dict:
         for name, value in (
             ("intensity (shipped)", g.intensity),
             ("probability", g.probs),
-            ("recipe", recipe.intensity(g.logits, g.va, g.compound, g.strength)),
+            ("recipe", recipe.score(g.logits, g.va, g.compound, g.strength)),
         ):
             v = value[rows]
             hi = np.array([v[a, EMOTIONS.index(e)] for a, _, e in pairs])

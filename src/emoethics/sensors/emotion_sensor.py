@@ -125,13 +125,18 @@ VALENCE_SIGN = {
 }
 
 
+#: The intensities the knots of :class:`IntensityModel` stand for: neutral and Plutchik's three levels.
+KNOT_INTENSITIES = (0.0, 0.3, 0.6, 1.0)
+
+
 class IntensityModel(BaseModel):
-    """Per-emotion intensity in [0, 1] from the heads' outputs and the text's emotion words:
-    ``sigmoid(scale * s + offset)`` with ``s = weights . inputs`` (:meth:`inputs`), z-scored with
-    the training texts' means and deviations. The weights are learned as pairwise order on the
-    graded set (level k of a seed reads stronger than level k-1; a text written at a pole reads
-    stronger on it than on the other emotions), scale and offset map the levels' strengths
-    (0.3, 0.6, 1.0) onto [0, 1] (``training/train_sensor.py``)."""
+    """Per-emotion intensity in [0, 1] from the heads' outputs and the text's emotion words: a
+    score ``s = weights . inputs`` (:meth:`inputs`, z-scored with the training texts' means and
+    deviations) mapped onto [0, 1] piecewise linearly through ``knots``. The weights are learned
+    as pairwise order on the graded set (level k of a seed reads stronger than level k-1; a text
+    written at a pole reads stronger on it than on the other emotions); the knots are the median
+    scores of the graded set's neutral, mild, clear and extreme texts, mapped to 0, 0.3, 0.6 and
+    1.0, so that each level reads near its strength (``training/train_sensor.py``)."""
 
     logit_mean: list[float]
     logit_std: list[float]
@@ -142,8 +147,7 @@ class IntensityModel(BaseModel):
     weights: list[float] = Field(
         description="for z(logit), sign * z(valence), z(arousal), sign * z(VADER compound), emotion-word strength"
     )
-    scale: float = 1.0
-    offset: float = 0.0
+    knots: list[float] = Field(description="scores read as intensity 0, 0.3, 0.6 and 1.0 (increasing)")
 
     def inputs(self, logits: np.ndarray, va: np.ndarray, compound: np.ndarray, strength: np.ndarray) -> np.ndarray:
         """[n, 8, 5]: per text and emotion, the emotion's z-scored logit, the z-scored valence
@@ -158,10 +162,13 @@ class IntensityModel(BaseModel):
         ones = np.ones_like(z)
         return np.stack([z, sign * zva[:, :1], zva[:, 1:2] * ones, sign * zc[:, None], strength], axis=-1)
 
+    def score(self, logits: np.ndarray, va: np.ndarray, compound: np.ndarray, strength: np.ndarray) -> np.ndarray:
+        """The unmapped score per text and emotion [n, 8]."""
+        return self.inputs(logits, va, compound, strength) @ np.array(self.weights)
+
     def intensity(self, logits: np.ndarray, va: np.ndarray, compound: np.ndarray, strength: np.ndarray) -> np.ndarray:
         """Intensity in [0, 1] per text and emotion [n, 8]."""
-        raw = self.inputs(logits, va, compound, strength) @ np.array(self.weights)
-        return 1.0 / (1.0 + np.exp(-(self.scale * raw + self.offset)))
+        return np.interp(self.score(logits, va, compound, strength), self.knots, KNOT_INTENSITIES)
 
 
 class CueWords:
