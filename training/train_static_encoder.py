@@ -116,7 +116,7 @@ def main() -> None:
             opt.zero_grad()
             loss.backward()
             opt.step()
-            total += float(loss) * len(batch)
+            total += float(loss.detach()) * len(batch)
         print(f"epoch {epoch + 1}/{EPOCHS}: loss {total / len(order):.4f}", file=sys.stderr, flush=True)
 
     learned = table.weight.detach().numpy()[: len(vocab)]

@@ -96,6 +96,9 @@ def analyze(
             for r in records:
                 sys.stdout.write(json.dumps(r, ensure_ascii=False) + "\n")
         return
+    if output is not None and len(items) > 1:
+        out.print(f"{len(items)} texts analysed by {analyzer.name} -> {output}")
+        return
     from ..render import profile_table
 
     for it, p in zip(items, profiles, strict=True):
