@@ -251,7 +251,9 @@ def subsample(items: list, n: int) -> list:
     return [it for it in items if (split_key(it) if it.group is not None else it.id) in keep]
 
 
-def train_one(fmt: str, max_train: int, encoders: tuple[str, ...], out_dir: Path, max_dev: int = 0) -> dict:
+def train_one(
+    fmt: str, max_train: int, encoders: tuple[str, ...], out_dir: Path, max_dev: int = 0, use_extra: bool = True
+) -> dict:
     from sklearn.metrics import roc_auc_score
 
     from emoethics.ethics.heads import EthicsHead, texts_needed
@@ -271,7 +273,7 @@ def train_one(fmt: str, max_train: int, encoders: tuple[str, ...], out_dir: Path
         keep = sorted(np.random.default_rng(0).choice(len(pool), max_train, replace=False))
         pool = [pool[i] for i in keep]
     dev_total, held = len(held), subsample(held, max_dev)
-    extra = subsample(extra_items(fmt), max_train)
+    extra = subsample(extra_items(fmt), max_train) if use_extra else []
     mixes = ("own", "own+extra") if extra else ("own",)
     sel = np.array([split_of("select:" + split_key(it)) == "dev" for it in pool])
     texts = [t for kind in kinds for ts in texts_needed(kind, pool + held + extra).values() for t in ts]
@@ -386,6 +388,8 @@ def command_of(args: argparse.Namespace, fmt: str, encoders: tuple[str, ...]) ->
         command += f" --max-train {args.max_train}"
     if args.max_dev:
         command += f" --max-dev {args.max_dev}"
+    if args.no_extra:
+        command += " --no-extra"
     return command
 
 
@@ -406,6 +410,7 @@ def main() -> None:
         help="encoders to choose from (default: both, the moral one where it has been built)",
     )
     ap.add_argument("--out", type=Path, default=HEADS, help="folder for the heads and manifest.json")
+    ap.add_argument("--no-extra", action="store_true", help="do not offer the extra training items (EXTRA) to any head")
     args = ap.parse_args()
 
     import sklearn
@@ -420,7 +425,7 @@ def main() -> None:
     if manifest_path.is_file() and set(args.formats) != set(PLAN):
         heads = json.loads(manifest_path.read_text()).get("heads", {})
     for fmt in args.formats:
-        heads[fmt] = train_one(fmt, args.max_train, encoders, args.out, args.max_dev)
+        heads[fmt] = train_one(fmt, args.max_train, encoders, args.out, args.max_dev, not args.no_extra)
         heads[fmt]["command"] = command_of(args, fmt, encoders)
     command = "python training/train_ethics.py"
     if set(args.formats) != set(PLAN):
@@ -431,6 +436,8 @@ def main() -> None:
         command += f" --max-dev {args.max_dev}"
     if args.encoders:
         command += " --encoders " + " ".join(encoders)
+    if args.no_extra:
+        command += " --no-extra"
     manifest = {
         "trained": datetime.date.today().isoformat(),
         "command": command,
