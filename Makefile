@@ -81,7 +81,7 @@ train: install
 	for s in correspondence workplace; do \
 	  $(BIN)/emoethics dike remeasure --signatures $$s -o src/emoethics/ethics/signatures/$$s.json; done
 	$(BIN)/python training/finetune_moral_encoder.py
-	$(BIN)/python training/train_ethics.py
+	$(BIN)/python training/train_ethics.py --no-extra
 	$(BIN)/python training/train_injection.py
 
 clean:

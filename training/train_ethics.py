@@ -7,6 +7,8 @@ Data (all read from ``../shared/data/``; nothing is copied into the repository):
   report accuracy on that dev part. The Moral Stories training actions (``moral_stories/train.jsonl``,
   the immoral action of a story as "wrong", the moral one as "not wrong") are offered as extra training
   items; whether to use them (``mix``) is chosen with the feature kind and C on the selection split.
+  ``make train`` passes ``--no-extra``: a commonsense head that learns from them reads many
+  distressed-but-harmless texts as wrong (``docs/ethics.md``, "The moral encoder and the heads").
   On the dev part the head also gets its *reading* (the whole text, the most wrong sentence, or the
   larger of the two) and a Platt calibration of that reading, so the judge's P(wrong) means what it
   says; the calibration's own error is reported cross-fitted (fit on one half of dev, scored on the other);
