@@ -71,8 +71,9 @@ bench: install
 	$(BIN)/python benchmarks/rewrite.py --n 20 --spectrum sadness-joy --rounds 2
 	$(BIN)/python benchmarks/ethics.py --limit 200
 
-# Rebuild the sensor's emotion-tuned encoder and heads, the ethics heads and the injection detector from ../shared/data
-# (about 25 minutes on 2 cores; fine-tuning the encoder takes most of it).
+# Rebuild the sensor's emotion-tuned encoder and heads, the moral encoder, the ethics heads and the injection detector
+# from ../shared/data (about 25 minutes on 2 cores for the sensor; the moral encoder about 20 more, and
+# train_ethics.py embeds every training text with both encoders).
 train: install
 	$(BIN)/pip install --quiet -e '.[local,dev,train]'
 	$(BIN)/python training/finetune_encoder.py
@@ -81,7 +82,8 @@ train: install
 	$(BIN)/python training/train_static_encoder.py
 	for s in correspondence workplace; do \
 	  $(BIN)/emoethics dike remeasure --signatures $$s -o src/emoethics/ethics/signatures/$$s.json; done
-	$(BIN)/python training/train_ethics.py
+	$(BIN)/python training/finetune_moral_encoder.py
+	$(BIN)/python training/train_ethics.py --no-extra
 	$(BIN)/python training/train_injection.py
 
 clean:

@@ -12,7 +12,9 @@ read with ``git show``) on every shared dev split in full: the ETHICS ``*_test.c
 hash-dev part of ``cm_test.csv``, and ``moral_stories/dev.jsonl`` (all of it, and its story-hash dev
 part, the only part of it the earlier heads, trained on the rest of that file, had not seen).
 Heads whose file did not change are not scored again: their figures are the manifest's, which
-``training/train_ethics.py`` measured on the same full dev split.
+``training/train_ethics.py`` measured on the same full dev split. Each head is scored with its own
+encoder (the original all-MiniLM-L6-v2 or the moral encoder, as its npz says). ``--heads-limit N``
+scores a seeded sample of about N items per split instead (both actions of a story together).
 
 A seeded sample of ``--limit`` items per format is scored by ``majority`` (of the training part),
 ``keyword``, ``head`` (trained head on MiniLM embeddings), ``llm`` (the embedded model, few-shot with
@@ -69,9 +71,9 @@ FILES = {
     "ethics-virtue": ("ethics/virtue_test.csv", "ethics/virtue_train.csv"),
     "moral-stories": ("moral_stories/dev.jsonl", "moral_stories/train.jsonl"),
 }
-#: The commit whose heads ``--heads`` compares with: the last one before the heads were retrained
-#: on Moral Stories train and the commonsense head got its calibrated reading.
-OLD_HEADS = "65062e0"
+#: The commit whose heads ``--heads`` compares with: the last one before the moral encoder
+#: (every head on the original all-MiniLM-L6-v2).
+OLD_HEADS = "a439915"
 #: Few-shot pools larger than this are sampled (the LLM predictor embeds its whole pool).
 MAX_POOL = 4000
 
@@ -207,7 +209,7 @@ def score_head(head, items: list[EthicsItem]) -> dict:
 
     from emoethics.ethics.heads import features
 
-    p = head.proba_from_features(features(head.kind, items))
+    p = head.proba_from_features(features(head.kind, items, head.encoder))
     y = np.array([it.label for it in items])
     pred = (p >= 0.5).astype(int)
     out = {
@@ -224,7 +226,7 @@ def score_head(head, items: list[EthicsItem]) -> dict:
     return out
 
 
-def run_heads(old_rev: str) -> dict:
+def run_heads(old_rev: str, limit: int = 0) -> dict:
     """Old and new heads on every shared dev split (see the module docstring)."""
     import subprocess
     import tempfile
@@ -253,15 +255,24 @@ def run_heads(old_rev: str) -> dict:
                 )
                 continue
             items, _ = held_out(fmt)
+            if limit:
+                items = sample(items, limit, 0)
             splits = {FILES[fmt][0] + (" (hash-dev part)" if fmt == "ethics-cm" else ""): items}
             if fmt == "moral-stories":
                 splits[FILES[fmt][0] + " (hash-dev part)"] = [it for it in items if split_of(split_key(it)) == "dev"]
             for split, its in splits.items():
                 new, old = score_head(heads["new"], its), score_head(heads["old"], its)
-                report[f"{fmt} on {split}"] = {"old": old, "new": new, "unchanged": False}
+                report[f"{fmt} on {split}"] = {
+                    "old": old,
+                    "new": new,
+                    "old_encoder": heads["old"].encoder,
+                    "new_encoder": heads["new"].encoder,
+                    "unchanged": False,
+                }
                 print(
-                    f"{fmt:>18} on {split}: old {old['accuracy']:.3f} (AUC {old['roc_auc']:.3f})  new "
-                    f"{new['accuracy']:.3f} (AUC {new['roc_auc']:.3f})"
+                    f"{fmt:>18} on {split} (n={new['n']}): old {old['accuracy']:.3f} (AUC {old['roc_auc']:.3f}, "
+                    f"{heads['old'].encoder})  new {new['accuracy']:.3f} (AUC {new['roc_auc']:.3f}, "
+                    f"{heads['new'].encoder})"
                     + (
                         f"  both actions old {old['both_actions_right']:.3f} new {new['both_actions_right']:.3f}"
                         if "both_actions_right" in new
@@ -281,6 +292,7 @@ def main() -> None:
     ap.add_argument("--rectify", type=int, default=0, help="rectify N immoral Moral Stories actions")
     ap.add_argument("--heads", action="store_true", help="old and new heads on every shared dev split")
     ap.add_argument("--old-heads", default=OLD_HEADS, help="the commit whose heads to compare with")
+    ap.add_argument("--heads-limit", type=int, default=0, help="with --heads: about N items per split (0: all)")
     ap.add_argument("--distress", action="store_true", help="judge the distressed-but-harmless dev set")
     ap.add_argument("--distress-model", type=int, default=0, help="with the model too, on a sample of N")
     ap.add_argument("--no-cache", action="store_true")
@@ -343,8 +355,13 @@ def main() -> None:
             f"{r['llm_calls_per_item']} LLM calls and {r['seconds_per_item']} s per item"
         )
     if args.heads:
-        key = f"heads@{args.old_heads}"
-        row = {"format": "heads", "key": key, "predictor_name": "head", **run_heads(args.old_heads)}
+        key = f"heads@{args.old_heads}" + (f"/{args.heads_limit}" if args.heads_limit else "")
+        row = {
+            "format": "heads",
+            "key": key,
+            "predictor_name": "head",
+            **run_heads(args.old_heads, args.heads_limit),
+        }
         done[("heads", key)] = row
         with out_path.open("a", encoding="utf-8") as f:
             f.write(json.dumps(row) + "\n")

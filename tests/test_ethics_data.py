@@ -190,7 +190,7 @@ def test_shipped_heads(fmt):
     from emoethics.ethics.heads import EthicsHead
 
     head = EthicsHead.load(fmt)
-    assert head.id == f"head:{fmt}-minilm"
+    assert head.id == f"head:{fmt}-minilm" + ("-moral" if head.encoder == "moral" else "")
     items = [EthicsItem(id=str(i), format=fmt, text=t, second=s, label=0) for i, (t, s) in enumerate(SAMPLES[fmt])]
     p = head.predict_proba(items)
     assert p.shape == (3,) and np.all((p >= 0) & (p <= 1))
@@ -228,6 +228,40 @@ def test_head_errors(tmp_path, monkeypatch):
     (tmp_path / "ethics-cm.npz").write_bytes(b"not a zip")
     with pytest.raises(ConfigError, match="not a valid ethics head"):
         heads.EthicsHead.load("ethics-cm")
+
+
+@requires_encoder
+def test_a_head_names_its_encoder_and_a_missing_or_altered_moral_encoder_is_a_one_line_error(tmp_path, monkeypatch):
+    from emoethics.errors import ModelFileError
+    from emoethics.ethics import heads
+
+    shipped = heads.EthicsHead.load("ethics-justice")
+    arrays = {"kind": np.array("text"), "coef": shipped.coef, "intercept": np.float32(0.0)}
+    arrays |= {"mean": shipped.mean, "scale": shipped.scale}
+    np.savez(tmp_path / "old.npz", **arrays)  # written before heads named their encoder
+    assert heads.EthicsHead.from_file(tmp_path / "old.npz", "ethics-justice").encoder == "original"
+    np.savez(tmp_path / "moral.npz", encoder=np.array("moral"), **arrays)
+    moral = heads.EthicsHead.from_file(tmp_path / "moral.npz", "ethics-justice")
+    assert moral.encoder == "moral" and moral.id == "head:ethics-justice-minilm-moral"
+    np.savez(tmp_path / "odd.npz", encoder=np.array("bert-huge"), **arrays)
+    with pytest.raises(ConfigError, match="unknown encoder 'bert-huge'; encoders: original, moral"):
+        heads.EthicsHead.from_file(tmp_path / "odd.npz", "ethics-justice")
+
+    monkeypatch.setattr(heads, "HEADS_DIR", tmp_path)
+    heads.get_moral_encoder.cache_clear()
+    try:
+        item = EthicsItem(id="1", format="ethics-justice", text="I deserve a raise because I work hard.", label=1)
+        with pytest.raises(ModelFileError, match="moral-encoder-manifest.json is missing or damaged") as e:
+            moral.predict_proba([item])
+        assert "\n" not in str(e.value)
+        (tmp_path / "moral-encoder-manifest.json").write_text('{"sha256": "00"}')
+        with pytest.raises(ModelFileError, match="minilm-moral-int8.onnx is missing; rebuild it with make train"):
+            moral.predict_proba([item])
+        (tmp_path / heads.MORAL_ENCODER_FILE).write_bytes(b"not the model")
+        with pytest.raises(ModelFileError, match="does not match its pinned sha256"):
+            moral.predict_proba([item])
+    finally:
+        heads.get_moral_encoder.cache_clear()
 
 
 @requires_encoder

@@ -7,6 +7,8 @@ Data (all read from ``../shared/data/``; nothing is copied into the repository):
   report accuracy on that dev part. The Moral Stories training actions (``moral_stories/train.jsonl``,
   the immoral action of a story as "wrong", the moral one as "not wrong") are offered as extra training
   items; whether to use them (``mix``) is chosen with the feature kind and C on the selection split.
+  ``make train`` passes ``--no-extra``: a commonsense head that learns from them reads many
+  distressed-but-harmless texts as wrong (``docs/ethics.md``, "The moral encoder and the heads").
   On the dev part the head also gets its *reading* (the whole text, the most wrong sentence, or the
   larger of the two) and a Platt calibration of that reading, so the judge's P(wrong) means what it
   says; the calibration's own error is reported cross-fitted (fit on one half of dev, scored on the other);
@@ -16,15 +18,21 @@ Data (all read from ``../shared/data/``; nothing is copied into the repository):
   of ``moral_stories/dev.jsonl`` (1,000 stories, none in train) and, to compare with heads trained on
   dev.jsonl itself, on its ``split_of`` dev part (by story id).
 
-Features: all-MiniLM-L6-v2 ONNX int8 embeddings (``emoethics.ethics.heads``; for pair formats several
-kinds are tried). Head: standardisation + logistic regression (scikit-learn, training only). The
-feature kind and C are chosen on a selection split *inside the training items*
-(``split_of("select:" + key)``), never on the items whose accuracy is reported; the chosen head is
-then refitted on all training items. The majority label (of the training items) and the keyword rule
-(``emoethics.evals.ethics_baselines``) are scored on the same reported items.
+Features: embeddings by one of two encoders (``emoethics.ethics.heads.ENCODERS``): all-MiniLM-L6-v2
+as published (``original``) or the same model fine-tuned on the moral tasks by
+``training/finetune_moral_encoder.py`` (``moral``, which never saw the selection split below nor
+the commonsense dev part); for pair formats several kinds are tried. Head: standardisation +
+logistic regression (scikit-learn, training only). The encoder, the feature kind and C are chosen
+on a selection split *inside the training items* (``split_of("select:" + key)``), never on the items
+whose accuracy is reported; the chosen head is then refitted on all training items. The majority
+label (of the training items) and the keyword rule (``emoethics.evals.ethics_baselines``) are scored
+on the same reported items.
 
 Writes ``src/emoethics/ethics/heads/<format>.npz`` (byte-for-byte reproducible on one machine) and
-``manifest.json`` beside them. Embeddings are cached in ``training/.cache`` (not committed).
+``manifest.json`` beside them (``--out`` elsewhere, for a probe that must not replace the shipped
+heads). Embeddings are cached per encoder in ``training/.cache`` (not committed). ``--max-train`` and
+``--max-dev`` subsample the training items (extra items too) and the reported items (whole stories
+and groups kept together), for runs that must fit a small machine; the manifest says so.
 """
 
 from __future__ import annotations
@@ -41,6 +49,8 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from emoethics.ethics.heads import ENCODERS, MORAL_ENCODER_FILE
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -75,31 +85,40 @@ def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def embed_cached(name: str, texts: list[str]) -> dict[str, np.ndarray]:
-    """Embeddings of the distinct ``texts``; every text embedded once is kept in
-    ``training/.cache/ethics-texts-*`` (chunks of texts with their vectors), so heads that share
-    texts embed them once, and two runs at a time do not overwrite each other's work."""
-    from emoethics.sensors.embedding import get_encoder
+def cache_prefix(encoder: str) -> str:
+    """Cache file prefix of ``encoder``'s embeddings; the moral encoder's names its sha256, so a
+    retrained encoder never reads the vectors of an earlier one."""
+    if encoder == "original":
+        return "ethics-texts"
+    return f"ethics-{encoder}-{sha256(HEADS / MORAL_ENCODER_FILE)[:12]}-texts"
 
+
+def embed_cached(name: str, texts: list[str], encoder: str = "original") -> dict[str, np.ndarray]:
+    """Embeddings of the distinct ``texts`` by ``encoder``; every text embedded once is kept in
+    ``training/.cache/<prefix>-*`` (chunks of texts with their vectors), so heads that share
+    texts embed them once, and two runs at a time do not overwrite each other's work."""
+    from emoethics.ethics.heads import encoder_named
+
+    prefix = cache_prefix(encoder)
     known: dict[str, np.ndarray] = {}
-    for key_path in sorted(CACHE.glob("ethics-texts*.json")):
+    for key_path in sorted(CACHE.glob(f"{prefix}-*.json")):
         vec_path = key_path.with_suffix(".npy")
         if vec_path.is_file():
             known.update(zip(json.loads(key_path.read_text(encoding="utf-8")), np.load(vec_path), strict=True))
     missing = sorted(set(texts) - set(known))
     if missing:
         start = time.perf_counter()
-        enc, step = get_encoder(), 1024
+        enc, step = encoder_named(encoder), 1024
         CACHE.mkdir(parents=True, exist_ok=True)
         for i in range(0, len(missing), step):
             chunk = missing[i : i + step]
             vecs = enc.encode(chunk)
             known.update(zip(chunk, vecs, strict=True))
             stem = hashlib.sha256("\n\x00".join(chunk).encode("utf-8")).hexdigest()[:16]
-            np.save(CACHE / f"ethics-texts-{stem}.npy", vecs)
-            (CACHE / f"ethics-texts-{stem}.json").write_text(json.dumps(chunk), encoding="utf-8")
-            log(f"  {name}: {min(i + step, len(missing))}/{len(missing)} new texts embedded")
-        log(f"  {name}: {len(missing)} texts in {time.perf_counter() - start:.0f}s")
+            np.save(CACHE / f"{prefix}-{stem}.npy", vecs)
+            (CACHE / f"{prefix}-{stem}.json").write_text(json.dumps(chunk), encoding="utf-8")
+            log(f"  {name} ({encoder}): {min(i + step, len(missing))}/{len(missing)} new texts embedded")
+        log(f"  {name} ({encoder}): {len(missing)} texts in {time.perf_counter() - start:.0f}s")
     return {t: known[t] for t in set(texts)}
 
 
@@ -187,7 +206,7 @@ def fit_reading(head, held: list, y: np.ndarray) -> dict:
     from emoethics.ethics.heads import sentences
 
     sents = [sentences(it.text) for it in held]
-    vecs = embed_cached("sentences", [it.text for it in held] + [t for ss in sents for t in ss])
+    vecs = embed_cached("sentences", [it.text for it in held] + [t for ss in sents for t in ss], head.encoder)
     whole = head.logit_from_features(np.stack([vecs[it.text] for it in held]))
     by_sent = np.array(
         [
@@ -222,7 +241,21 @@ def split_of_half(text: str) -> int:
     return int(hashlib.sha256(("calibrate:" + text).encode("utf-8")).hexdigest(), 16) % 2
 
 
-def train_one(fmt: str, max_train: int) -> dict:
+def subsample(items: list, n: int) -> list:
+    """At most ``n`` of ``items`` (0: all), seeded, in file order; a story's or group's items together."""
+    if not n or len(items) <= n:
+        return items
+    from emoethics.evals.ethics_data import split_key
+
+    keys = list(dict.fromkeys(split_key(it) if it.group is not None else it.id for it in items))
+    per_key = len(items) / len(keys)
+    keep = set(np.random.default_rng(0).permutation(keys)[: max(1, int(n / per_key))].tolist())
+    return [it for it in items if (split_key(it) if it.group is not None else it.id) in keep]
+
+
+def train_one(
+    fmt: str, max_train: int, encoders: tuple[str, ...], out_dir: Path, max_dev: int = 0, use_extra: bool = True
+) -> dict:
     from sklearn.metrics import roc_auc_score
 
     from emoethics.ethics.heads import EthicsHead, texts_needed
@@ -241,23 +274,26 @@ def train_one(fmt: str, max_train: int) -> dict:
     if max_train and len(pool) > max_train:  # deterministic subsample, in file order
         keep = sorted(np.random.default_rng(0).choice(len(pool), max_train, replace=False))
         pool = [pool[i] for i in keep]
-    extra = extra_items(fmt)
+    dev_total, held = len(held), subsample(held, max_dev)
+    extra = subsample(extra_items(fmt), max_train) if use_extra else []
     mixes = ("own", "own+extra") if extra else ("own",)
     sel = np.array([split_of("select:" + split_key(it)) == "dev" for it in pool])
     texts = [t for kind in kinds for ts in texts_needed(kind, pool + held + extra).values() for t in ts]
-    vecs = embed_cached(fmt, texts)
+    vecs_by = {e: embed_cached(fmt, texts, e) for e in encoders}
     y_pool = np.array([it.label for it in pool])
     y_held = np.array([it.label for it in held])
     y_extra = np.array([it.label for it in extra], dtype=int)
 
     start = time.perf_counter()
     table: dict[str, dict[str, float]] = {}
-    best = (-1.0, "", 0.0, "")
-    for kind in kinds:
+    best = (-1.0, "", 0.0, "", "")
+    for encoder, kind in [(e, k) for e in encoders for k in kinds]:
+        vecs = vecs_by[encoder]
         x = build(kind, pool, vecs)
         x_extra = build(kind, extra, vecs) if extra else None
         for mix in mixes:
             name = kind if mix == "own" else f"{kind}, {mix}"
+            name = name if encoder == "original" else f"{encoder}: {name}"
             table[name] = {}
             xt, yt = x[~sel], y_pool[~sel]
             if mix == "own+extra":
@@ -267,19 +303,21 @@ def train_one(fmt: str, max_train: int) -> dict:
                 acc = accuracy(clf.predict(scaler.transform(x[sel])), y_pool[sel])
                 table[name][str(C)] = acc
                 if acc > best[0]:
-                    best = (acc, kind, C, mix)
+                    best = (acc, kind, C, mix, encoder)
             log(f"  {fmt} {name}: selection accuracy by C {table[name]}")
-    _, kind, C, mix = best
+    _, kind, C, mix, encoder = best
+    vecs = vecs_by[encoder]
     x_all, y_all = build(kind, pool, vecs), y_pool
     if mix == "own+extra":
         x_all, y_all = np.vstack([x_all, build(kind, extra, vecs)]), np.concatenate([y_all, y_extra])
     scaler, clf = fit(x_all, y_all, C)
     fit_s = time.perf_counter() - start
 
-    head = EthicsHead(fmt, kind, clf.coef_[0], float(clf.intercept_[0]), scaler.mean_, scaler.scale_)
+    head = EthicsHead(fmt, kind, clf.coef_[0], float(clf.intercept_[0]), scaler.mean_, scaler.scale_, encoder=encoder)
     p = head.proba_from_features(build(kind, held, vecs))
     arrays = {
         "kind": np.array(kind),
+        "encoder": np.array(encoder),
         "coef": head.coef,
         "intercept": np.float32(head.intercept),
         "mean": head.mean,
@@ -295,15 +333,19 @@ def train_one(fmt: str, max_train: int) -> dict:
         }
     majority = majority_label(pool)
     keyword = np.array([keyword_predict(it) for it in held])
-    out = HEADS / f"{fmt}.npz"
+    out = out_dir / f"{fmt}.npz"
     save_npz(out, arrays)
     files = sorted({train_file} | ({test_file} if test_file else set()) | set(EXTRA.get(fmt, ())))
+    if encoder == "moral":  # the data the encoder itself was tuned on
+        moral = json.loads((HEADS / "moral-encoder-manifest.json").read_text())
+        files = sorted(set(files) | set(moral["data"]))
     pred = (p >= 0.5).astype(int)
     result = {
         "file": out.name,
         "sha256": sha256(out),
         "bytes": out.stat().st_size,
         "id": head.id,
+        "encoder": encoder,
         "features": kind,
         "dim": int(head.coef.shape[0]),
         "C": C,
@@ -313,6 +355,7 @@ def train_one(fmt: str, max_train: int) -> dict:
         "selection_size": int(sel.sum()),
         "reported_on": reported,
         "dev_size": len(held),
+        **({"dev_subsample_of": dev_total} if len(held) < dev_total else {}),
         "dev_positive_rate": round(float(y_held.mean()), 4),
         "dev_accuracy": accuracy(pred, y_held),
         "dev_roc_auc": round(float(roc_auc_score(y_held, p)), 4),
@@ -333,11 +376,23 @@ def train_one(fmt: str, max_train: int) -> dict:
     if reading is not None:
         result["judge_reading"] = reading
     log(
-        f"{fmt}: {kind} ({mix}) C={C} dev accuracy {result['dev_accuracy']} (majority "
+        f"{fmt}: {encoder} {kind} ({mix}) C={C} dev accuracy {result['dev_accuracy']} (majority "
         f"{result['majority_accuracy']}, keyword {result['keyword_accuracy']}) on {len(held)} items; "
         f"fitting took {fit_s:.0f}s"
     )
     return result
+
+
+def command_of(args: argparse.Namespace, fmt: str, encoders: tuple[str, ...]) -> str:
+    """The command that rebuilds ``fmt``'s head as this run did."""
+    command = f"python training/train_ethics.py --formats {fmt} --encoders {' '.join(encoders)}"
+    if args.max_train:
+        command += f" --max-train {args.max_train}"
+    if args.max_dev:
+        command += f" --max-dev {args.max_dev}"
+    if args.no_extra:
+        command += " --no-extra"
+    return command
 
 
 def main() -> None:
@@ -346,30 +401,54 @@ def main() -> None:
     ap.add_argument(
         "--max-train", type=int, default=0, help="subsample each training set to at most this many items (0: all)"
     )
+    ap.add_argument(
+        "--max-dev", type=int, default=0, help="report on a seeded subsample of about this many items (0: all)"
+    )
+    ap.add_argument(
+        "--encoders",
+        nargs="+",
+        choices=ENCODERS,
+        default=None,
+        help="encoders to choose from (default: both, the moral one where it has been built)",
+    )
+    ap.add_argument("--out", type=Path, default=HEADS, help="folder for the heads and manifest.json")
+    ap.add_argument("--no-extra", action="store_true", help="do not offer the extra training items (EXTRA) to any head")
     args = ap.parse_args()
 
     import sklearn
 
+    encoders = tuple(
+        args.encoders or [e for e in ENCODERS if e == "original" or (HEADS / MORAL_ENCODER_FILE).is_file()]
+    )
     start = time.perf_counter()
-    HEADS.mkdir(parents=True, exist_ok=True)
-    manifest_path = HEADS / "manifest.json"
+    args.out.mkdir(parents=True, exist_ok=True)
+    manifest_path = args.out / "manifest.json"
     heads = {}
     if manifest_path.is_file() and set(args.formats) != set(PLAN):
         heads = json.loads(manifest_path.read_text()).get("heads", {})
     for fmt in args.formats:
-        heads[fmt] = train_one(fmt, args.max_train)
+        heads[fmt] = train_one(fmt, args.max_train, encoders, args.out, args.max_dev, not args.no_extra)
+        heads[fmt]["command"] = command_of(args, fmt, encoders)
     command = "python training/train_ethics.py"
     if set(args.formats) != set(PLAN):
         command += " --formats " + " ".join(args.formats)
     if args.max_train:
         command += f" --max-train {args.max_train}"
+    if args.max_dev:
+        command += f" --max-dev {args.max_dev}"
+    if args.encoders:
+        command += " --encoders " + " ".join(encoders)
+    if args.no_extra:
+        command += " --no-extra"
     manifest = {
         "trained": datetime.date.today().isoformat(),
         "command": command,
         "data_root": "../shared/data (relative to the project root)",
-        "encoder": "all-MiniLM-L6-v2 ONNX int8, mean-pooled, L2-normalised (384)",
+        "encoder": "per head ('encoder'): 'original' all-MiniLM-L6-v2 ONNX int8, or 'moral' the same model "
+        "fine-tuned on the moral tasks (minilm-moral-int8.onnx, moral-encoder-manifest.json); mean-pooled, "
+        "L2-normalised (384)",
         "head": "standardise (mean, scale) + logistic regression; P(label 1) = sigmoid(((x-mean)/scale)·coef + b)",
-        "selection": "features, C and extra training items by accuracy on split_of('select:' + key) == 'dev' "
+        "selection": "encoder, features, C and extra training items by accuracy on split_of('select:' + key) == 'dev' "
         "inside the training items; then refitted on all training items",
         "c_grid": list(C_GRID),
         "heads": {f: heads[f] for f in PLAN if f in heads},

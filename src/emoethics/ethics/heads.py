@@ -4,7 +4,13 @@ One logistic regression per format of :data:`~emoethics.ethics.items.ETHICS_FORM
 ``training/train_ethics.py`` and shipped as ``heads/<format>.npz`` (``heads/manifest.json`` says on
 what data, with which dev accuracy). Inference is numpy only: features -> standardise -> sigmoid.
 
-Features (``kind`` in the npz), from all-MiniLM-L6-v2 (ONNX int8, 384-d, unit length):
+Each head names its encoder (``encoder`` in the npz; ``original`` when absent): ``original`` is
+all-MiniLM-L6-v2 as published (ONNX int8, :func:`~emoethics.sensors.embedding.get_encoder`),
+``moral`` the same model fine-tuned on the moral tasks by ``training/finetune_moral_encoder.py``
+(``heads/minilm-moral-int8.onnx``, its sha256 checked against ``heads/moral-encoder-manifest.json``,
+:func:`get_moral_encoder`). ``training/train_ethics.py`` chooses it per head with the features.
+
+Features (``kind`` in the npz), from the head's encoder (384-d, unit length):
 
 - ``text``: the embedding ``u`` of ``item.text``;
 - ``pair``: ``[u, v, u*v, |u-v|]`` with ``v`` the embedding of ``item.second`` (1,536-d);
@@ -19,17 +25,24 @@ calibration of that reading (``P = sigmoid(a * logit + b)``), both fitted on the
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, ModelFileError
+from ..sensors.embedding import Encoder, get_encoder
 from .items import ETHICS_FORMATS, EthicsItem
 
 HEADS_DIR = Path(__file__).resolve().parent / "heads"
 FEATURE_KINDS = ("text", "pair", "joined", "pair+joined")
+#: The encoders a head can be built on (see the module docstring).
+ENCODERS = ("original", "moral")
+#: The moral encoder's file in :data:`HEADS_DIR` (its sha256 is in ``moral-encoder-manifest.json``).
+MORAL_ENCODER_FILE = "minilm-moral-int8.onnx"
 
 #: How a pair item is written as one text for the ``joined`` features.
 JOIN = {
@@ -55,6 +68,27 @@ class MoralReading:
     sentence: str
     span: tuple[int, int] | None
     raw: float
+
+
+@lru_cache(maxsize=1)
+def get_moral_encoder() -> Encoder:
+    """The encoder fine-tuned on the moral tasks, loaded on first use (sha256 from its manifest)."""
+    manifest = HEADS_DIR / "moral-encoder-manifest.json"
+    fix = "rebuild it with make train (training/finetune_moral_encoder.py), or restore it with git checkout"
+    try:
+        digest = json.loads(manifest.read_text(encoding="utf-8"))["sha256"]
+    except (OSError, ValueError, KeyError) as e:
+        raise ModelFileError(f"{manifest} is missing or damaged ({e}); {fix}") from None
+    return Encoder(HEADS_DIR / MORAL_ENCODER_FILE, digest, fix)
+
+
+def encoder_named(name: str) -> Encoder:
+    """The encoder ``name`` of :data:`ENCODERS`."""
+    if name == "original":
+        return get_encoder()
+    if name == "moral":
+        return get_moral_encoder()
+    raise ConfigError(f"unknown encoder '{name}'; encoders: {', '.join(ENCODERS)}")
 
 
 def joined_text(item: EthicsItem) -> str:
@@ -91,20 +125,18 @@ def combine(kind: str, emb: dict[str, np.ndarray]) -> np.ndarray:
     return np.hstack(parts).astype(np.float32)
 
 
-def embed(texts: list[str]) -> np.ndarray:
-    """MiniLM embeddings of ``texts``, each distinct text encoded once."""
-    from ..sensors.embedding import get_encoder
-
+def embed(texts: list[str], encoder: str = "original") -> np.ndarray:
+    """Embeddings of ``texts`` by the encoder named ``encoder``, each distinct text encoded once."""
     unique = list(dict.fromkeys(texts))
-    vecs = get_encoder().encode(unique) if unique else np.zeros((0, 384), dtype=np.float32)
+    vecs = encoder_named(encoder).encode(unique) if unique else np.zeros((0, 384), dtype=np.float32)
     index = {t: i for i, t in enumerate(unique)}
     return vecs[[index[t] for t in texts]] if texts else np.zeros((0, 384), dtype=np.float32)
 
 
-def features(kind: str, items: list[EthicsItem]) -> np.ndarray:
-    """Feature matrix of ``kind`` for ``items`` (encodes with the shared MiniLM encoder)."""
+def features(kind: str, items: list[EthicsItem], encoder: str = "original") -> np.ndarray:
+    """Feature matrix of ``kind`` for ``items``, embedded by the encoder named ``encoder``."""
     needed = texts_needed(kind, items)
-    return combine(kind, {k: embed(v) for k, v in needed.items()})
+    return combine(kind, {k: embed(v, encoder) for k, v in needed.items()})
 
 
 class EthicsHead:
@@ -121,15 +153,18 @@ class EthicsHead:
         *,
         reading: str = "whole",
         calibration: tuple[float, float] = (1.0, 0.0),
+        encoder: str = "original",
     ) -> None:
-        self.format, self.kind = fmt, kind
+        if encoder not in ENCODERS:
+            raise ConfigError(f"unknown encoder '{encoder}'; encoders: {', '.join(ENCODERS)}")
+        self.format, self.kind, self.encoder = fmt, kind, encoder
         self.coef, self.intercept = coef.astype(np.float32), float(intercept)
         self.mean, self.scale = mean.astype(np.float32), scale.astype(np.float32)
         self.reading, self.calibration = reading, (float(calibration[0]), float(calibration[1]))
 
     @property
     def id(self) -> str:
-        return f"head:{self.format}-minilm"
+        return f"head:{self.format}-minilm" + ("-moral" if self.encoder == "moral" else "")
 
     @classmethod
     def load(cls, fmt: str) -> EthicsHead:
@@ -147,19 +182,18 @@ class EthicsHead:
             )
         try:
             with np.load(path, allow_pickle=False) as z:
-                head = cls(fmt, str(z["kind"]), z["coef"], float(z["intercept"]), z["mean"], z["scale"])
-                if "reading" in z:
-                    c = z["calibration"].tolist()
-                    head = cls(
-                        fmt,
-                        head.kind,
-                        head.coef,
-                        head.intercept,
-                        head.mean,
-                        head.scale,
-                        reading=str(z["reading"]),
-                        calibration=(float(c[0]), float(c[1])),
-                    )
+                a, b = z["calibration"].tolist() if "calibration" in z else (1.0, 0.0)
+                head = cls(
+                    fmt,
+                    str(z["kind"]),
+                    z["coef"],
+                    float(z["intercept"]),
+                    z["mean"],
+                    z["scale"],
+                    reading=str(z["reading"]) if "reading" in z else "whole",
+                    calibration=(float(a), float(b)),
+                    encoder=str(z["encoder"]) if "encoder" in z else "original",
+                )
         except (KeyError, ValueError, OSError) as e:
             raise ConfigError(
                 f"{path} is not a valid ethics head ({e}); rebuild it with 'python training/train_ethics.py'"
@@ -182,7 +216,7 @@ class EthicsHead:
         if self.kind != "text":
             raise ConfigError(f"{self.id} reads pairs; read() needs a head on single texts")
         parts = sentences(text) or [text]
-        vecs = embed([text] + parts)
+        vecs = embed([text] + parts, self.encoder)
         logits = self.logit_from_features(vecs)
         whole, by_sentence = float(logits[0]), logits[1:]
         i = int(np.argmax(by_sentence))
@@ -206,4 +240,4 @@ class EthicsHead:
         wrong = {it.format for it in items} - {self.format}
         if wrong:
             raise ConfigError(f"{self.id} scores {self.format} items, got {', '.join(sorted(wrong))}")
-        return self.proba_from_features(features(self.kind, items)).astype(np.float32)
+        return self.proba_from_features(features(self.kind, items, self.encoder)).astype(np.float32)
