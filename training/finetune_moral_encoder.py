@@ -111,7 +111,7 @@ def batches_of(groups: list[list[tuple[str, float]]], size: int) -> list[list[li
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--per-task", type=int, default=6000, help="at most this many training texts per task")
+    ap.add_argument("--per-task", type=int, default=800, help="at most this many training texts per task")
     ap.add_argument("--lr", type=float, default=5e-5)
     ap.add_argument("--batch", type=int, default=32, help="texts per batch (whole groups)")
     ap.add_argument("--max-tokens", type=int, default=64, help="longest input (commonsense: 128)")
