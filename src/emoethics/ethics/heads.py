@@ -25,7 +25,6 @@ calibration of that reading (``P = sigmoid(a * logit + b)``), both fitted on the
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -33,8 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigError, ModelFileError
-from ..sensors.embedding import Encoder, get_encoder
+from ..errors import ConfigError
+from ..sensors.embedding import Encoder, get_encoder, manifest_sha256
 from .items import ETHICS_FORMATS, EthicsItem
 
 HEADS_DIR = Path(__file__).resolve().parent / "heads"
@@ -73,12 +72,8 @@ class MoralReading:
 @lru_cache(maxsize=1)
 def get_moral_encoder() -> Encoder:
     """The encoder fine-tuned on the moral tasks, loaded on first use (sha256 from its manifest)."""
-    manifest = HEADS_DIR / "moral-encoder-manifest.json"
     fix = "rebuild it with make train (training/finetune_moral_encoder.py), or restore it with git checkout"
-    try:
-        digest = json.loads(manifest.read_text(encoding="utf-8"))["sha256"]
-    except (OSError, ValueError, KeyError) as e:
-        raise ModelFileError(f"{manifest} is missing or damaged ({e}); {fix}") from None
+    digest = manifest_sha256(HEADS_DIR / "moral-encoder-manifest.json", fix)
     return Encoder(HEADS_DIR / MORAL_ENCODER_FILE, digest, fix)
 
 

@@ -101,6 +101,15 @@ class Encoder:
         return result
 
 
+def manifest_sha256(manifest: Path, fix: str) -> str:
+    """The ``sha256`` a trained model's manifest pins; a one-line error saying ``fix`` when the
+    manifest is missing or damaged."""
+    try:
+        return str(json.loads(manifest.read_text(encoding="utf-8"))["sha256"])
+    except (OSError, ValueError, KeyError) as e:
+        raise ModelFileError(f"{manifest} is missing or damaged ({e}); {fix}") from None
+
+
 @lru_cache(maxsize=1)
 def get_encoder() -> Encoder:
     """The shared original encoder, loaded on first use."""
@@ -110,13 +119,8 @@ def get_encoder() -> Encoder:
 @lru_cache(maxsize=1)
 def get_emotion_encoder() -> Encoder:
     """The emotion-tuned encoder of the sensor, loaded on first use."""
-    manifest = EMOTION_ENCODER.parent / "encoder-manifest.json"
     fix = "rebuild it with make train, or restore it with git checkout"
-    try:
-        digest = json.loads(manifest.read_text(encoding="utf-8"))["sha256"]
-    except (OSError, ValueError, KeyError) as e:
-        raise ModelFileError(f"{manifest} is missing or damaged ({e}); {fix}") from None
-    return Encoder(EMOTION_ENCODER, digest, fix)
+    return Encoder(EMOTION_ENCODER, manifest_sha256(EMOTION_ENCODER.parent / "encoder-manifest.json", fix), fix)
 
 
 STATIC_ENCODER = Path(__file__).parent / "heads" / "static-emotions.npz"
@@ -161,12 +165,8 @@ class StaticEncoder:
 @lru_cache(maxsize=1)
 def get_static_emotion_encoder() -> StaticEncoder:
     """The distilled static encoder of the fast sensor, loaded on first use."""
-    manifest = STATIC_ENCODER.parent / "static-encoder-manifest.json"
     fix = "rebuild it with make train, or restore it with git checkout"
-    try:
-        digest = json.loads(manifest.read_text(encoding="utf-8"))["sha256"]
-    except (OSError, ValueError, KeyError) as e:
-        raise ModelFileError(f"{manifest} is missing or damaged ({e}); {fix}") from None
+    digest = manifest_sha256(STATIC_ENCODER.parent / "static-encoder-manifest.json", fix)
     return StaticEncoder(STATIC_ENCODER, digest, fix)
 
 
