@@ -147,10 +147,13 @@ class StaticEncoder:
         self.row_of[self.row_of < 0] = len(self.table) - 1  # the zero row
         self.tokenizer = load_tokenizer(padding=False)
 
-    def encode(self, texts: list[str], batch_size: int = 0) -> np.ndarray:
-        """Unit-length embeddings, one row per text (``batch_size`` is ignored: no batching needed)."""
-        if not texts:
-            return np.zeros((0, self.table.shape[1]), dtype=np.float32)
+    def encode(self, texts: list[str], batch_size: int = 256) -> np.ndarray:
+        """Unit-length embeddings, one row per text, ``batch_size`` texts at a time (small
+        batches keep the gathered vectors in memory the allocator reuses)."""
+        out = [self._encode(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size)]
+        return np.vstack(out) if out else np.zeros((0, self.table.shape[1]), dtype=np.float32)
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
         ids = [e.ids for e in self.tokenizer.encode_batch(texts)]
         lengths = np.array([len(x) for x in ids])
         rows = self.row_of[np.concatenate([np.asarray(x, dtype=np.int64) for x in ids])]
