@@ -26,7 +26,8 @@ comments labelled sadness, grief, fear, nervousness or remorse, none of anger, a
 or disapproval, that speak to nobody in the second person, plus ``benchmarks/data/distress_written.txt``)
 in context ``personal`` without the model (all of it) and with it (a seeded sample of
 ``--distress-model N``), and reports the share allowed, by the judge with and without the rule that a
-negative behaviour reading needs someone at its receiving end. The same two judges are run on
+negative behaviour reading needs someone at its receiving end, and for the new rule at each moral-head
+threshold of :data:`HEAD_THRESHOLDS` (the judge's ``head_threshold``). The same judges are run on
 clearly harmful texts, to show what the rule costs: the hostile and contemptuous (abusive and
 hostile) rewrites of the built-in signatures' held-out seeds (the 1.5B generator's: some of its
 "hostile" rewrites are refusals or sad news, which the new rule rightly allows), the texts of
@@ -55,6 +56,7 @@ from pathlib import Path
 from emoethics import api
 from emoethics.config import load_settings
 from emoethics.ethics.address import SECOND_PERSON
+from emoethics.ethics.judge import Judge
 from emoethics.ethics.signatures import builtin_signatures
 from emoethics.evals import ethics as ev
 from emoethics.evals.ethics_baselines import majority_label
@@ -109,6 +111,10 @@ HARMFUL_LEVELS = {
 }
 
 
+#: The moral head's P(wrong) thresholds ``--distress`` tries (the judge's ``head_threshold``).
+HEAD_THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+
+
 #: The ETHICS commonsense items among the harmful texts are the short ones (one-paragraph scenarios).
 MAX_HARMFUL_CHARS = 400
 
@@ -159,25 +165,46 @@ def share(rows: list[dict], key: str, value: str, negate: bool = False) -> dict:
 
 def run_distress(settings, model_n: int, seed: int) -> dict:
     """Share allowed of the distress set and share flagged of the harmful set, old and new rule."""
-    from emoethics.ethics.judge import Judge
-
     base = api.make_judge(settings=settings, use_model=False)
     judges = {"new": base, "old": Judge(base.guidelines, None, base.analyzer, needs_target=False)}
     report: dict = {}
     distress = distress_set()
     harmful = harmful_set()
+    by_context: dict[str, list[int]] = {}
+    for n, (_, ctx, _) in enumerate(harmful):
+        by_context.setdefault(ctx, []).append(n)
+
+    def judge_harmful(j: Judge) -> list[str]:
+        verdicts = [""] * len(harmful)
+        for ctx, idx in by_context.items():
+            for n, r in zip(idx, j.judge_many([harmful[n][2] for n in idx], ctx), strict=True):
+                verdicts[n] = r.verdict
+        return verdicts
+
     for name, j in judges.items():
         start = time.perf_counter()
-        rows = [{"source": src, "verdict": j.judge(t, "personal").verdict} for src, t in distress]
+        verdicts = [r.verdict for r in j.judge_many([t for _, t in distress], "personal")]
+        rows = [{"source": src, "verdict": v} for (src, _), v in zip(distress, verdicts, strict=True)]
         report[f"distress allowed, no model, {name} rule"] = share(rows, "verdict", "allow")
         report[f"seconds per text, no model, {name} rule"] = round((time.perf_counter() - start) / len(distress), 4)
-        rows = [{"source": src, "verdict": j.judge(t, ctx).verdict} for src, ctx, t in harmful]
+        rows = [{"source": src, "verdict": v} for (src, _, _), v in zip(harmful, judge_harmful(j), strict=True)]
         report[f"harmful flagged, no model, {name} rule"] = share(rows, "verdict", "allow", negate=True)
         print(
             f"  {name} rule: distress allowed {report[f'distress allowed, no model, {name} rule']['all']}, "
             f"harmful flagged {report[f'harmful flagged, no model, {name} rule']['all']}",
             flush=True,
         )
+    sweep = {}
+    for threshold in HEAD_THRESHOLDS:
+        j = Judge(base.guidelines, None, base.analyzer, head_threshold=threshold)
+        allowed = [r.verdict == "allow" for r in j.judge_many([t for _, t in distress], "personal")]
+        flagged = [v != "allow" for v in judge_harmful(j)]
+        sweep[str(threshold)] = {
+            "distress allowed": round(sum(allowed) / len(allowed), 4),
+            "harmful flagged": round(sum(flagged) / len(flagged), 4),
+        }
+        print(f"  head threshold {threshold}: {sweep[str(threshold)]}", flush=True)
+    report["head threshold sweep, no model, new rule"] = sweep
     if model_n:
         jm = api.make_judge(settings=settings)
         picked = random.Random(seed).sample(distress, min(model_n, len(distress)))

@@ -10,8 +10,10 @@ and the judge's CPU-only path in batch.
    ``*_test.csv`` files and ``moral_stories/dev.jsonl``; the moral encoder never trained on them.
 2. ``--speed N``: the judge without its language model (``make_judge(use_model=False)``: the
    injection filter, the emotion sensor, the commonsense head's reading by sentence) on N texts
-   (GoEmotions dev comments and ETHICS commonsense dev items, alternating), seconds per text after
-   one warm-up text; and the commonsense head's :meth:`read` alone on the same texts.
+   (GoEmotions dev comments and ETHICS commonsense dev items, alternating), milliseconds per text
+   after one warm-up text, one text at a time (``judge``) and all N in one batch (``judge_many``,
+   what ``batch judge --no-model`` does per group), with how many batch verdicts equal the
+   one-by-one ones; and the commonsense head's reading alone, both ways.
 
 Writes ``benchmarks/results/moral-encoder.json`` (each part's key is kept when the other is run).
 
@@ -88,19 +90,27 @@ def speed(n: int) -> dict:
     judge = api.make_judge(use_model=False)
     judge.judge(texts[0], "personal")  # loads the models
     start = time.perf_counter()
-    for t in texts[1:]:
-        judge.judge(t, "personal")
+    one_by_one = [judge.judge(t, "personal") for t in texts[1:]]
     per_text = (time.perf_counter() - start) / (len(texts) - 1)
+    start = time.perf_counter()
+    batched = judge.judge_many(texts[1:], "personal")
+    per_text_batch = (time.perf_counter() - start) / (len(texts) - 1)
     head = EthicsHead.load("ethics-cm")
     head.read(texts[0])
     start = time.perf_counter()
     for t in texts[1:]:
         head.read(t)
     per_read = (time.perf_counter() - start) / (len(texts) - 1)
+    start = time.perf_counter()
+    head.read_many(texts[1:])
+    per_read_batch = (time.perf_counter() - start) / (len(texts) - 1)
     report = {
         "texts": len(texts) - 1,
         "judge_no_model_ms_per_text": round(per_text * 1000, 1),
+        "judge_no_model_batch_ms_per_text": round(per_text_batch * 1000, 1),
+        "batch_verdicts_as_one_by_one": sum(a.verdict == b.verdict for a, b in zip(one_by_one, batched, strict=True)),
         "head_read_ms_per_text": round(per_read * 1000, 1),
+        "head_read_batch_ms_per_text": round(per_read_batch * 1000, 1),
         "head_encoder": head.encoder,
         "mean_chars": round(sum(len(t) for t in texts[1:]) / (len(texts) - 1)),
         "load_average_1min": round(os.getloadavg()[0], 1),

@@ -251,10 +251,10 @@ class FixedHead:
     def __init__(self, p: float) -> None:
         self.p = p
 
-    def read(self, text):
+    def read_many(self, texts):
         from emoethics.ethics.heads import MoralReading
 
-        return MoralReading(probability=self.p, sentence=text, span=(0, len(text)), raw=self.p)
+        return [MoralReading(probability=self.p, sentence=t, span=(0, len(t)), raw=self.p) for t in texts]
 
 
 def test_a_small_models_misconduct_finding_on_a_distressed_text_needs_the_heads_support(signatures):

@@ -5,8 +5,9 @@ A :class:`JobSpec` is a plain, picklable description of the job (it travels to R
 same analysers, judge and rewriting loop as the single-text commands. Analysis sends several texts
 per call where it can: an LLM analyser numbers them in one prompt (``prompts/analyze_batch.md``)
 and any text whose answer is missing or invalid is analysed on its own; the emotion sensor
-encodes a whole group at once. The judge and the rewriting loop take one text per call: their
-answers quote and rewrite the text itself.
+encodes a whole group at once, and so does the judge without its language model (its injection
+check, sensor and moral head). The judge with a model and the rewriting loop take one text per
+call: their answers quote and rewrite the text itself.
 """
 
 from __future__ import annotations
@@ -237,10 +238,18 @@ class JudgeJob(Job):
         )
         self.judge.guidelines.guardrail(spec.context, spec.culture)  # an unknown context fails now
         self._track(self.judge.backend, *analyser_backends(self.judge.analyzer))
+        if self.judge.backend is None:  # encoders only: a group is embedded in one batch
+            self.group_size = 64
 
     def run_one(self, text: str) -> dict[str, Any]:
         j = self.judge.judge(text, self.spec.context, self.spec.culture)
         return strip_usage(j.model_dump(mode="json"))
+
+    def run_group(self, texts: list[str]) -> list[dict[str, Any] | None] | None:
+        if self.judge.backend is not None:  # one model call per text, each retried on its own
+            return None
+        judged = self.judge.judge_many(texts, self.spec.context, self.spec.culture)
+        return [strip_usage(j.model_dump(mode="json")) for j in judged]
 
     def flatten(self, result: dict[str, Any]) -> dict[str, Any]:
         b = result.get("behaviour") or {}

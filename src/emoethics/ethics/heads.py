@@ -208,25 +208,34 @@ class EthicsHead:
     def read(self, text: str) -> MoralReading:
         """Calibrated P(label 1) of ``text`` by the head's reading, and the sentence it rests on
         (the most wrong sentence; the whole text when the reading is ``whole`` or it has one)."""
+        return self.read_many([text])[0]
+
+    def read_many(self, texts: list[str]) -> list[MoralReading]:
+        """:meth:`read` for each of ``texts``, every text and sentence of them embedded in one batch."""
         if self.kind != "text":
             raise ConfigError(f"{self.id} reads pairs; read() needs a head on single texts")
-        parts = sentences(text) or [text]
-        vecs = embed([text] + parts, self.encoder)
-        logits = self.logit_from_features(vecs)
-        whole, by_sentence = float(logits[0]), logits[1:]
-        i = int(np.argmax(by_sentence))
-        z = {"whole": whole, "max-sentence": float(by_sentence[i]), "max": max(whole, float(by_sentence[i]))}[
-            self.reading
-        ]
+        parts = [sentences(text) or [text] for text in texts]
+        logits = self.logit_from_features(embed(texts + [p for ps in parts for p in ps], self.encoder))
         a, b = self.calibration
-        sentence = parts[i] if len(parts) > 1 else text.strip()
-        start = text.find(sentence)
-        return MoralReading(
-            probability=float(1.0 / (1.0 + np.exp(-np.clip(a * z + b, -50.0, 50.0)))),
-            sentence=sentence,
-            span=(start, start + len(sentence)) if start >= 0 else None,
-            raw=float(1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))),
-        )
+        out, pos = [], len(texts)
+        for n, (text, ps) in enumerate(zip(texts, parts, strict=True)):
+            whole, by_sentence = float(logits[n]), logits[pos : pos + len(ps)]
+            pos += len(ps)
+            i = int(np.argmax(by_sentence))
+            z = {"whole": whole, "max-sentence": float(by_sentence[i]), "max": max(whole, float(by_sentence[i]))}[
+                self.reading
+            ]
+            sentence = ps[i] if len(ps) > 1 else text.strip()
+            start = text.find(sentence)
+            out.append(
+                MoralReading(
+                    probability=float(1.0 / (1.0 + np.exp(-np.clip(a * z + b, -50.0, 50.0)))),
+                    sentence=sentence,
+                    span=(start, start + len(sentence)) if start >= 0 else None,
+                    raw=float(1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))),
+                )
+            )
+        return out
 
     def predict_proba(self, items: list[EthicsItem]) -> np.ndarray:
         """P(label == 1) per item, shape ``(len(items),)``; what 1 means is in ``POSITIVE[format]``."""

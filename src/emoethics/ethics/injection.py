@@ -420,23 +420,30 @@ def find_injections(text: str, *, semantic: bool = True, learned: bool = True) -
     Markup comments and base64 segments are opened first and their contents checked; a markup
     comment or a readable base64 segment is set aside even when what it says is not flagged (no
     reader sees it as written)."""
-    parts = split_parts(text)
-    opened = [unwrap(m.group(0)) for m in parts]
+    return find_injections_many([text], semantic=semantic, learned=learned)[0]
+
+
+def find_injections_many(texts: list[str], *, semantic: bool = True, learned: bool = True) -> list[list[Injection]]:
+    """:func:`find_injections` for each of ``texts``, with the parts of all of them embedded in
+    one batch (what a batch of texts costs the encoder, not one call per text)."""
+    parts = [split_parts(text) for text in texts]
+    flat = [(n, m) for n, ms in enumerate(parts) for m in ms]
+    opened = [unwrap(m.group(0)) for _, m in flat]
     by: list[list[str]] = [list(how) for _, how in opened]
-    for i, (m, (inner, _)) in enumerate(zip(parts, opened, strict=True)):
+    for i, ((_, m), (inner, _)) in enumerate(zip(flat, opened, strict=True)):
         if looks_injected(m.group(0)) or (inner != m.group(0) and looks_injected(inner)):
             by[i].append("pattern")
-    scores: list[float | None] = [None] * len(parts)
+    scores: list[float | None] = [None] * len(flat)
     if semantic:
         idx = [i for i, (inner, _) in enumerate(opened) if embeddable(inner)]
-        texts = [_fold(normalise(opened[i][0])).strip() for i in idx]
+        embedded = [_fold(normalise(opened[i][0])).strip() for i in idx]
         if idx:
             from ..sensors.embedding import get_encoder
 
-            vectors = get_encoder().encode(texts)
+            vectors = get_encoder().encode(embedded)
             near = (vectors @ _exemplars().T).max(axis=1)
             detector = get_detector() if learned else None
-            probs = detector.proba(vectors, texts) if detector is not None else None
+            probs = detector.proba(vectors, embedded) if detector is not None else None
             for k, i in enumerate(idx):
                 if near[k] >= SIMILAR:
                     by[i].append("neighbour")
@@ -444,11 +451,11 @@ def find_injections(text: str, *, semantic: bool = True, learned: bool = True) -
                     scores[i] = round(float(probs[k]), 4)
                     if probs[k] >= detector.threshold:
                         by[i].append("detector")
-    return [
-        Injection(text=m.group(0).strip(), start=m.start(), end=m.end(), by=b, score=sc)
-        for m, b, sc in zip(parts, by, scores, strict=True)
-        if b
-    ]
+    out: list[list[Injection]] = [[] for _ in texts]
+    for (n, m), b, sc in zip(flat, by, scores, strict=True):
+        if b:
+            out[n].append(Injection(text=m.group(0).strip(), start=m.start(), end=m.end(), by=b, score=sc))
+    return out
 
 
 def sanitise(text: str) -> str:

@@ -56,17 +56,16 @@ from ..prompting import examples, render
 from ..textio import check_text
 from .address import AddressReading, read_address
 from .guidelines import Conduct, Guardrail, GuidelineSet, Verdict, stricter
-from .injection import Injection, find_injections, sanitise, without_injections
+from .heads import MoralReading
+from .injection import Injection, find_injections_many, sanitise, without_injections
 from .signatures import BehaviourReading, Signatures, builtin_signatures
 
 #: A conversation whose behaviour falls by this much from its first turn is escalating.
 ESCALATION = 0.5
 #: The moral head's probability of "wrong" above which it disagrees with a model that saw none.
 HEAD_DISAGREES = 0.8
-#: The moral head's P(wrong) from which a negative behaviour reading counts as aimed at someone:
-#: the head itself leans toward "wrong" on sad texts (0.5-0.75 on many distressed-but-harmless
-#: ones), so only a confident head is evidence.
-WRONG_EVIDENCE = HEAD_DISAGREES
+#: It is also the P(wrong) from which a negative behaviour reading counts as aimed at someone:
+#: the head leans toward "wrong" on many sad texts, so only a confident head is evidence.
 #: On a distressed text that aims at nobody, the judge model's violations and "wrong" are set
 #: aside when the moral head's P(wrong) is below this (the two opinions disagree, and a small model
 #: takes misfortune for misconduct).
@@ -158,7 +157,9 @@ class Judge:
     (the built-in ones by default); ``rulebook`` adds an SSHF rulebook's rules; ``head`` is the
     moral second opinion (the built-in commonsense head by default; ``False`` for none);
     ``needs_target=False`` lets a negative behaviour reading stand without evidence that someone is
-    at its receiving end (the judge before that rule, kept for comparison).
+    at its receiving end (the judge before that rule, kept for comparison); ``head_threshold`` is the
+    head's P(wrong) from which it disagrees with an allowed verdict and counts as evidence for a
+    negative reading (:data:`HEAD_DISAGREES`; ``benchmarks/ethics.py --distress`` sweeps it).
     """
 
     def __init__(
@@ -172,6 +173,7 @@ class Judge:
         head: Any = None,
         behaviour_method: Literal["emotion", "direct"] = "emotion",
         needs_target: bool = True,
+        head_threshold: float = HEAD_DISAGREES,
     ) -> None:
         self.guidelines = guidelines
         self.backend = backend
@@ -188,6 +190,7 @@ class Judge:
         self.head = head or None
         self.behaviour_method = behaviour_method
         self.needs_target = needs_target
+        self.head_threshold = head_threshold
 
     # -- the model's reading -------------------------------------------------------------------
     def _messages(self, text: str, guardrail: Guardrail) -> list[Message]:
@@ -280,48 +283,50 @@ class Judge:
         """Judge ``text`` (the last turn of a conversation whose earlier turns are ``history``)."""
         text = check_text(text)
         history = [check_text(t, "history turn") for t in (history or [])]
-        guardrail = self.guidelines.guardrail(context, culture)
-        injections = find_injections(text)
-        if not injections:
-            return self._judge_reading(text, text, [], guardrail, history, "as written")
-        first = self._judge_reading(
-            text, sanitise(without_injections(text, injections)) or text, injections, guardrail, history, "set aside"
-        )
-        disputed = [i for i in injections if i.disputed]
-        if not disputed:
-            return first.model_copy(update={"readings": {"set aside": first.verdict}})
-        # The lists and the learned detector disagree on some parts: judge the text with those parts
-        # kept in as well, and keep the stricter verdict, so that setting aside a part never makes a
-        # harmful text look harmless.
-        agreed = [i for i in injections if not i.disputed]
-        second = self._judge_reading(
-            text, sanitise(without_injections(text, agreed)) or text, agreed, guardrail, history, "disputed kept"
-        )
-        readings = {"set aside": first.verdict, "disputed kept": second.verdict}
-        stricter_one = second if stricter(first.verdict, second.verdict) != first.verdict else first
-        usage = Usage()
-        usage.add(first.usage)
-        usage.add(second.usage)
-        reasons = list(stricter_one.reasons)
-        reasons.append(
-            f"{len(disputed)} part(s) flagged by one mechanism only; the reading "
-            f"'{stricter_one.reading}' decided ({first.verdict} with them set aside, "
-            f"{second.verdict} with them kept)"
-        )
-        return stricter_one.model_copy(
-            update={"readings": readings, "usage": usage, "reasons": reasons, "injections": injections}
-        )
+        return self._judge_all([text], self.guidelines.guardrail(context, culture), history)[0]
+
+    def judge_many(self, texts: list[str], context: str | None = None, culture: str | None = None) -> list[Judgement]:
+        """Judge each of ``texts`` on its own, as :meth:`judge` does, with the encoders' work done
+        in batches: the injection check, the emotion reading and the moral head each embed all the
+        texts at once. The judge model, when there is one, is still asked once per text."""
+        texts = [check_text(t) for t in texts]
+        return self._judge_all(texts, self.guidelines.guardrail(context, culture), [])
+
+    def _judge_all(self, texts: list[str], guardrail: Guardrail, history: list[str]) -> list[Judgement]:
+        found = find_injections_many(texts)
+        plans = [_readings_of(text, injections) for text, injections in zip(texts, found, strict=True)]
+        cleans = list(dict.fromkeys(clean for plan in plans for clean, _, _ in plan))
+        batch = getattr(self.analyzer, "analyze_batch", None)
+        read = batch(cleans, cues=True) if batch is not None else [self.analyzer.analyze(c) for c in cleans]
+        profiles: dict[str, EmotionProfile] = dict(zip(cleans, read, strict=True))
+        morals = dict(zip(cleans, self.head.read_many(cleans), strict=True)) if self.head is not None else {}
+        out = []
+        for text, injections, plan in zip(texts, found, plans, strict=True):
+            judged = [
+                self._judge_reading(text, clean, used, guardrail, history, name, profiles[clean], morals.get(clean))
+                for clean, used, name in plan
+            ]
+            out.append(_combine(judged, injections))
+        return out
 
     def _judge_reading(
-        self, text: str, clean: str, injections: list[Injection], guardrail: Guardrail, history: list[str], reading: str
+        self,
+        text: str,
+        clean: str,
+        injections: list[Injection],
+        guardrail: Guardrail,
+        history: list[str],
+        reading: str,
+        profile: EmotionProfile,
+        moral: MoralReading | None,
     ) -> Judgement:
-        """Judge one reading of ``text``: ``clean`` is what the models read."""
+        """Judge one reading of ``text``: ``clean`` is what the models read, ``profile`` and
+        ``moral`` the sensor's and the moral head's readings of it."""
         spectrum = self.guidelines.behaviour(guardrail.behaviour)
         sig = self.signatures.get(spectrum.id)
         usage = Usage()
         reasons: list[str] = []
 
-        profile = self.analyzer.analyze(clean)
         usage.add(profile.usage)
         by_emotion = sig.classify(profile) if sig else None
 
@@ -347,7 +352,6 @@ class Judge:
         hits = self._hits(clean, llm)
         if self.rulebook is not None:
             hits += self.rulebook.matches(clean, profile)
-        moral = self.head.read(clean) if self.head is not None else None
         p_wrong = round(moral.probability, 4) if moral is not None else None
         wrong = llm["wrong"] if llm else None
         address = read_address(clean, profile)
@@ -385,7 +389,7 @@ class Judge:
         if wrong and not hits:
             verdict = stricter(verdict, "review")
             reasons.append("the judge model finds it morally wrong without naming a guideline")
-        if p_wrong is not None and p_wrong >= HEAD_DISAGREES and not hits and verdict == "allow":
+        if p_wrong is not None and p_wrong >= self.head_threshold and not hits and verdict == "allow":
             verdict = "review"
             reasons.append(
                 f'the moral head disagrees (P(wrong) = {p_wrong:.2f}, on "{moral.sentence if moral else clean}")'
@@ -465,7 +469,7 @@ class Judge:
             evidence.append("a guideline violation")
         if wrong:
             evidence.append("the judge model finds it wrong")
-        if p_wrong is not None and p_wrong >= WRONG_EVIDENCE:
+        if p_wrong is not None and p_wrong >= self.head_threshold:
             evidence.append(f"the moral head's P(wrong) {p_wrong:.2f}")
         if address.targets_someone:
             evidence.append(address.describe())
@@ -529,6 +533,43 @@ class Judge:
         assert first is not None and final is not None
         change = round(final.intensity - first.intensity, 3)
         return Trajectory(turns=readings, change=change, escalating=change <= -ESCALATION)
+
+
+def _readings_of(text: str, injections: list[Injection]) -> list[tuple[str, list[Injection], str]]:
+    """The readings of ``text`` to judge, as (what the models read, the parts set aside, name):
+    the text as written when nothing is flagged; else with the flagged parts set aside and, when
+    the lists and the learned detector disagree on some parts, with those parts kept in too."""
+    if not injections:
+        return [(text, [], "as written")]
+    plan = [(sanitise(without_injections(text, injections)) or text, injections, "set aside")]
+    if any(i.disputed for i in injections):
+        agreed = [i for i in injections if not i.disputed]
+        plan.append((sanitise(without_injections(text, agreed)) or text, agreed, "disputed kept"))
+    return plan
+
+
+def _combine(judged: list[Judgement], injections: list[Injection]) -> Judgement:
+    """One text's judgement from its readings (:func:`_readings_of`): the stricter verdict, so
+    that setting aside a part never makes a harmful text look harmless."""
+    if len(judged) == 1:
+        first = judged[0]
+        return first if not injections else first.model_copy(update={"readings": {"set aside": first.verdict}})
+    first, second = judged
+    disputed = [i for i in injections if i.disputed]
+    readings = {"set aside": first.verdict, "disputed kept": second.verdict}
+    stricter_one = second if stricter(first.verdict, second.verdict) != first.verdict else first
+    usage = Usage()
+    usage.add(first.usage)
+    usage.add(second.usage)
+    reasons = list(stricter_one.reasons)
+    reasons.append(
+        f"{len(disputed)} part(s) flagged by one mechanism only; the reading "
+        f"'{stricter_one.reading}' decided ({first.verdict} with them set aside, "
+        f"{second.verdict} with them kept)"
+    )
+    return stricter_one.model_copy(
+        update={"readings": readings, "usage": usage, "reasons": reasons, "injections": injections}
+    )
 
 
 def _context_line(g: Guardrail) -> str:
