@@ -51,6 +51,20 @@ def go_fine_labels() -> dict[str, list[int]]:
     return out
 
 
+def versions() -> dict[str, str]:
+    """The library versions a fine-tuned encoder's manifest records."""
+    import numpy as np
+    import onnxruntime
+    import torch
+
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "onnxruntime": onnxruntime.__version__,
+        "numpy": np.__version__,
+    }
+
+
 def export(base: Path, weights: Path, out: Path) -> None:
     """Export the fine-tuned encoder with the original model's inputs and output, its weights
     stored as int8 (symmetric, one scale per row; the graph casts them back, onnxruntime folds
@@ -149,7 +163,6 @@ def main() -> None:
     args = ap.parse_args()
 
     import emoji
-    import numpy as np
     import torch
     from tokenizers import Tokenizer
     from transformers import AutoModel
@@ -249,8 +262,6 @@ def main() -> None:
     torch.save(net.bert.state_dict(), weights)
     export(base, weights, args.out)
 
-    import onnxruntime
-
     manifest = {
         "encoder": args.out.name,
         "sha256": sha256(args.out),
@@ -271,12 +282,7 @@ def main() -> None:
             str(f.relative_to(DATA)): sha256(f)
             for f in (DATA / "xed" / "en-annotated.tsv", DATA / "xed" / "neu_en.txt", DATA / "goemotions" / "train.tsv")
         },
-        "versions": {
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "onnxruntime": onnxruntime.__version__,
-            "numpy": np.__version__,
-        },
+        "versions": versions(),
     }
     (args.out.parent / "encoder-manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     print(json.dumps(manifest, indent=2))

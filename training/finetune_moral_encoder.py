@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import platform
 import random
 import sys
 import time
@@ -41,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "training"))
 
-from finetune_encoder import base_model_dir, export  # noqa: E402
+from finetune_encoder import base_model_dir, export, versions  # noqa: E402
 from train_ethics import DATA, HEADS, sha256  # noqa: E402
 
 OUT = HEADS / "minilm-moral-int8.onnx"
@@ -123,8 +122,6 @@ def main() -> None:
     )
     args = ap.parse_args()
 
-    import numpy as np
-    import onnxruntime
     import torch
     from tokenizers import Tokenizer
     from transformers import AutoModel
@@ -251,12 +248,7 @@ def main() -> None:
         "steps": n_steps,
         "minutes": round(minutes, 1),
         "data": {path: sha256(DATA / path) for path, _ in FILES.values()},
-        "versions": {
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "onnxruntime": onnxruntime.__version__,
-            "numpy": np.__version__,
-        },
+        "versions": versions(),
     }
     (args.out.parent / "moral-encoder-manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     print(json.dumps(manifest, indent=2))
