@@ -112,7 +112,7 @@ HARMFUL_LEVELS = {
 
 
 #: The moral head's P(wrong) thresholds ``--distress`` tries (the judge's ``head_threshold``).
-HEAD_THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+HEAD_THRESHOLDS = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
 
 
 #: The ETHICS commonsense items among the harmful texts are the short ones (one-paragraph scenarios).
@@ -405,8 +405,10 @@ def main() -> None:
             with out_path.open("a", encoding="utf-8") as f:
                 f.write(json.dumps(row) + "\n")
         for k, v in done[("distress", key)].items():
-            if isinstance(v, dict):
+            if isinstance(v, dict) and all("share" in x for x in v.values()):
                 print(f"{k}: " + ", ".join(f"{src} {x['share']:.3f} (n={x['n']})" for src, x in v.items()))
+            elif isinstance(v, dict):
+                print(f"{k}: " + "; ".join(f"{t}: {x}" for t, x in v.items()))
     summary = {
         "machine": f"{platform.processor() or platform.machine()}, {platform.system()}",
         "generator": backend.id,

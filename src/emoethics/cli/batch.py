@@ -175,7 +175,7 @@ _BATCH_OPTIONS = [
                 "--batch-size",
                 min=1,
                 help="Texts per call where the job allows it (default: 8 for a server, 1 for "
-                "the embedded model, 64 for the sensor).",
+                "the embedded model, 64 for the sensor and for the judge without a model).",
                 rich_help_panel=_RUN,
             ),
         ],
