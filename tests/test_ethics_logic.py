@@ -273,6 +273,17 @@ def test_a_small_models_misconduct_finding_on_a_distressed_text_needs_the_heads_
     assert j.judge("I found a wallet with 200 dollars and kept it.", "personal").verdict == "rectify"
 
 
+def test_the_heads_threshold_decides_when_a_confident_head_turns_allow_into_review(signatures):
+    text = "We moved the meeting to Friday."
+    an = ScriptedAnalyzer({text: {}})
+    sigs = {"correspondence": signatures}
+    strict = Judge(G, None, an, signatures=sigs, head=FixedHead(0.85))
+    lenient = Judge(G, None, an, signatures=sigs, head=FixedHead(0.85), head_threshold=0.9)
+    assert strict.judge(text, "personal").verdict == "review"
+    assert any("moral head disagrees" in r for r in strict.judge(text, "personal").reasons)
+    assert lenient.judge(text, "personal").verdict == "allow"
+
+
 @pytest.mark.parametrize(
     "text, someone",
     [
