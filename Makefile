@@ -72,8 +72,8 @@ bench: install
 	$(BIN)/python benchmarks/ethics.py --limit 200
 
 # Rebuild the sensor's emotion-tuned encoder and heads, the moral encoder, the ethics heads and the injection detector
-# from ../shared/data (about 25 minutes on 2 cores for the sensor; the moral encoder about 20 more, and
-# train_ethics.py embeds every training text with both encoders).
+# from ../shared/data (about 25 minutes on 2 cores for the sensor; the moral encoder about 30 more, and
+# train_ethics.py embeds every training text with both encoders, about 26 minutes from an empty cache).
 train: install
 	$(BIN)/pip install --quiet -e '.[local,dev,train]'
 	$(BIN)/python training/finetune_encoder.py

@@ -112,7 +112,7 @@ HARMFUL_LEVELS = {
 
 
 #: The moral head's P(wrong) thresholds ``--distress`` tries (the judge's ``head_threshold``).
-HEAD_THRESHOLDS = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
+HEAD_THRESHOLDS = (0.5, 0.6, 0.7, 0.75, 0.8, 0.81, 0.82, 0.83, 0.84, 0.85, 0.9, 0.95)
 
 
 #: The ETHICS commonsense items among the harmful texts are the short ones (one-paragraph scenarios).

@@ -62,10 +62,13 @@ from .signatures import BehaviourReading, Signatures, builtin_signatures
 
 #: A conversation whose behaviour falls by this much from its first turn is escalating.
 ESCALATION = 0.5
-#: The moral head's probability of "wrong" above which it disagrees with a model that saw none.
-HEAD_DISAGREES = 0.8
-#: It is also the P(wrong) from which a negative behaviour reading counts as aimed at someone:
-#: the head leans toward "wrong" on many sad texts, so only a confident head is evidence.
+#: The moral head's probability of "wrong" from which it disagrees with a model that saw none,
+#: and from which a negative behaviour reading counts as aimed at someone (the head leans toward
+#: "wrong" on many sad texts, so only a confident head is evidence). Chosen on the distress dev
+#: set of ``benchmarks/ethics.py --distress``: the lowest threshold, in steps of 0.01, with which
+#: the judge without its model allows at least 0.97 of the distressed-but-harmless texts (0.95,
+#: the goal, plus a margin for a set of that size).
+HEAD_DISAGREES = 0.83
 #: On a distressed text that aims at nobody, the judge model's violations and "wrong" are set
 #: aside when the moral head's P(wrong) is below this (the two opinions disagree, and a small model
 #: takes misfortune for misconduct).
