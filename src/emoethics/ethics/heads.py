@@ -59,6 +59,11 @@ def sentences(text: str) -> list[str]:
     return [s for m in SENTENCE.finditer(text) if (s := m.group(0).strip()) and any(c.isalnum() for c in s)]
 
 
+def sigmoid(z):
+    """The logistic function of ``z`` (a number or an array), clipped so that it never overflows."""
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
+
+
 @dataclass(frozen=True)
 class MoralReading:
     """The commonsense head's reading of one text: calibrated P(wrong) and what it rests on."""
@@ -203,7 +208,7 @@ class EthicsHead:
 
     def proba_from_features(self, x: np.ndarray) -> np.ndarray:
         """P(label == 1) from an already computed feature matrix."""
-        return 1.0 / (1.0 + np.exp(-np.clip(self.logit_from_features(x), -50.0, 50.0)))
+        return sigmoid(self.logit_from_features(x))
 
     def read(self, text: str) -> MoralReading:
         """Calibrated P(label 1) of ``text`` by the head's reading, and the sentence it rests on
@@ -229,10 +234,10 @@ class EthicsHead:
             start = text.find(sentence)
             out.append(
                 MoralReading(
-                    probability=float(1.0 / (1.0 + np.exp(-np.clip(a * z + b, -50.0, 50.0)))),
+                    probability=float(sigmoid(a * z + b)),
                     sentence=sentence,
                     span=(start, start + len(sentence)) if start >= 0 else None,
-                    raw=float(1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))),
+                    raw=float(sigmoid(z)),
                 )
             )
         return out
