@@ -37,7 +37,8 @@ the short (at most 400 characters) ETHICS commonsense dev items labelled wrong; 
 flagged (not allowed) is reported.
 
 Results stream to ``benchmarks/results/ethics.jsonl`` (one line per format and predictor; a re-run
-skips what is there: delete the file to start over); the summary goes to stdout and ``ethics.json``.
+skips what is there: delete the file to start over; a distress row is keyed by :func:`judge_tag` too,
+so retrained heads are measured afresh); the summary goes to stdout and ``ethics.json``.
 
     python benchmarks/ethics.py --limit 200
     python benchmarks/ethics.py --limit 200 --formats ethics-cm --predictors head,llm,cascade
@@ -47,6 +48,7 @@ skips what is there: delete the file to start over); the summary goes to stdout 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import platform
 import random
@@ -56,11 +58,14 @@ from pathlib import Path
 from emoethics import api
 from emoethics.config import load_settings
 from emoethics.ethics.address import SECOND_PERSON
-from emoethics.ethics.judge import Judge
+from emoethics.ethics.heads import HEADS_DIR
+from emoethics.ethics.judge import HEAD_DISAGREES, Judge
 from emoethics.ethics.signatures import builtin_signatures
 from emoethics.evals import ethics as ev
 from emoethics.evals.ethics_baselines import majority_label
 from emoethics.evals.ethics_data import ETHICS_FORMATS, EthicsItem, load_ethics, split_key, split_of
+from emoethics.sensors.embedding import EMOTION_ENCODER
+from emoethics.sensors.emotion_sensor import DEFAULT_HEADS
 from emoethics.session import get_backend
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -161,6 +166,15 @@ def share(rows: list[dict], key: str, value: str, negate: bool = False) -> dict:
         by.setdefault(r["source"], []).append((r[key] == value) != negate)
     by["all"] = [x for v in by.values() for x in v]
     return {k: {"n": len(v), "share": round(sum(v) / len(v), 4)} for k, v in by.items()}
+
+
+def judge_tag() -> str:
+    """A short digest of what the judge without its model reads with (the sensor's heads and
+    encoder, the commonsense head, its threshold): a distress row of other heads is not reused."""
+    digest = hashlib.sha256(str(HEAD_DISAGREES).encode())
+    for path in (DEFAULT_HEADS, EMOTION_ENCODER, HEADS_DIR / "ethics-cm.npz", HEADS_DIR / "minilm-moral-int8.onnx"):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
 
 
 def run_distress(settings, model_n: int, seed: int) -> dict:
@@ -393,7 +407,7 @@ def main() -> None:
         with out_path.open("a", encoding="utf-8") as f:
             f.write(json.dumps(row) + "\n")
     if args.distress:
-        key = f"distress@{args.distress_model}/{args.seed}"
+        key = f"distress@{args.distress_model}/{args.seed}/{judge_tag()}"
         if ("distress", key) not in done:
             row = {
                 "format": "distress",
