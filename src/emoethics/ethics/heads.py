@@ -35,6 +35,7 @@ import numpy as np
 from ..errors import ConfigError
 from ..sensors.embedding import Encoder, get_encoder, manifest_sha256
 from .items import ETHICS_FORMATS, EthicsItem
+from .normalise import normalise
 
 HEADS_DIR = Path(__file__).resolve().parent / "heads"
 FEATURE_KINDS = ("text", "pair", "joined", "pair+joined")
@@ -139,6 +140,32 @@ def features(kind: str, items: list[EthicsItem], encoder: str = "original") -> n
     return combine(kind, {k: embed(v, encoder) for k, v in needed.items()})
 
 
+@dataclass(frozen=True)
+class TextEmbeddings:
+    """One encoder's vectors of texts, whole and sentence by sentence, each read after
+    :func:`.normalise.normalise`: what the moral and the conduct heads both read, so that a text
+    is encoded once for both."""
+
+    texts: list[str]
+    parts: list[list[str]]
+    whole: np.ndarray
+    by_sentence: list[np.ndarray]
+    normalised: list[list[str]]
+
+
+def embed_texts(texts: list[str], encoder: str = "moral") -> TextEmbeddings:
+    """:class:`TextEmbeddings` of ``texts`` by the encoder named ``encoder``, in one batch."""
+    parts = [sentences(text) or [text] for text in texts]
+    norm = [normalise(t) for t in texts]
+    flat = [normalise(p)[0] for ps in parts for p in ps]
+    vecs = embed([n for n, _ in norm] + flat, encoder)
+    by_sentence, pos = [], len(texts)
+    for ps in parts:
+        by_sentence.append(vecs[pos : pos + len(ps)])
+        pos += len(ps)
+    return TextEmbeddings(list(texts), parts, vecs[: len(texts)], by_sentence, [c for _, c in norm])
+
+
 class EthicsHead:
     """A trained head: P(label == 1) for items of one format."""
 
@@ -217,15 +244,17 @@ class EthicsHead:
 
     def read_many(self, texts: list[str]) -> list[MoralReading]:
         """:meth:`read` for each of ``texts``, every text and sentence of them embedded in one batch."""
+        return self.read_embedded(embed_texts(texts, self.encoder))
+
+    def read_embedded(self, emb: TextEmbeddings) -> list[MoralReading]:
+        """:meth:`read` from embeddings already computed (:func:`embed_texts` with this head's encoder)."""
         if self.kind != "text":
             raise ConfigError(f"{self.id} reads pairs; read() needs a head on single texts")
-        parts = [sentences(text) or [text] for text in texts]
-        logits = self.logit_from_features(embed(texts + [p for ps in parts for p in ps], self.encoder))
         a, b = self.calibration
-        out, pos = [], len(texts)
-        for n, (text, ps) in enumerate(zip(texts, parts, strict=True)):
-            whole, by_sentence = float(logits[n]), logits[pos : pos + len(ps)]
-            pos += len(ps)
+        out = []
+        for n, (text, ps) in enumerate(zip(emb.texts, emb.parts, strict=True)):
+            whole = float(self.logit_from_features(emb.whole[n : n + 1])[0])
+            by_sentence = self.logit_from_features(emb.by_sentence[n])
             i = int(np.argmax(by_sentence))
             z = {"whole": whole, "max-sentence": float(by_sentence[i]), "max": max(whole, float(by_sentence[i]))}[
                 self.reading
