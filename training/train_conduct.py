@@ -71,8 +71,12 @@ def load_rows() -> list[dict]:
         r = json.loads(line)
         cats = [r["category"]] if r["label"] else []
         rows.append(row(r["text"], cats, "contrast", "train", 1.0, r["kind"]))
-    hatemoji = {"derogation": ["identity_attack"], "animosity": ["identity_attack"],
-                "dehumanizinglanguage": ["identity_attack"], "threateninglanguage": ["threat", "identity_attack"]}  # fmt: skip
+    hatemoji = {
+        "derogation": ["identity_attack"],
+        "animosity": ["identity_attack"],
+        "dehumanizinglanguage": ["identity_attack"],
+        "threateninglanguage": ["threat", "identity_attack"],
+    }
     for name, split in (("train", "train"), ("validation", "dev"), ("test", "test")):
         with (DATA / "hatemoji_build" / f"{name}.csv").open(encoding="utf-8", newline="") as f:
             for r in csv.DictReader(f):
