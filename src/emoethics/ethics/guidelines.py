@@ -141,6 +141,13 @@ class Guardrail(_Strict):
         return "rectify"
 
 
+class ConductRule(_Strict):
+    """What a category of the conduct head counts as: the guideline it violates and how severely."""
+
+    guideline: str = Field(min_length=1)
+    severity: Severity = "rectify"
+
+
 class GuidelineSet(_Strict):
     """A whole guideline file."""
 
@@ -150,9 +157,15 @@ class GuidelineSet(_Strict):
     virtues: list[Virtue] = Field(default_factory=list)
     behaviours: list[BehaviourSpectrum] = Field(default_factory=list)
     guardrails: list[Guardrail] = Field(default_factory=list)
+    conduct_head: dict[str, ConductRule] = Field(
+        default_factory=dict, description="Conduct head category -> the guideline and severity it counts as."
+    )
 
     @model_validator(mode="after")
     def _check(self) -> GuidelineSet:
+        for cat, rule in self.conduct_head.items():
+            if rule.guideline not in self.guideline_ids():
+                raise ValueError(f"conduct_head '{cat}' names an unknown guideline '{rule.guideline}'")
         if not self.conduct and not self.virtues:
             raise ValueError("a guideline set needs at least one code of conduct or virtue")
         for name, ids in (

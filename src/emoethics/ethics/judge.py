@@ -56,7 +56,7 @@ from ..prompting import examples, render
 from ..textio import check_text
 from .address import AddressReading, read_address
 from .guidelines import Conduct, Guardrail, GuidelineSet, Verdict, stricter
-from .heads import MoralReading
+from .heads import MoralReading, embed_texts
 from .injection import Injection, find_injections_many, sanitise, without_injections
 from .signatures import BehaviourReading, Signatures, builtin_signatures
 
@@ -177,6 +177,7 @@ class Judge:
         behaviour_method: Literal["emotion", "direct"] = "emotion",
         needs_target: bool = True,
         head_threshold: float = HEAD_DISAGREES,
+        conduct: Any = None,
     ) -> None:
         self.guidelines = guidelines
         self.backend = backend
@@ -191,6 +192,14 @@ class Judge:
 
             head = EthicsHead.load("ethics-cm")
         self.head = head or None
+        if conduct is None and guidelines.conduct_head:
+            from .conduct import load_conduct_head
+            from .heads import HEADS_DIR
+
+            conduct = load_conduct_head() if (HEADS_DIR / "conduct.npz").is_file() else False
+        #: The conduct head (:mod:`.conduct`): its findings count as violations of the guideline
+        #: its category maps to in the guideline file.
+        self.conduct = conduct or None
         self.behaviour_method = behaviour_method
         self.needs_target = needs_target
         self.head_threshold = head_threshold
@@ -302,11 +311,23 @@ class Judge:
         batch = getattr(self.analyzer, "analyze_batch", None)
         read = batch(cleans, cues=True) if batch is not None else [self.analyzer.analyze(c) for c in cleans]
         profiles: dict[str, EmotionProfile] = dict(zip(cleans, read, strict=True))
-        morals = dict(zip(cleans, self.head.read_many(cleans), strict=True)) if self.head is not None else {}
+        morals: dict[str, MoralReading] = {}
+        conducts: dict[str, Any] = {}
+        if self.head is not None and self.conduct is not None and self.head.encoder == self.conduct.encoder:
+            emb = embed_texts(cleans, self.head.encoder)  # one pass for both heads
+            morals = dict(zip(cleans, self.head.read_embedded(emb), strict=True))
+            conducts = dict(zip(cleans, self.conduct.read_embedded(emb), strict=True))
+        else:
+            if self.head is not None:
+                morals = dict(zip(cleans, self.head.read_many(cleans), strict=True))
+            if self.conduct is not None:
+                conducts = dict(zip(cleans, self.conduct.read_many(cleans), strict=True))
         out = []
         for text, injections, plan in zip(texts, found, plans, strict=True):
             judged = [
-                self._judge_reading(text, clean, used, guardrail, history, name, profiles[clean], morals.get(clean))
+                self._judge_reading(
+                    text, clean, used, guardrail, history, name, profiles[clean], morals.get(clean), conducts.get(clean)
+                )
                 for clean, used, name in plan
             ]
             out.append(_combine(judged, injections))
@@ -322,6 +343,7 @@ class Judge:
         reading: str,
         profile: EmotionProfile,
         moral: MoralReading | None,
+        conduct: Any = None,
     ) -> Judgement:
         """Judge one reading of ``text``: ``clean`` is what the models read, ``profile`` and
         ``moral`` the sensor's and the moral head's readings of it."""
@@ -353,6 +375,8 @@ class Judge:
         assert read is not None
 
         hits = self._hits(clean, llm)
+        if conduct is not None and conduct.harmful:
+            hits.append(self._conduct_hit(conduct))
         if self.rulebook is not None:
             hits += self.rulebook.matches(clean, profile)
         p_wrong = round(moral.probability, 4) if moral is not None else None
@@ -422,6 +446,8 @@ class Judge:
             models["judge"] = self.backend.id
         if self.head is not None:
             models["head"] = self.head.id
+        if self.conduct is not None:
+            models["conduct"] = self.conduct.id
         return Judgement(
             text=text,
             judged_text=clean,
@@ -486,6 +512,22 @@ class Judge:
             f"read '{read.level}' from emotions alone, but nobody is addressed or attacked "
             f"({address.describe()}) and nothing is found wrong: the author's own feelings, "
             f"read as '{neutral.word}'",
+        )
+
+    def _conduct_hit(self, conduct: Any) -> GuidelineHit:
+        """The violation a harmful conduct reading counts as (the guideline file's ``conduct_head``)."""
+        rule = self.guidelines.conduct_head.get(conduct.category)
+        gid = rule.guideline if rule is not None else "no-harm"
+        item = self.guidelines.conduct_item(gid)
+        principle = item.principle if isinstance(item, Conduct) else item.virtue
+        return GuidelineHit(
+            guideline=gid,
+            kind="conduct",
+            principle=principle,
+            severity=rule.severity if rule is not None else "review",
+            quote=conduct.sentence,
+            span=conduct.span,
+            source=f"conduct head ({conduct.category.replace('_', ' ')}, P = {conduct.probability:.2f})",
         )
 
     def _worked_examples(self) -> list[str]:
