@@ -270,6 +270,7 @@ def test_a_small_models_misconduct_finding_on_a_distressed_text_needs_the_heads_
     j.head = FixedHead(0.6)
     assert j.judge(rent, "personal").verdict == "rectify"
     j.head = FixedHead(0.2)
+    j.backend = judge_model({"wrong": True, "violations": [{"guideline": "property", "quote": "kept it"}]})
     assert j.judge("I found a wallet with 200 dollars and kept it.", "personal").verdict == "rectify"
 
 
@@ -321,7 +322,7 @@ def test_rationale_quotes_must_occur_in_the_text(signatures):
     model = judge_model({"rationale": "The writer ignores 'the instruction to answer allow'."})
     j = Judge(G, model, ScriptedAnalyzer({}), signatures={"correspondence": signatures}, head=False)
     r = j.judge(text, "personal")
-    assert r.rationale_dropped and "instruction" not in r.rationale and r.rationale == r.reasons[0]
+    assert r.rationale_dropped and "instruction" not in r.rationale and r.rationale.startswith("Allow. ")
 
 
 def test_trajectory_escalation_raises_to_review(signatures):
@@ -596,3 +597,134 @@ def test_locate_returns_a_real_span_or_none(text, quote):
 def test_every_intensity_gets_a_guardrail_verdict(x):
     for g in G.guardrails:
         assert g.verdict_for(x) in ("allow", "review", "rectify")
+
+
+# -- evidence: what the model may add, what the conduct head clears ----------------------------
+
+
+class FixedConduct:
+    """A conduct head that reads every text alike, at P(harmful) ``p`` (category insult)."""
+
+    id = "head:conduct-fixed"
+    encoder = "fixed"
+
+    def __init__(self, p: float, threshold: float = 0.7, review: float = 0.5, clear: float = 0.2) -> None:
+        self.p, self.threshold, self.review, self.clear = p, threshold, review, clear
+
+    def read_many(self, texts):
+        from emoethics.ethics.conduct import CATEGORIES, ConductReading
+
+        return [
+            ConductReading(
+                probabilities={c: (self.p if c == "insult" else 0.0) for c in CATEGORIES},
+                category="insult",
+                probability=self.p,
+                sentence=t,
+                span=(0, len(t)),
+                threshold=self.threshold,
+                review_threshold=self.review,
+                clear_threshold=self.clear,
+            )
+            for t in texts
+        ]
+
+
+def test_the_models_violation_counts_only_with_a_quote_in_the_text_that_the_heads_do_not_clear(signatures):
+    text = "A friend of mine died in a car accident last week."
+    an = ScriptedAnalyzer({text: {"sadness-joy": "grief"}})
+    sigs = {"correspondence": signatures}
+    says_harm = judge_model(
+        {"wrong": True, "violations": [{"guideline": "no-harm", "quote": "died in a car accident"}]}
+    )
+    j = Judge(G, says_harm, an, signatures=sigs, head=FixedHead(0.1), conduct=FixedConduct(0.05))
+    r = j.judge(text, "personal")
+    assert r.verdict == "allow" and r.violations == [] and r.wrong is False
+    assert any("set aside" in x and "the heads find it harmless" in x for x in r.reasons)
+    assert "Judge model" not in r.rationale and r.rationale.startswith("Allow.")  # its sentence contradicts allow
+    # heads that do not clear the text let the quoted finding stand ...
+    j.head = FixedHead(0.7)
+    r = j.judge(text, "personal")
+    assert r.verdict == "block" and r.violations[0].quote == "died in a car accident"
+    assert "Violates 'no-harm'" in r.rationale and '"died in a car accident"' in r.rationale
+    # ... but never a quote that is not in the text
+    made_up = judge_model({"violations": [{"guideline": "no-harm", "quote": "qwerty zxcvb plugh"}]})
+    j = Judge(G, made_up, an, signatures=sigs, head=FixedHead(0.7), conduct=FixedConduct(0.05))
+    r = j.judge(text, "personal")
+    assert r.violations == [] and any("its quote is not in the text" in x for x in r.reasons)
+
+
+def test_the_conduct_heads_bands_act_review_or_clear(signatures):
+    text = "You are such an idiot."
+    an = ScriptedAnalyzer({text: LEVEL_EMOTION["contemptuous"]})
+    sigs = {"correspondence": signatures}
+    acted = Judge(G, None, an, signatures=sigs, head=FixedHead(0.1), conduct=FixedConduct(0.9)).judge(text, "personal")
+    hit = next(h for h in acted.violations if h.source.startswith("conduct head"))
+    assert hit.severity == G.conduct_head["insult"].severity and acted.verdict != "allow"
+    doubted = Judge(G, None, an, signatures=sigs, head=FixedHead(0.1), conduct=FixedConduct(0.6)).judge(
+        text, "personal"
+    )
+    assert [h.severity for h in doubted.violations] == ["review"] and "for review" in doubted.violations[0].source
+
+
+def test_a_request_with_some_annoyance_is_held_at_the_mildest_negative_level_when_the_conduct_head_is_clear(
+    signatures,
+):
+    note = "Can you please keep it down after 11? I'm feeling a bit annoyed."
+    an = ScriptedAnalyzer({note: LEVEL_EMOTION["contemptuous"]})
+    sigs = {"correspondence": signatures}
+    clear = Judge(G, None, an, signatures=sigs, head=FixedHead(0.1), conduct=FixedConduct(0.05)).judge(note, "personal")
+    assert clear.behaviour_emotion.level == "contemptuous" and clear.behaviour.level == "cold"
+    assert clear.verdict == "allow" and any("held at 'cold'" in x for x in clear.reasons)
+    unsure = Judge(G, None, an, signatures=sigs, head=FixedHead(0.1), conduct=FixedConduct(0.3)).judge(note, "personal")
+    assert unsure.behaviour.level == "contemptuous" and unsure.verdict == "review"
+
+
+def test_the_debate_cannot_go_beyond_review_without_a_quoted_violation(signatures, tmp_path):
+    text = "Can you please keep it down after 11?"
+    an = ScriptedAnalyzer({text: LEVEL_EMOTION["contemptuous"]})
+    j = Judge(G, judge_model(), an, signatures={"correspondence": signatures}, head=FixedHead(0.1), conduct=False)
+    first = j.judge(text, "personal")
+    assert first.verdict == "review" and first.violations == []
+    adv = ScriptedBackend([json.dumps({"argument": "it is rude", "verdict": "block"})])
+    jm = ScriptedBackend([json.dumps({"response": "agreed", "verdict": "block"})])
+    review = debate(first, adv, jm, rounds=1, store=ReviewStore(tmp_path / "q.db"))
+    assert review.verdict == "review" and review.capped and review.escalated
+
+
+def test_message_points_finds_requests_dates_numbers_and_names_and_what_a_rewrite_lost():
+    from emoethics.ethics.keep import message_points, missing_points
+
+    text = "Sam, I'm annoyed. Can you please keep it down after 11 on Friday? Thanks."
+    kinds = {(p.kind, p.text) for p in message_points(text)}
+    assert ("request", "Can you please keep it down after 11 on Friday?") in kinds
+    assert {("number", "11"), ("date", "Friday")} <= kinds
+    points = message_points(text)
+    assert missing_points(points, "Sam, could you please keep the noise down after 11 on Friday?") == []
+    lost = {p.kind for p in missing_points(points, "Sam, I'm annoyed. Thanks.")}
+    assert lost == {"request", "number", "date"}
+
+
+def test_rectification_names_the_points_to_keep_and_retries_once_with_what_was_lost(signatures):
+    hostile = "You fool, can you please return my drill by Friday?"
+    lost_it = "Please be kind to me."
+    kept = "Could you please return my drill by Friday? Thanks."
+    an = ScriptedAnalyzer({hostile: LEVEL_EMOTION["hostile"], lost_it: {}, kept: {}})
+
+    def judge_reply(messages):
+        bad = "fool" in _last(messages)
+        return json.dumps(
+            {
+                "rationale": "r",
+                "behaviour": "hostile" if bad else "neutral",
+                "wrong": bad,
+                "violations": [{"guideline": "respect", "quote": "You fool"}] if bad else [],
+            }
+        )
+
+    j = Judge(G, ScriptedBackend(judge_reply), an, signatures={"correspondence": signatures}, head=False, conduct=False)
+    gen = ScriptedBackend([json.dumps({"text": lost_it}), json.dumps({"text": kept})])
+    r = rectify_text(hostile, j, gen, an, M, "personal", attempts=1)
+    first, retry = gen.sent[0][-1]["content"], gen.sent[1][-1]["content"]
+    assert "Friday" in first and "the request" in first  # the points are named up front
+    assert "lost" in retry and "drill" in retry
+    assert r.text == kept and r.lost == [] and "Friday" in r.kept and r.llm_calls == 2

@@ -6,6 +6,9 @@ its verdict. Rounds go from contentious to conciliatory: the contentiousness sta
 each round, and the prompts' tone follows it. The debate ends when both propose the same verdict,
 or after the round limit; an unresolved debate, or a settled one of low confidence, goes to the
 human review queue. The whole transcript is part of the result.
+
+The debate can add doubt, not evidence: it may raise the verdict to review, but beyond review
+only as far as a violation of the judgement with a quoted span reaches (:func:`evidence_ceiling`).
 """
 
 from __future__ import annotations
@@ -47,8 +50,16 @@ class Review(BaseModel):
     rounds: list[DebateRound]
     escalated: bool = Field(description="Sent to the human review queue.")
     case_id: str | None = None
+    capped: str | None = Field(default=None, description="Why the debate's verdict was held at a milder one.")
     models: dict[str, str]
     usage: dict[str, Usage]
+
+
+def evidence_ceiling(judgement: Judgement) -> Verdict:
+    """The strictest verdict a debate may reach on ``judgement``: review, the judge's own verdict,
+    or the severity of a violation it found with a quoted span, whichever is strictest."""
+    grounded = [h.severity for h in judgement.violations if h.span is not None]
+    return max(["review", judgement.verdict, *grounded], key=VERDICT_ORDER.index)
 
 
 def contentiousness(round_index: int, rounds: int, start: float = 0.9, end: float = 0.2) -> float:
@@ -178,7 +189,12 @@ def debate(
             if agreed:
                 resolved = True
                 break
-    escalate = not resolved or judgement.confidence < LOW_CONFIDENCE
+    capped = None
+    ceiling = evidence_ceiling(judgement)
+    if VERDICT_ORDER.index(verdict) > VERDICT_ORDER.index(ceiling):
+        capped = f"the debate proposed {verdict}, but no violation with a quoted span supports more than {ceiling}"
+        verdict = ceiling
+    escalate = not resolved or judgement.confidence < LOW_CONFIDENCE or capped is not None
     case_id = None
     if escalate and enqueue:
         store = store or ReviewStore()
@@ -207,6 +223,7 @@ def debate(
         rounds=transcript,
         escalated=escalate,
         case_id=case_id,
+        capped=capped,
         models={"adversary": adversary.id, "judge": judge.id},
         usage={"adversary": adv_usage, "judge": judge_usage},
     )

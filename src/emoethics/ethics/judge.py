@@ -313,8 +313,9 @@ class Judge:
         profiles: dict[str, EmotionProfile] = dict(zip(cleans, read, strict=True))
         morals: dict[str, MoralReading] = {}
         conducts: dict[str, Any] = {}
-        if self.head is not None and self.conduct is not None and self.head.encoder == self.conduct.encoder:
-            emb = embed_texts(cleans, self.head.encoder)  # one pass for both heads
+        shared = getattr(self.head, "encoder", None)
+        if self.head is not None and self.conduct is not None and shared == getattr(self.conduct, "encoder", "?"):
+            emb = embed_texts(cleans, shared)  # one pass for both heads
             morals = dict(zip(cleans, self.head.read_embedded(emb), strict=True))
             conducts = dict(zip(cleans, self.conduct.read_embedded(emb), strict=True))
         else:
@@ -374,13 +375,21 @@ class Judge:
         read = direct if use_direct or by_emotion is None else by_emotion
         assert read is not None
 
-        hits = self._hits(clean, llm)
-        if conduct is not None and conduct.harmful:
+        p_wrong = round(moral.probability, 4) if moral is not None else None
+        wrong = llm["wrong"] if llm else None
+        hits, set_aside = self._admitted(self._hits(clean, llm), conduct, p_wrong)
+        if set_aside:
+            reasons.append(set_aside)
+        if llm and wrong and not hits and _heads_clear(conduct, p_wrong):
+            reasons.append(
+                "the judge model's bare 'wrong' is set aside: it quotes nothing, and the heads find the text "
+                f"harmless ({_heads_line(conduct, p_wrong)})"
+            )
+            wrong = False
+        if conduct is not None and (conduct.harmful or conduct.doubtful):
             hits.append(self._conduct_hit(conduct))
         if self.rulebook is not None:
             hits += self.rulebook.matches(clean, profile)
-        p_wrong = round(moral.probability, 4) if moral is not None else None
-        wrong = llm["wrong"] if llm else None
         address = read_address(clean, profile)
         if llm and (hits or wrong) and address.distressed and p_wrong is not None and p_wrong < OVERRULE_BELOW:
             # the model alone against the head, on a text that voices its author's own distress
@@ -394,7 +403,7 @@ class Judge:
             hits = [h for h in hits if h.source != "judge model"]
             wrong = False
 
-        behaviour, note = self._behaviour(read, spectrum, address, hits, wrong, p_wrong)
+        behaviour, note = self._behaviour(read, spectrum, address, hits, wrong, p_wrong, conduct)
         verdict = guardrail.verdict_for(behaviour.intensity)
         where = {
             "allow": "inside the allowed range",
@@ -432,11 +441,12 @@ class Judge:
                 )
 
         confidence = _confidence(behaviour, wrong, p_wrong, hits)
-        rationale, dropped = check_rationale((llm or {}).get("rationale", ""), clean, self._worked_examples())
-        rationale = (rationale or reasons[0]).rstrip()
-        if moral is not None:
-            stop = "" if rationale.endswith((".", "!", "?")) else "."
-            rationale += f'{stop} Moral head: P(wrong) {moral.probability:.2f}, resting on "{moral.sentence}".'
+        said, dropped = check_rationale((llm or {}).get("rationale", ""), clean, self._worked_examples())
+        model_flags = bool(wrong) or any(h.source == "judge model" for h in hits)
+        if said and (model_flags != (verdict != "allow") or not _quotes_text(said, clean)):
+            dropped.append(said)  # it contradicts the verdict, or rests on no words of the text
+            said = ""
+        rationale = explain(verdict, behaviour, hits, moral, conduct, profile, said)
         if injections:
             reasons.append(f"{len(injections)} sentence(s) addressed to the judge were set aside")
         if reading == "disputed kept":
@@ -487,10 +497,14 @@ class Judge:
         hits: list[GuidelineHit],
         wrong: bool | None,
         p_wrong: float | None,
+        conduct: Any = None,
     ) -> tuple[BehaviourReading, str]:
         """The reading that decides the guardrail, and a note when it is not ``read`` itself: a
         negative reading needs evidence that someone is at its receiving end; without it the text
-        is read at the neutral level (its author's own sadness or fear is no misconduct)."""
+        is read at the neutral level (its author's own sadness or fear is no misconduct). When the
+        conduct head is confident that the text harms nobody, an addressee alone is no such
+        evidence: the reading is held at the spectrum's mildest negative level (a firm request with
+        some annoyance is not contempt)."""
         if read.intensity >= 0 or not self.needs_target:
             return read, ""
         evidence = []
@@ -500,6 +514,15 @@ class Judge:
             evidence.append("the judge model finds it wrong")
         if p_wrong is not None and p_wrong >= self.head_threshold:
             evidence.append(f"the moral head's P(wrong) {p_wrong:.2f}")
+        if not evidence and conduct is not None and conduct.clear and address.addressee:
+            mild = min((lv for lv in spectrum.levels if lv.intensity < 0), key=lambda lv: -lv.intensity)
+            if read.intensity >= mild.intensity:
+                return read, ""
+            return (
+                read.model_copy(update={"level": mild.word, "intensity": mild.intensity}),
+                f"read '{read.level}' from emotions, but the conduct head finds nothing aimed to hurt "
+                f"(P(harmful) {conduct.probability:.2f}) and nothing is found wrong: held at '{mild.word}'",
+            )
         if address.targets_someone:
             evidence.append(address.describe())
         elif read.intensity > STRONG_NEGATIVE and (address.addressee or address.third_party):
@@ -515,20 +538,48 @@ class Judge:
         )
 
     def _conduct_hit(self, conduct: Any) -> GuidelineHit:
-        """The violation a harmful conduct reading counts as (the guideline file's ``conduct_head``)."""
+        """The violation a harmful conduct reading counts as (the guideline file's ``conduct_head``);
+        a reading in the review band counts at severity review."""
         rule = self.guidelines.conduct_head.get(conduct.category)
         gid = rule.guideline if rule is not None else "no-harm"
         item = self.guidelines.conduct_item(gid)
         principle = item.principle if isinstance(item, Conduct) else item.virtue
+        severity = rule.severity if rule is not None and conduct.harmful else "review"
+        band = "" if conduct.harmful else f", below {conduct.threshold:.2f}: for review"
         return GuidelineHit(
             guideline=gid,
             kind="conduct",
             principle=principle,
-            severity=rule.severity if rule is not None else "review",
+            severity=severity,
             quote=conduct.sentence,
             span=conduct.span,
-            source=f"conduct head ({conduct.category.replace('_', ' ')}, P = {conduct.probability:.2f})",
+            source=f"conduct head ({conduct.category.replace('_', ' ')}, P = {conduct.probability:.2f}{band})",
         )
+
+    def _admitted(
+        self, found: list[GuidelineHit], conduct: Any, p_wrong: float | None
+    ) -> tuple[list[GuidelineHit], str]:
+        """The judge model's violations that count as evidence, and a reason naming those set aside.
+
+        A violation counts only when it quotes words that exist in the text (a located span) and
+        the heads do not score the text as harmless (the conduct head below its clear threshold and
+        the moral head below :data:`OVERRULE_BELOW`): the model can add evidence, never overturn
+        a confident head's allow on its word alone."""
+        kept, dropped = [], []
+        covered = {rule.guideline for rule in self.guidelines.conduct_head.values()}
+        cleared = False
+        for h in found:
+            if h.span is None:
+                dropped.append(f"'{h.guideline}' (its quote is not in the text)")
+            elif _heads_clear(conduct, p_wrong, h.guideline in covered):
+                dropped.append(f"'{h.guideline}' on \"{h.quote}\" (the heads find it harmless)")
+                cleared = True
+            else:
+                kept.append(h)
+        if not dropped:
+            return kept, ""
+        why = f"the judge model's finding {', '.join(dropped)} is set aside"
+        return kept, why + (f": {_heads_line(conduct, p_wrong)}" if cleared else "")
 
     def _worked_examples(self) -> list[str]:
         """The texts and rationales of the prompt's worked examples (a rationale must not echo them)."""
@@ -578,6 +629,60 @@ class Judge:
         assert first is not None and final is not None
         change = round(final.intensity - first.intensity, 3)
         return Trajectory(turns=readings, change=change, escalating=change <= -ESCALATION)
+
+
+def _heads_clear(conduct: Any, p_wrong: float | None, covered: bool = False) -> bool:
+    """Whether the heads score the text as harmless: the conduct head is confident it harms nobody and
+    the moral head finds it not wrong (P(wrong) below :data:`OVERRULE_BELOW`). Without a moral head
+    the conduct head alone clears only what it reads (``covered``: a guideline its categories map to)."""
+    if conduct is None or not conduct.clear:
+        return False
+    return p_wrong < OVERRULE_BELOW if p_wrong is not None else covered
+
+
+def _heads_line(conduct: Any, p_wrong: float | None) -> str:
+    parts = [f"conduct head P(harmful) {conduct.probability:.2f}"] if conduct is not None else []
+    if p_wrong is not None:
+        parts.append(f"moral head P(wrong) {p_wrong:.2f}")
+    return ", ".join(parts)
+
+
+def _quotes_text(sentence: str, text: str) -> bool:
+    """Whether ``sentence`` quotes words of ``text`` or shares a run of three words with it."""
+    if _QUOTED.search(sentence):
+        return True  # check_rationale has already dropped misquotes
+    ws, body = _norm(sentence).split(), f" {_norm(text)} "
+    return any(f" {' '.join(ws[i : i + 3])} " in body for i in range(len(ws) - 2))
+
+
+def explain(
+    verdict: str,
+    behaviour: BehaviourReading,
+    hits: list[GuidelineHit],
+    moral: MoralReading | None,
+    conduct: Any,
+    profile: EmotionProfile,
+    said: str = "",
+) -> str:
+    """The rationale, assembled from the evidence: the verdict, each violation with its quoted span
+    and source, the heads' probabilities, the behaviour and the emotion reading; then the judge
+    model's own sentence (``said``) when it was kept."""
+    parts = [f"{verdict.capitalize()}."]
+    for h in hits:
+        parts.append(f"Violates '{h.guideline}' (severity {h.severity}) in \"{h.quote}\" ({h.source}).")
+    if not hits:
+        parts.append("No guideline is violated.")
+    heads = []
+    if conduct is not None and not any(h.source.startswith("conduct head") for h in hits):
+        heads.append(f"conduct head P(harmful) {conduct.probability:.2f} ({conduct.category.replace('_', ' ')})")
+    if moral is not None:
+        heads.append(f'moral head P(wrong) {moral.probability:.2f} on "{moral.sentence}"')
+    if heads:
+        parts.append("Heads: " + "; ".join(heads) + ".")
+    parts.append(f"Behaviour '{behaviour.level}' ({behaviour.intensity:+.2f}); emotions: {profile.summary()}.")
+    if said:
+        parts.append("Judge model: " + said.rstrip())
+    return " ".join(parts)
 
 
 def _readings_of(text: str, injections: list[Injection]) -> list[tuple[str, list[Injection], str]]:

@@ -72,6 +72,7 @@ def guard(
         steps.append(
             f"adversary: {'agreed on' if review.resolved else 'no agreement;'} {verdict}"
             + (f" (queued as case {review.case_id})" if review.case_id else "")
+            + (f"; {review.capped}" if review.capped else "")
         )
     rect: Rectification | None = None
     text: str | None = draft

@@ -9,6 +9,11 @@ which the text is furthest from it), the request again names the behaviour and t
 and after each judged attempt the emotion target moves one level toward neutral. Up to
 ``attempts`` attempts; the best (mildest verdict, then most similar to the source) is returned
 with the before and after judgements. An attempt that returns the source unchanged is no success.
+
+Every request, question, date, number and name of the source (:func:`.keep.message_points`) must
+survive: the requests name them, an attempt that lost some is retried once with the lost points
+named, and the best attempt is the one that keeps most of them (after the mildest verdict). The
+result says what was kept and what was lost.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from ..prompting import render
 from ..sensors.embedding import similarity
 from .guidelines import VERDICT_ORDER, BehaviourLevel, Guardrail, GuidelineSet
 from .judge import Judge, Judgement
+from .keep import describe, message_points, missing_points
 
 
 class RectifyAttempt(BaseModel):
@@ -37,6 +43,7 @@ class RectifyAttempt(BaseModel):
     text: str
     verdict: str
     similarity: float
+    lost: list[str] = Field(default_factory=list, description="The source's points this attempt lost.")
 
 
 class Rectification(BaseModel):
@@ -54,6 +61,11 @@ class Rectification(BaseModel):
     similarity: float = Field(description="Content similarity of the result to the source (cosine).")
     attempts: list[RectifyAttempt]
     rewrite: RewriteResult | None = Field(description="The rewriting loop's result, when a loop attempt was chosen.")
+    kept: list[str] = Field(
+        default_factory=list, description="The source's requests, questions, dates, numbers and names the text keeps."
+    )
+    lost: list[str] = Field(default_factory=list, description="Those it lost (every attempt lost them).")
+    llm_calls: int = Field(default=0, description="Generator requests made (rewriting loop rounds included).")
 
 
 def allowed_level(guidelines: GuidelineSet, guardrail: Guardrail, intensity: float) -> BehaviourLevel:
@@ -140,12 +152,19 @@ def rectify_text(
         "; ".join(f"it violates '{h.guideline}' ({h.principle}) with \"{h.quote}\"" for h in before.violations)
         or "its behaviour is outside the allowed range"
     )
+    points = message_points(before.judged_text)
+    keep = (
+        f"Keep every one of these, in the same or other words: {describe(points)}."
+        if points
+        else "Keep every request, question, date, number and name it contains."
+    )
     guidance = render(
         "rectify",
         context=before.context,
         problems=problems,
         behaviour=level.word,
         behaviour_description=level.description or level.word,
+        keep=keep,
     )[0]["content"]
     tried: list[tuple[tuple, RectifyAttempt, RewriteResult | None, Judgement]] = []
     # attempt 1: correct what breaks the guidelines (the content); later attempts: the rewriting
@@ -153,28 +172,48 @@ def rectify_text(
     n_chars = len(before.judged_text)
     cap = min(MAX_GRAMMAR_LENGTH, 2 * n_chars + 200) if n_chars <= 700 else int(1.3 * n_chars) + 100
     schema = text_schema(cap)
-    try:
-        corrected = generator.chat_json(
-            render(
-                "rectify_correct",
-                context=before.context,
-                text=before.judged_text,
-                problems=problems,
-                behaviour=level.word,
-                behaviour_description=level.description or level.word,
-            ),
-            schema,
-            parse_text,
-            max_tokens=cap // 2 + 40,
-        )
-    except MalformedOutputError:  # a failed attempt, not the end of the rectification
-        corrected = before.judged_text
+    calls = 0
+
+    def correct(extra: str) -> str:
+        nonlocal calls
+        calls += 1
+        try:
+            return generator.chat_json(
+                render(
+                    "rectify_correct",
+                    context=before.context,
+                    text=before.judged_text,
+                    problems=problems,
+                    behaviour=level.word,
+                    behaviour_description=level.description or level.word,
+                    keep=keep + extra,
+                ),
+                schema,
+                parse_text,
+                max_tokens=cap // 2 + 40,
+            )
+        except MalformedOutputError:  # a failed attempt, not the end of the rectification
+            return before.judged_text
+
+    corrected = correct("")
+    lost = missing_points(points, corrected)
+    if lost and corrected.strip() != before.judged_text.strip():  # one retry, naming what was lost
+        again = correct(f" The last correction lost {describe(lost)}: put them back.")
+        if len(missing_points(points, again)) < len(lost):
+            corrected, lost = again, missing_points(points, again)
     after = judge.judge(corrected, before.context, before.culture)
     sim = round(similarity(before.judged_text, corrected), 4)
     tried.append(
         (
-            (VERDICT_ORDER.index(after.verdict), -sim, 1),
-            RectifyAttempt(attempt=1, target=None, text=corrected, verdict=after.verdict, similarity=sim),
+            (VERDICT_ORDER.index(after.verdict), len(lost), -sim, 1),
+            RectifyAttempt(
+                attempt=1,
+                target=None,
+                text=corrected,
+                verdict=after.verdict,
+                similarity=sim,
+                lost=[p.text for p in lost],
+            ),
             None,
             after,
         )
@@ -191,10 +230,14 @@ def rectify_text(
             goal = toward_neutral(model, goal)
             continue
         result = rewritten
+        calls += len(result.rounds)
         after = judge.judge(result.text, before.context, before.culture)
         sim = round(similarity(before.judged_text, result.text), 4)
-        att = RectifyAttempt(attempt=n, target=goal, text=result.text, verdict=after.verdict, similarity=sim)
-        tried.append(((VERDICT_ORDER.index(after.verdict), -sim, n), att, result, after))
+        lost = missing_points(points, result.text)
+        att = RectifyAttempt(
+            attempt=n, target=goal, text=result.text, verdict=after.verdict, similarity=sim, lost=[p.text for p in lost]
+        )
+        tried.append(((VERDICT_ORDER.index(after.verdict), len(lost), -sim, n), att, result, after))
         goal = toward_neutral(model, goal)
     _, best, best_rewrite, after = min(tried, key=lambda t: t[0])
     changed = best.text.strip() != before.judged_text.strip()
@@ -211,4 +254,7 @@ def rectify_text(
         similarity=best.similarity,
         attempts=[t[1] for t in tried],
         rewrite=best_rewrite,
+        kept=[p.text for p in points if p.text not in best.lost],
+        lost=best.lost,
+        llm_calls=calls,
     )
