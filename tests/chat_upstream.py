@@ -2,9 +2,14 @@
 
 It answers ``/v1/chat/completions`` (plain and ``stream: true``, as OpenAI's server-sent chunks) with
 a reply chosen by a function of the request, after a fixed ``latency`` (streamed one word per
-chunk, ``token_delay`` apart), and ``/v1/models``. ``mode``
+chunk, ``token_delay`` apart), and ``/v1/models``. A reply is a text, a message (a dict with
+``content``, ``refusal``, ``reasoning_content``, ``tool_calls``, ... and optionally ``logprobs``,
+which goes on the choice), or a list of them (one choice each). ``mode``
 makes it fail on purpose: "500" (HTTP 500), "garbage" (200 with an HTML page), "slow" (sleeps
-``slow_seconds`` before answering), "badstream" (a stream that turns into garbage after one chunk).
+``slow_seconds`` before answering), "badstream" (a stream that turns into garbage after one chunk),
+"json-stream" (a stream request answered with a plain JSON completion), "cut" (a stream that
+closes after half its words, without ``[DONE]``), "error" (HTTP ``error_status`` with
+``error_message`` in an OpenAI error body).
 It records every request body it received and the Authorization header it was sent.
 """
 
@@ -24,14 +29,22 @@ from typing import Any
 @dataclass
 class ChatUpstream:
     url: str
-    reply: Callable[[dict], str]
+    reply: Callable[[dict], Any]
     latency: float = 0.0
     mode: str = "ok"
     slow_seconds: float = 5.0
     token_delay: float = 0.0
+    error_status: int = 400
+    error_message: str = "bad request"
     bodies: list[dict] = field(default_factory=list)
     auth: list[str | None] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def as_messages(reply: Any) -> list[dict]:
+    """A scripted reply as the messages of its choices."""
+    replies = reply if isinstance(reply, list) else [reply]
+    return [r if isinstance(r, dict) else {"content": r} for r in replies]
 
 
 def last_user(body: dict) -> str:
@@ -43,12 +56,14 @@ def last_user(body: dict) -> str:
 
 @contextmanager
 def chat_upstream(
-    reply: str | Callable[[dict], str] = "Paris is the capital of France.",
+    reply: Any = "Paris is the capital of France.",
     *,
     latency: float = 0.0,
     mode: str = "ok",
     slow_seconds: float = 5.0,
     token_delay: float = 0.0,
+    error_status: int = 400,
+    error_message: str = "bad request",
 ) -> Iterator[ChatUpstream]:
     state = ChatUpstream(
         url="",
@@ -57,6 +72,8 @@ def chat_upstream(
         mode=mode,
         slow_seconds=slow_seconds,
         token_delay=token_delay,
+        error_status=error_status,
+        error_message=error_message,
     )
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -107,29 +124,19 @@ def chat_upstream(
                 if state.mode == "garbage":
                     self._send(200, b"<html><body>502 Bad Gateway</body></html>", "text/html")
                     return
-                text = state.reply(body)
-                if body.get("stream"):
-                    self._stream(body, text)
+                if state.mode == "error":
+                    error = {"error": {"message": state.error_message, "type": "invalid_request_error"}}
+                    self._send(state.error_status, json.dumps(error).encode())
                     return
-                self._send(
-                    200,
-                    json.dumps(
-                        {
-                            "id": "chatcmpl-scripted",
-                            "object": "chat.completion",
-                            "created": int(time.time()),
-                            "model": body.get("model", "scripted"),
-                            "choices": [
-                                {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}
-                            ],
-                            "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
-                        }
-                    ).encode(),
-                )
+                messages = as_messages(state.reply(body))
+                if body.get("stream") and state.mode != "json-stream":
+                    self._stream(body, messages[0])
+                    return
+                self._send(200, json.dumps(completion(body, messages)).encode())
             except OSError:
                 pass  # the client gave up
 
-        def _stream(self, body: dict, text: str) -> None:
+        def _stream(self, body: dict, message: dict) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Connection", "close")
@@ -141,10 +148,9 @@ def chat_upstream(
                 "created": int(time.time()),
                 "model": body.get("model", "scripted"),
             }
-            words = text.split(" ")
-            deltas = [{"role": "assistant", "content": ""}] + [
-                {"content": w + (" " if i < len(words) - 1 else "")} for i, w in enumerate(words)
-            ]
+            deltas = stream_deltas(message)
+            if state.mode == "cut":
+                deltas = deltas[: max(2, len(deltas) // 2)]
             for i, d in enumerate(deltas):
                 if state.token_delay and i > 1:
                     time.sleep(state.token_delay)
@@ -158,6 +164,8 @@ def chat_upstream(
                     + b"\n\n"
                 )
                 self.wfile.flush()
+            if state.mode == "cut":
+                return
             self.wfile.write(
                 b"data: "
                 + json.dumps({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}).encode()
@@ -175,3 +183,37 @@ def chat_upstream(
     finally:
         srv.shutdown()
         srv.server_close()
+
+
+def completion(body: dict, messages: list[dict]) -> dict:
+    """A chat completion with one choice per message (a message's ``logprobs`` go on its choice)."""
+    choices = []
+    for i, m in enumerate(messages):
+        message = {"role": "assistant", **{k: v for k, v in m.items() if k != "logprobs"}}
+        choice = {"index": i, "finish_reason": "tool_calls" if m.get("tool_calls") else "stop", "message": message}
+        if "logprobs" in m:
+            choice["logprobs"] = m["logprobs"]
+        choices.append(choice)
+    return {
+        "id": "chatcmpl-scripted",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body.get("model", "scripted"),
+        "choices": choices,
+        "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
+    }
+
+
+def stream_deltas(message: dict) -> list[dict]:
+    """The deltas that stream ``message``: the role, its reasoning, its content one word a chunk,
+    then its refusal and tool calls."""
+    out: list[dict] = [{"role": "assistant", "content": ""}]
+    if message.get("reasoning_content"):
+        out.append({"reasoning_content": message["reasoning_content"]})
+    words = (message.get("content") or "").split(" ") if message.get("content") else []
+    out += [{"content": w + (" " if i < len(words) - 1 else "")} for i, w in enumerate(words)]
+    if message.get("refusal"):
+        out.append({"refusal": message["refusal"]})
+    if message.get("tool_calls"):
+        out.append({"tool_calls": [{"index": i, **c} for i, c in enumerate(message["tool_calls"])]})
+    return out

@@ -4,16 +4,22 @@
 OpenAI server, so an unmodified OpenAI client works with ``base_url`` pointed here and an emoethics
 API key as its ``api_key``. The request goes to the upstream with the upstream's own key; the
 reply is judged per the guardrails of the context (the ``X-Emoethics-Context`` header, else the
-configured one) and passed, queued for review, rectified or blocked (:mod:`.guard`). Every answer
-carries the verdict: ``x-emoethics-*`` headers and an ``emoethics`` object in the body (in the
-final chunk of a stream). Errors are OpenAI-style bodies ``{"error": {"message", "type", ...}}``.
+configured one; ``X-Emoethics-Culture`` must be a culture of the guideline set) and passed, queued
+for review, rectified or blocked (:mod:`.guard`). Every text the client would see is judged:
+content, refusal, reasoning and tool-call arguments (:mod:`.fields`); a long reply is judged in
+windows, all of it, and delivered whole. Every answer carries the verdict: ``x-emoethics-*``
+headers and an ``emoethics`` object in the body (in the final chunk of a stream). Errors are
+OpenAI-style bodies ``{"error": {"message", "type", "param", "code"}}``, scrubbed of anything
+that looks like a key.
 
 Streaming policies: ``hold`` gets the whole reply, judges it, then streams it (nothing unjudged
 reaches the client; the first token waits for the upstream and the judgement); ``sentence`` passes
-the upstream's stream on sentence by sentence, each released once the fast CPU judge allows it,
-and the whole reply is judged at the end (a first sentence the fast judge doubts holds back the
-rest; what was released cannot be taken back, so a late rectify or block verdict withholds only
-the rest, says so in the final chunk and queues the reply for review).
+the upstream's content on sentence by sentence, each released once the fast CPU judge allows it,
+holds the other texts (reasoning, refusal, tool calls) to the end, and judges the whole reply at
+the end (a first sentence the fast judge doubts holds back the rest; what was released cannot be
+taken back, so a late rectify or block verdict withholds only the rest, says so in the final chunk
+and queues the reply for review). A stream that breaks, turns into something else or ends without
+``[DONE]`` ends with an error event, never with a reply marked complete.
 """
 
 from __future__ import annotations
@@ -22,23 +28,29 @@ import asyncio
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic_core import PydanticCustomError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..errors import BackendError, EmoethicsError
-from ..ethics.guidelines import VERDICT_ORDER
+from ..errors import BackendError, ConfigError, EmoethicsError, InputError
 from ..store.keys import ApiKey, KeyStore
-from ..textio import MAX_CHARS
+from . import fields
+from .choices import Judged, apply, judged_fields, main_index, strictest, summary_of
 from .guard import Decision, Policy, ReplyGuard, UserState, empathy_note, read_user
 from .library import ProxyLibrary
+from .redact import scrub, split_credentials
 from .streaming import DONE, chunk, event, pieces, split_sentences
 from .upstream import HttpUpstream, LocalUpstream, UpstreamError, completion_id
+
+#: The longest X-Emoethics-Context or X-Emoethics-Culture header value.
+MAX_HEADER_NAME = 64
 
 
 class ProxyConfig(BaseModel):
@@ -48,6 +60,11 @@ class ProxyConfig(BaseModel):
 
     upstream: str | None = Field(default=None, description="OpenAI-compatible base URL; none: the embedded model.")
     upstream_key_env: str = Field(default="OPENAI_API_KEY", description="Environment variable with the upstream's key.")
+    upstream_auth: SecretStr | None = Field(
+        default=None,
+        exclude=True,
+        description="user:password for the upstream (taken out of an upstream URL that holds them).",
+    )
     upstream_timeout: float = Field(default=120.0, gt=0)
     stream_policy: Literal["hold", "sentence"] = "hold"
     log_content: bool = Field(default=True, description="Store texts in the run log (off: verdicts only).")
@@ -56,6 +73,41 @@ class ProxyConfig(BaseModel):
     guidelines: str = "default"
     rulebook: str | None = None
     policy: Policy = Field(default_factory=Policy)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _credentials_out_of_the_url(cls, data: Any) -> Any:
+        """``http://user:password@host/v1`` becomes the URL without them and ``upstream_auth``."""
+        if isinstance(data, dict) and isinstance(data.get("upstream"), str):
+            clean, credentials = split_credentials(data["upstream"])
+            if credentials is not None:
+                data = {**data, "upstream": clean}
+                data.setdefault("upstream_auth", ":".join(credentials))
+        return data
+
+    def upstream_credentials(self) -> tuple[str, str] | None:
+        """(user, password) for the upstream's basic auth, if any were given."""
+        if self.upstream_auth is None:
+            return None
+        user, _, password = self.upstream_auth.get_secret_value().partition(":")
+        return user, password
+
+
+def lone_surrogate(value: Any, where: str = "body") -> str | None:
+    """Where in ``value`` a lone surrogate hides (text that is no valid Unicode), or None."""
+    if isinstance(value, str):
+        return where if any(0xD800 <= ord(c) <= 0xDFFF for c in value) else None
+    if isinstance(value, dict):
+        items: list[tuple[Any, Any]] = list(value.items())
+    elif isinstance(value, list):
+        items = list(enumerate(value))
+    else:
+        return None
+    for k, v in items:
+        found = lone_surrogate(k, where) or lone_surrogate(v, f"{where}.{k}")
+        if found:
+            return found
+    return None
 
 
 class ChatMessage(BaseModel):
@@ -74,6 +126,18 @@ class ChatRequest(BaseModel):
     messages: list[ChatMessage] = Field(min_length=1, max_length=500)
     stream: bool = False
 
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_unicode(cls, data: Any) -> Any:
+        where = lone_surrogate(data)
+        if where:
+            raise PydanticCustomError(
+                "unicode",
+                "{where} holds a lone surrogate, which is not valid Unicode; send UTF-8 text",
+                {"where": where.removeprefix("body.")},
+            )
+        return data
+
 
 class OpenAIError(BaseModel):
     message: str
@@ -90,7 +154,7 @@ BEARER = HTTPBearer(auto_error=False, description="An emoethics API key (`emoeth
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": why}
     for code, why in (
-        (400, "bad request (unknown context, invalid body)"),
+        (400, "bad request (unknown context or culture, invalid body, text that is not valid Unicode)"),
         (401, "no valid API key"),
         (413, "body over the size limit"),
         (429, "rate limit reached (see Retry-After)"),
@@ -100,9 +164,12 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def error_response(status: int, message: str, kind: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    body = ErrorBody(error=OpenAIError(message=message, type=kind, code=kind if status >= 500 else None))
-    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+def error_response(
+    status: int, message: str, kind: str, headers: dict[str, str] | None = None, code: str | None = None
+) -> JSONResponse:
+    """An OpenAI error body; the message is scrubbed of anything that looks like a key."""
+    error = OpenAIError(message=scrub(message), type=kind, code=code or (kind if status >= 500 else None))
+    return JSONResponse(ErrorBody(error=error).model_dump(), status_code=status, headers=headers)
 
 
 def client_key(request: Request) -> ApiKey:
@@ -125,6 +192,36 @@ Key = Annotated[ApiKey, Depends(client_key)]
 SENTENCE_CHARS = 600  # a "sentence" longer than this is checked as it stands
 
 
+@dataclass
+class Exchange:
+    """One chat request on its way: its body, context, culture, user state and run."""
+
+    body: dict[str, Any]
+    context: str
+    culture: str | None
+    user: UserState | None
+    run_id: str
+    inputs: dict[str, Any]
+    start: float = field(default_factory=time.perf_counter)
+
+
+def check_culture(library: ProxyLibrary, culture: str | None) -> None:
+    """Raise InputError for a culture no guardrail of the guideline set names."""
+    known = library.cultures()
+    if culture and culture not in known:
+        raise InputError(
+            f"unknown culture '{culture}' in guideline set '{library.guidelines.id}' (cultures: {', '.join(known)})"
+        )
+
+
+def header_name(request: Request, name: str) -> str | None:
+    """A short name from a request header (context, culture), or None when it is not given."""
+    value = request.headers.get(name)
+    if value is not None and len(value) > MAX_HEADER_NAME:
+        raise InputError(f"the {name} header is over {MAX_HEADER_NAME} characters")
+    return value or None
+
+
 def create_proxy_app(
     config: ProxyConfig | None = None, *, library: ProxyLibrary | None = None, upstream: Any = None
 ) -> FastAPI:
@@ -133,6 +230,7 @@ def create_proxy_app(
 
     from ..service.security import LimitsMiddleware, RateLimiter
     from ..store import db
+    from .limits import OpenAIBodyLimit
 
     config = config or ProxyConfig()
     url = config.database_url or db.database_url()
@@ -144,10 +242,17 @@ def create_proxy_app(
         judge_model=config.policy.judge_model != "never",
     )
     library.guardrail(config.policy.context, config.policy.culture)  # a bad default context fails now
+    try:
+        check_culture(library, config.policy.culture)
+    except InputError as e:
+        raise ConfigError(str(e)) from None
     if upstream is None:
         if config.upstream:
             upstream = HttpUpstream(
-                config.upstream, api_key=os.environ.get(config.upstream_key_env), timeout=config.upstream_timeout
+                config.upstream,
+                api_key=os.environ.get(config.upstream_key_env),
+                timeout=config.upstream_timeout,
+                auth=config.upstream_credentials(),
             )
         else:
             upstream = LocalUpstream(library.rectifier(), slot=library.model_slot)
@@ -173,6 +278,7 @@ def create_proxy_app(
     app.state.limiter = RateLimiter()
     app.state.library = library
     app.add_middleware(LimitsMiddleware, max_bytes=config.max_body_bytes)
+    app.add_middleware(OpenAIBodyLimit, max_bytes=config.max_body_bytes)  # outside: its 413 is OpenAI-shaped
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -194,11 +300,16 @@ def create_proxy_app(
             return error_response(502, str(exc), "upstream_error")
         return error_response(400, str(exc), "invalid_request_error")
 
+    @app.exception_handler(Exception)
+    async def internal(request: Request, exc: Exception) -> JSONResponse:
+        return error_response(500, "the proxy failed on this request (see its log)", "server_error")
+
     def context_of(request: Request) -> tuple[str, str | None]:
-        context = request.headers.get("x-emoethics-context") or policy.context
-        culture = request.headers.get("x-emoethics-culture") or policy.culture
-        g = library.guardrail(context[:64] if context else None, culture[:64] if culture else None)
-        return g.context, culture
+        """The guardrail context and culture of a request (headers, else the policy's)."""
+        context = header_name(request, "x-emoethics-context") or policy.context
+        culture = header_name(request, "x-emoethics-culture") or policy.culture
+        check_culture(library, culture)
+        return library.guardrail(context, culture).context, culture
 
     def inputs_of(req: ChatRequest, body: dict[str, Any], context: str, user: UserState | None) -> dict[str, Any]:
         base = {
@@ -212,58 +323,43 @@ def create_proxy_app(
             base["messages"] = body["messages"]
         return base
 
-    def output_of(decisions: list[Decision | None], user: UserState | None) -> dict[str, Any]:
-        out = []
-        for d in decisions:
-            if d is None:
-                out.append({"verdict": "allow", "action": "passed", "reasons": ["no text to judge"]})
-                continue
-            s = d.summary(user)
-            if config.log_content:
-                s |= {"original": d.original, "delivered": d.text}
-            else:
-                s = {
-                    k: s[k]
-                    for k in (
-                        "verdict",
-                        "action",
-                        "judged_verdict",
-                        "path",
-                        "context",
-                        "behaviour",
-                        "confidence",
-                        "wrong_probability",
-                        "case_id",
-                    )
-                }
-                s["violations"] = [h.guideline for h in d.judgement.violations]
-            out.append(s)
-        return {"choices": out, "verdict": strictest(decisions)}
+    def output_of(judged: list[Judged | None], user: UserState | None) -> dict[str, Any]:
+        out = [j.log(user, config.log_content) if j is not None else summary_of(None, user) for j in judged]
+        return {"choices": out, "verdict": strictest(judged)}
 
-    def record(run_id: str, inputs: dict[str, Any], output: Any, start: float, error: str | None = None) -> None:
+    def record(ex: Exchange, output: Any, error: str | None = None) -> None:
         library.record_run(
-            inputs,
+            ex.inputs,
             output,
-            error=error,
-            seconds=time.perf_counter() - start,
-            run_id=run_id,
+            error=scrub(error) if error else None,
+            seconds=time.perf_counter() - ex.start,
+            run_id=ex.run_id,
             models={"upstream": upstream.id},
         )
 
-    def headers_of(decisions: list[Decision | None], run_id: str) -> dict[str, str]:
-        main = next((d for d in decisions if d is not None and d.verdict == strictest(decisions)), None)
-        h = {"x-emoethics-verdict": strictest(decisions), "x-emoethics-run": run_id}
+    def headers_of(judged: list[Judged | None], run_id: str) -> dict[str, str]:
+        main = judged[main_index(judged)]
+        h = {"x-emoethics-verdict": strictest(judged), "x-emoethics-run": run_id, **window_headers(judged)}
         if main is not None:
-            b = main.judgement.behaviour
+            d = main.main
+            b = d.judgement.behaviour
             h |= {
                 "x-emoethics-behaviour": f"{b.level} ({b.intensity:+.2f})",
-                "x-emoethics-action": main.action,
-                "x-emoethics-path": main.path,
-                "x-emoethics-context": main.judgement.context,
+                "x-emoethics-action": d.action,
+                "x-emoethics-path": d.path,
+                "x-emoethics-context": d.judgement.context,
             }
         return h
 
-    async def prepare(req: ChatRequest, request: Request) -> tuple[dict[str, Any], str, str | None, UserState | None]:
+    def window_headers(judged: list[Judged | None] | None = None) -> dict[str, str]:
+        """The judge's window limit, and (once judged) the most windows a text needed."""
+        h = {"x-emoethics-window-chars": str(guard.window_chars)}
+        counts = [j.windows for j in judged or [] if j is not None]
+        if counts:
+            h["x-emoethics-windows"] = str(max(counts))
+        return h
+
+    async def prepare(req: ChatRequest, request: Request) -> Exchange:
         context, culture = context_of(request)
         body = req.model_dump(exclude_none=True)
         user = None
@@ -271,14 +367,30 @@ def create_proxy_app(
             user = await asyncio.to_thread(read_user, library, body["messages"])
             if user is not None and user.distressed:
                 body["messages"] = [empathy_note(user), *body["messages"]]
-        return body, context, culture, user
+        return Exchange(body, context, culture, user, library.new_run_id(), inputs_of(req, body, context, user))
 
-    async def decide(
-        text: str, context: str, culture: str | None, user: UserState | None, run_id: str
-    ) -> Decision | None:
-        if not text.strip():
+    async def decide(text: str, ex: Exchange, rewrite: bool = True) -> Decision | None:
+        if not text.replace("\x00", "").strip():
             return None
-        return await asyncio.to_thread(guard.decide, text[:MAX_CHARS], context, culture, user, run_id=run_id)
+        return await asyncio.to_thread(
+            guard.decide, text, ex.context, ex.culture, ex.user, run_id=ex.run_id, rewrite=rewrite
+        )
+
+    async def judge_message(message: dict[str, Any], ex: Exchange) -> Judged | None:
+        """Every text of ``message`` judged (None: it has none)."""
+        decided = {}
+        for f in judged_fields(message):
+            d = await decide(f.text, ex, rewrite=f.rewritable)
+            if d is not None:
+                decided[f.name] = d
+        return Judged(decided) if decided else None
+
+    async def judge_choice(choice: dict[str, Any], ex: Exchange) -> Judged | None:
+        """A choice judged, and what the decisions deliver put into it."""
+        judged = await judge_message(choice.get("message") or {}, ex)
+        if judged is not None:
+            apply(choice, judged, policy.refusal)
+        return judged
 
     @app.get("/v1/models", responses=ERRORS, dependencies=[Depends(BEARER)], summary="The upstream's models")
     async def models(key: Key) -> Any:
@@ -298,109 +410,67 @@ def create_proxy_app(
         summary="A chat completion from the upstream, judged (plain or streamed)",
     )
     async def chat(req: ChatRequest, request: Request, key: Key) -> Any:
-        start = time.perf_counter()
-        body, context, culture, user = await prepare(req, request)
-        run_id = library.new_run_id()
-        inputs = inputs_of(req, body, context, user)
-        n = int(body.get("n") or 1) if isinstance(body.get("n"), int) else 1
+        ex = await prepare(req, request)
+        n = ex.body.get("n") if isinstance(ex.body.get("n"), int) else 1
         if req.stream and config.stream_policy == "sentence" and n == 1:
-            return await sentence_stream(body, context, culture, user, run_id, inputs, start)
+            return await sentence_stream(ex)
         try:
-            done = await upstream.complete(body)
+            done = await upstream.complete(ex.body)
         except UpstreamError as e:
-            await asyncio.to_thread(record, run_id, inputs, None, start, e.message)
+            await asyncio.to_thread(record, ex, None, e.message)
             return upstream_error(e)
-        decisions = []
-        for choice in done["choices"]:
-            message = choice.get("message") or {}
-            d = await decide(message.get("content") or "", context, culture, user, run_id)
-            decisions.append(d)
-            if d is not None:
-                message["content"] = d.text
-                if d.finish_reason:
-                    choice["finish_reason"] = d.finish_reason
-        output = output_of(decisions, user)
-        await asyncio.to_thread(record, run_id, inputs, output, start)
-        summary = attached(decisions, user, run_id)
-        headers = headers_of(decisions, run_id)
+        judged = [await judge_choice(choice, ex) for choice in done["choices"]]
+        await asyncio.to_thread(record, ex, output_of(judged, ex.user))
+        summary = attached(judged, ex)
+        headers = headers_of(judged, ex.run_id)
         if not req.stream:
             return JSONResponse({**done, "emoethics": summary}, headers=headers)
         return StreamingResponse(
             held_events(done, summary), media_type="text/event-stream", headers={**headers, "cache-control": "no-cache"}
         )
 
-    def attached(decisions: list[Decision | None], user: UserState | None, run_id: str) -> dict[str, Any]:
-        per = [
-            d.summary(user)
-            if d is not None
-            else {"verdict": "allow", "action": "passed", "reasons": ["no text to judge"]}
-            for d in decisions
-        ]
-        return {**per[0], "run_id": run_id, "mode": policy.mode, **({"choices": per} if len(per) > 1 else {})}
+    def attached(judged: list[Judged | None], ex: Exchange) -> dict[str, Any]:
+        """The ``emoethics`` object: the strictest choice's summary, and every choice's when there are more."""
+        per = [summary_of(j, ex.user) for j in judged]
+        top = per[main_index(judged)]
+        return {**top, "run_id": ex.run_id, "mode": policy.mode, **({"choices": per} if len(per) > 1 else {})}
 
     async def held_events(done: dict[str, Any], summary: dict[str, Any]) -> AsyncIterator[bytes]:
-        base = {
-            "id": done.get("id") or completion_id(),
-            "created": done.get("created") or int(time.time()),
-            "model": done.get("model") or "upstream",
-        }
+        base = base_of(done)
         for choice in done["choices"]:
             i = choice.get("index", 0)
             yield event(chunk(base, {"role": "assistant", "content": ""}, index=i))
-            for piece in pieces((choice.get("message") or {}).get("content") or ""):
-                yield event(chunk(base, {"content": piece}, index=i))
+            for delta in fields.deltas(choice.get("message") or {}, pieces):
+                yield event(chunk(base, delta, index=i))
         for choice in done["choices"]:
             yield event(
                 chunk(base, {}, choice.get("finish_reason") or "stop", index=choice.get("index", 0), emoethics=summary)
             )
         yield DONE
 
-    async def sentence_stream(
-        body: dict[str, Any],
-        context: str,
-        culture: str | None,
-        user: UserState | None,
-        run_id: str,
-        inputs: dict[str, Any],
-        start: float,
-    ) -> Any:
-        source = upstream.stream(body).__aiter__()
+    async def sentence_stream(ex: Exchange) -> Any:
+        source = upstream.stream(ex.body).__aiter__()
         try:
             first = await source.__anext__()
         except StopAsyncIteration:
             first = None
         except UpstreamError as e:
-            await asyncio.to_thread(record, run_id, inputs, None, start, e.message)
+            await asyncio.to_thread(record, ex, None, e.message)
             return upstream_error(e)
         headers = {
             "x-emoethics-verdict": "pending",
-            "x-emoethics-run": run_id,
-            "x-emoethics-context": context,
+            "x-emoethics-run": ex.run_id,
+            "x-emoethics-context": ex.context,
             "cache-control": "no-cache",
+            **window_headers(),
         }
-        return StreamingResponse(
-            released_events(first, source, context, culture, user, run_id, inputs, start),
-            media_type="text/event-stream",
-            headers=headers,
-        )
+        return StreamingResponse(released_events(first, source, ex), media_type="text/event-stream", headers=headers)
 
     async def released_events(
-        first: dict[str, Any] | None,
-        source: AsyncGenerator[dict[str, Any], None],
-        context: str,
-        culture: str | None,
-        user: UserState | None,
-        run_id: str,
-        inputs: dict[str, Any],
-        start: float,
+        first: dict[str, Any] | None, source: AsyncGenerator[dict[str, Any], None], ex: Exchange
     ) -> AsyncIterator[bytes]:
-        base = {
-            "id": (first or {}).get("id") or completion_id(),
-            "created": (first or {}).get("created") or int(time.time()),
-            "model": (first or {}).get("model") or "upstream",
-        }
-        full, pending, released, held = "", "", "", False
-        finish: str | None = None
+        base = base_of(first or {})
+        s = SentenceState()
         yield event(chunk(base, {"role": "assistant", "content": ""}))
 
         async def upstream_chunks() -> AsyncGenerator[dict[str, Any], None]:
@@ -412,93 +482,142 @@ def create_proxy_app(
         chunks = upstream_chunks()
         try:
             async for c in chunks:
-                for choice in c.get("choices") or []:
-                    if choice.get("index", 0) != 0:
-                        continue
-                    text = (choice.get("delta") or {}).get("content") or ""
-                    finish = choice.get("finish_reason") or finish
-                    full += text
-                    pending += text
-                if held:
-                    continue
-                sentences, rest = split_sentences(pending)
-                if not sentences and len(rest) > SENTENCE_CHARS:
-                    sentences, rest = [rest], ""
-                for i, s in enumerate(sentences):
-                    if await asyncio.to_thread(guard.sentence_passes, s, context, culture):
-                        released += s
-                        yield event(chunk(base, {"content": s}))
-                    else:
-                        held = True
-                        rest = "".join(sentences[i:]) + rest
-                        break
-                pending = rest
+                try:
+                    s.take(c)
+                except ValueError as e:
+                    raise UpstreamError(502, f"the upstream streamed a chunk that cannot be used: {e}") from None
+                if not s.held:
+                    for sentence in await release(s, ex):
+                        yield event(chunk(base, {"content": sentence}))
         except UpstreamError as e:
-            await asyncio.to_thread(
-                record,
-                run_id,
-                inputs,
-                {"released": released if config.log_content else len(released)},
-                start,
-                e.message,
-            )
-            yield event({"error": {"message": e.message, "type": e.kind, "code": e.kind}})
+            released = s.released if config.log_content else len(s.released)
+            await asyncio.to_thread(record, ex, {"released": released}, e.message)
+            yield event({"error": {"message": scrub(e.message), "type": e.kind, "code": e.kind}})
             return
         except (asyncio.CancelledError, GeneratorExit):  # the client went away mid-stream
             await asyncio.shield(
                 asyncio.to_thread(
-                    record,
-                    run_id,
-                    inputs,
-                    {"released": len(released)},
-                    start,
-                    "the client closed the stream before its end",
+                    record, ex, {"released": len(s.released)}, "the client closed the stream before its end"
                 )
             )
             raise
         finally:
             await chunks.aclose()
             await source.aclose()
-        d = await decide(full, context, culture, user, run_id)
-        summary = attached([d], user, run_id)
-        out_finish = finish or "stop"
-        if d is not None and d.action in ("rectified", "blocked"):
-            if not released:
-                for piece in pieces(d.text):
-                    yield event(chunk(base, {"content": piece}))
-                out_finish = d.finish_reason or out_finish
+        try:
+            async for out in sentence_end(s, ex, base):
+                yield out
+        except EmoethicsError as e:  # the judgement failed: nothing more is released
+            await asyncio.to_thread(record, ex, {"released": len(s.released)}, str(e))
+            yield event({"error": {"message": scrub(str(e)), "type": "server_error", "code": "judgement_failed"}})
+
+    async def release(s: SentenceState, ex: Exchange) -> list[str]:
+        """The sentences of the pending content that the fast judge lets out now."""
+        sentences, rest = split_sentences(s.pending)
+        if not sentences and len(rest) > SENTENCE_CHARS:
+            sentences, rest = [rest], ""
+        out = []
+        for i, sentence in enumerate(sentences):
+            if await asyncio.to_thread(guard.sentence_passes, sentence, ex.context, ex.culture):
+                s.released += sentence
+                out.append(sentence)
             else:
-                if d.case_id is None and policy.queue_reviews:
-                    case = await asyncio.to_thread(
-                        library.queue_case,
-                        d.judgement,
-                        run_id=run_id,
-                        note="released sentence by sentence before the full judgement",
-                    )
-                    summary["case_id"] = case.id
-                summary["released_before_judgement"] = len(released)
-                summary["withheld"] = len(pending)
-                out_finish = "content_filter" if pending else out_finish
-        elif pending:
-            yield event(chunk(base, {"content": pending}))
+                s.held = True
+                rest = "".join(sentences[i:]) + rest
+                break
+        s.pending = rest
+        return out
+
+    async def sentence_end(s: SentenceState, ex: Exchange, base: dict[str, Any]) -> AsyncIterator[bytes]:
+        """The whole reply judged, then what is left to send of it, and the final chunk."""
+        message = {"role": "assistant", "content": s.full, **s.other}
+        judged = await judge_message(message, ex)
+        finish = s.finish or "stop"
+        choice: dict[str, Any] = {"message": message, "finish_reason": finish}
+        if judged is not None:
+            apply(choice, judged, policy.refusal)
+        summary = attached([judged], ex)
+        if judged is None or not judged.changed:
+            out = [{"content": s.pending}] if s.pending else []
+            out += fields.deltas(message, pieces, content=False)
+        elif not s.released:
+            out = fields.deltas(choice["message"], pieces)
+            finish = choice["finish_reason"]
+        else:
+            out = await late_verdict(s, ex, judged, choice, summary)
+            finish = "content_filter" if judged.blocked or summary["withheld"] else finish
+        for delta in out:
+            yield event(chunk(base, delta))
         summary["stream_policy"] = "sentence"
-        output = output_of([d], user)
-        output["released_before_judgement"] = len(released)
-        await asyncio.to_thread(record, run_id, inputs, output, start)
-        yield event(chunk(base, {}, out_finish, emoethics=summary))
+        output = output_of([judged], ex.user)
+        output["released_before_judgement"] = len(s.released)
+        await asyncio.to_thread(record, ex, output)
+        yield event(chunk(base, {}, finish, emoethics=summary))
         yield DONE
 
+    async def late_verdict(
+        s: SentenceState, ex: Exchange, judged: Judged, choice: dict[str, Any], summary: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """A reply changed after part of its content went out. When the content (or the whole
+        reply) changed, the content still held is withheld and the reply is queued for review (what
+        went out cannot be taken back); the other texts, rectified, are sent (a blocked reply: none)."""
+        content = judged.fields.get("content")
+        content_changed = judged.blocked or (content is not None and content.action == "rectified")
+        if content_changed and judged.main.case_id is None and policy.queue_reviews:
+            case = await asyncio.to_thread(
+                library.queue_case,
+                judged.main.judgement,
+                run_id=ex.run_id,
+                note="released sentence by sentence before the full judgement",
+            )
+            summary["case_id"] = case.id
+        summary["released_before_judgement"] = len(s.released)
+        summary["withheld"] = len(s.pending) if content_changed else 0
+        out = [] if content_changed or not s.pending else [{"content": s.pending}]
+        if not judged.blocked:
+            out += fields.deltas(choice["message"], pieces, content=False)
+        return out
+
     return app
+
+
+@dataclass
+class SentenceState:
+    """What a sentence stream has seen and sent: the whole content, the part not yet released,
+    the part released, the other texts (held to the end), and the finish reason."""
+
+    full: str = ""
+    pending: str = ""
+    released: str = ""
+    held: bool = False
+    finish: str | None = None
+    other: dict[str, Any] = field(default_factory=dict)
+
+    def take(self, c: dict[str, Any]) -> None:
+        """Add an upstream chunk's first choice (raises ValueError for a delta that cannot be used)."""
+        for choice in c.get("choices") or []:
+            if choice.get("index", 0) != 0:
+                continue
+            delta = choice.get("delta") or {}
+            text = delta.get("content") or ""
+            self.finish = choice.get("finish_reason") or self.finish
+            self.full += text
+            self.pending += text
+            fields.merge_delta(self.other, delta)
+
+
+def base_of(done: dict[str, Any]) -> dict[str, Any]:
+    """The id, created time and model a stream's chunks carry."""
+    return {
+        "id": done.get("id") or completion_id(),
+        "created": done.get("created") or int(time.time()),
+        "model": done.get("model") or "upstream",
+    }
 
 
 def upstream_error(e: UpstreamError) -> JSONResponse:
     headers = {"Retry-After": e.retry_after} if e.retry_after else None
     return error_response(e.status, e.message, e.kind, headers)
-
-
-def strictest(decisions: list[Decision | None]) -> str:
-    verdicts = [d.verdict for d in decisions if d is not None] or ["allow"]
-    return max(verdicts, key=VERDICT_ORDER.index)
 
 
 POLICY_KEYS = tuple(Policy.model_fields)

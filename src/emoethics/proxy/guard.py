@@ -11,20 +11,29 @@ user's state; a reply whose tone is harsh (anger or disgust at the high levels) 
 review; and distress never turns into a refusal: a reply to a distressed user is rectified or
 blocked only for a guideline it violates, not for the emotions it shares with the user (a
 compassionate reply reads as sad), which pass with a review flag instead.
+
+Long replies: the judge reads at most ``MAX_CHARS`` characters at a time, so a longer reply is cut
+into windows (at sentence ends or white space where it can) and every window is judged; the
+strictest verdict decides for the whole reply. An allowed reply is delivered whole; a reply to
+rectify has each window that needs it rewritten and the rest kept; a blocked one is refused
+whole. The number of windows and their size are stated in the decision.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from ..emotions.profile import EmotionProfile
 from ..errors import EmoethicsError, InputError
-from ..ethics.guidelines import Verdict, stricter
+from ..ethics.guidelines import VERDICT_ORDER, Verdict, stricter
 from ..ethics.judge import Judgement
 from ..ethics.rectify import Rectification
 from ..prompting import render
+from ..textio import MAX_CHARS
 from .library import ProxyLibrary
 
 #: A reading at or beyond this on the sadness or fear pole is distress (the levels sadness, grief,
@@ -83,6 +92,8 @@ class Decision(BaseModel):
     rectification: Rectification | None = None
     finish_reason: str | None = Field(default=None, description="content_filter when blocked.")
     case_id: str | None = None
+    windows: int = Field(default=1, description="How many windows the reply was judged in.")
+    window_chars: int = Field(default=MAX_CHARS, description="The most characters the judge reads at once.")
 
     def summary(self, user: UserState | None = None) -> dict[str, Any]:
         """The ``emoethics`` object of an answer: verdict, reasons, spans, profile."""
@@ -111,6 +122,7 @@ class Decision(BaseModel):
             "profile": {r.spectrum: {"level": r.level, "intensity": r.intensity} for r in j.profile.readings},
             "case_id": self.case_id,
             "models": j.models,
+            "judged": {"chars": len(self.original), "windows": self.windows, "window_chars": self.window_chars},
         }
         if self.rectification is not None:
             out["rectified"] = {
@@ -155,12 +167,52 @@ def empathy_note(user: UserState) -> dict[str, str]:
     return render("proxy_empathy", state=user.state)[0]
 
 
+_BREAK = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019)\]]*\s+|\n+")
+_SPACE = re.compile(r"\s+")
+
+
+def windows(text: str, size: int = MAX_CHARS) -> list[str]:
+    """``text`` cut into windows that join back to ``text``, each with at most ``size`` characters
+    besides white space at its ends. A window ends after a sentence end, else after white space,
+    in its second half where there is one; the white space after a cut stays with the window."""
+    out, start = [], 0
+    pos = len(text) - len(text.lstrip())  # leading white space goes with the first window
+    while len(text) - pos > size:
+        piece = text[pos : pos + size]
+        cut = pos + (_last_end(_BREAK, piece, size // 2) or _last_end(_SPACE, piece, size // 2) or size)
+        rest = text[cut:]
+        cut += len(rest) - len(rest.lstrip())
+        out.append(text[start:cut])
+        start = pos = cut
+    if start < len(text) or not out:
+        out.append(text[start:])
+    return out
+
+
+def _last_end(pattern: re.Pattern[str], piece: str, least: int) -> int:
+    """Where the last match of ``pattern`` in ``piece`` ends, if that is past ``least``; else 0."""
+    ends = [m.end() for m in pattern.finditer(piece, least)]
+    return ends[-1] if ends else 0
+
+
+@dataclass
+class Window:
+    """One judged window of a reply: its text, judgement, path, reasons and verdict."""
+
+    text: str
+    judgement: Judgement
+    path: Literal["fast", "model"]
+    reasons: list[str]
+    verdict: Verdict
+
+
 class ReplyGuard:
     """Judges replies and acts on the verdict, per a :class:`Policy`."""
 
-    def __init__(self, library: ProxyLibrary, policy: Policy) -> None:
+    def __init__(self, library: ProxyLibrary, policy: Policy, window_chars: int = MAX_CHARS) -> None:
         self.library = library
         self.policy = policy
+        self.window_chars = window_chars
 
     def wants_model(self, fast: Judgement, context: str) -> bool:
         p = self.policy
@@ -170,7 +222,9 @@ class ReplyGuard:
             return True
         return fast.verdict != "allow" or fast.confidence < p.min_confidence
 
-    def judge(self, text: str, context: str, culture: str | None) -> tuple[Judgement, str, list[str]]:
+    def judge(
+        self, text: str, context: str, culture: str | None
+    ) -> tuple[Judgement, Literal["fast", "model"], list[str]]:
         """(judgement, path, reasons): the fast judgement, or the model's when it is needed."""
         fast = self.library.judge_fast(text, context, culture)
         if not self.wants_model(fast, context):
@@ -206,33 +260,48 @@ class ReplyGuard:
         return verdict
 
     def decide(
-        self, text: str, context: str, culture: str | None = None, user: UserState | None = None, *, run_id: str = ""
+        self,
+        text: str,
+        context: str,
+        culture: str | None = None,
+        user: UserState | None = None,
+        *,
+        run_id: str = "",
+        rewrite: bool = True,
     ) -> Decision:
-        judgement, path, reasons = self.judge(text, context, culture)
-        verdict = self.care(judgement.verdict, judgement, user, reasons)
-        base = dict(original=text, path=path, reasons=reasons, judgement=judgement)
+        """Judge ``text`` (in windows when it is long) and act on the strictest verdict.
+        ``rewrite=False`` (tool-call arguments) blocks what would be rectified."""
+        parts = [self.judge_window(w, context, culture, user) for w in windows(text, self.window_chars)]
+        main = max(parts, key=lambda w: VERDICT_ORDER.index(w.verdict))
+        reasons = list(main.reasons)
+        if len(parts) > 1:
+            reasons.append(
+                f"judged in {len(parts)} windows of at most {self.window_chars:,} characters (the most the "
+                f"judge reads at once); window {parts.index(main) + 1} gave the strictest verdict"
+            )
+        base: dict[str, Any] = dict(
+            original=text,
+            path=main.path,
+            reasons=reasons,
+            judgement=main.judgement,
+            windows=len(parts),
+            window_chars=self.window_chars,
+        )
+        verdict = main.verdict
         if self.policy.mode == "observe":
             return Decision(verdict=verdict, action="observed", text=text, **base)
-        if verdict == "allow":
-            return Decision(verdict=verdict, action="passed", text=text, **base)
-        if verdict == "review" and not self.policy.queue_reviews:
+        if verdict == "allow" or (verdict == "review" and not self.policy.queue_reviews):
             return Decision(verdict=verdict, action="passed", text=text, **base)
         if verdict == "review":
-            case = self.library.queue_case(judgement, run_id=run_id, note="; ".join(reasons[1:]))
+            case = self.library.queue_case(main.judgement, run_id=run_id, note="; ".join(main.reasons[1:]))
             return Decision(verdict=verdict, action="queued", text=text, case_id=case.id, **base)
-        rect = None
-        if verdict == "rectify":
-            try:
-                rect = self.library.rectify(judgement)
-            except EmoethicsError as e:
-                reasons.append(f"rectification failed ({e})")
-            if rect is not None and rect.success:
-                reasons.append(
-                    f"rectified: the rewrite is judged '{rect.after.verdict}' (similarity {rect.similarity:.2f})"
-                )
-                return Decision(verdict="rectify", action="rectified", text=rect.text, rectification=rect, **base)
-            if rect is not None:
-                reasons.append("no rewrite reached the allowed range, so the reply is blocked")
+        rect: Rectification | None = None
+        if verdict == "rectify" and not rewrite:
+            reasons.append("tool-call arguments are never rewritten, so the reply is blocked")
+        elif verdict == "rectify":
+            rewritten, rect = self.rectify_windows(parts, main, reasons)
+            if rewritten is not None:
+                return Decision(verdict="rectify", action="rectified", text=rewritten, rectification=rect, **base)
         return Decision(
             verdict="block",
             action="blocked",
@@ -241,6 +310,43 @@ class ReplyGuard:
             finish_reason="content_filter",
             **base,
         )
+
+    def judge_window(self, text: str, context: str, culture: str | None, user: UserState | None) -> Window:
+        """One window judged, with the empathy rules applied to its verdict."""
+        judgement, path, reasons = self.judge(text, context, culture)
+        verdict = self.care(judgement.verdict, judgement, user, reasons)
+        return Window(text=text, judgement=judgement, path=path, reasons=reasons, verdict=verdict)
+
+    def rectify_windows(
+        self, parts: list[Window], main: Window, reasons: list[str]
+    ) -> tuple[str | None, Rectification | None]:
+        """(the reply with every window to rectify rewritten, the main window's rectification);
+        the text is None when a window could not be brought into the allowed range."""
+        out, main_rect = [], None
+        for w in parts:
+            if w.verdict != "rectify":
+                out.append(w.text)
+                continue
+            rect = self.rectify_one(w.judgement, reasons)
+            if w is main:
+                main_rect = rect
+            if rect is None or not rect.success:
+                if rect is not None:
+                    reasons.append("no rewrite reached the allowed range, so the reply is blocked")
+                return None, main_rect if w is main else rect
+            reasons.append(
+                f"rectified: the rewrite is judged '{rect.after.verdict}' (similarity {rect.similarity:.2f})"
+            )
+            out.append(rect.text + w.text[len(w.text.rstrip()) :])
+        return "".join(out), main_rect
+
+    def rectify_one(self, judgement: Judgement, reasons: list[str]) -> Rectification | None:
+        """The rectification of one judged window, or None (with the reason) when it failed."""
+        try:
+            return self.library.rectify(judgement)
+        except EmoethicsError as e:
+            reasons.append(f"rectification failed ({e})")
+            return None
 
     def sentence_passes(self, sentence: str, context: str, culture: str | None) -> bool:
         """Whether one sentence may be released before the whole reply is judged (fast judge: allow)."""

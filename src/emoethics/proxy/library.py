@@ -65,6 +65,10 @@ class ProxyLibrary:
     def contexts(self) -> list[str]:
         return self.guidelines.contexts()
 
+    def cultures(self) -> list[str]:
+        """Every culture a guardrail of the guideline set names ("any" among them)."""
+        return sorted({g.culture for g in self.guidelines.guardrails})
+
     # -- models, made once by the session -----------------------------------------------------
     def analyzer(self) -> Analyzer:
         return self.session.make_analyzer(role="critic")

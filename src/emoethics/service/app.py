@@ -45,7 +45,7 @@ from .schemas import (
     RewriteRequest,
     SweepRequest,
 )
-from .security import LimitsMiddleware, RateLimiter, api_key, session_secret
+from .security import LimitsMiddleware, RateLimiter, api_key, hide_database, session_secret
 from .worker import Worker
 
 
@@ -143,7 +143,10 @@ def _version() -> str:
 
 
 def _error_handlers(app: FastAPI) -> None:
+    """Errors as one-line JSON (or an error page off ``/v1``), never showing where the store is."""
+
     def body(status: int, message: str, detail: Any = None, headers: dict | None = None) -> JSONResponse:
+        message = hide_database(message, app.state.url)
         return JSONResponse(
             ErrorBody(error=message, detail=detail).model_dump(exclude_none=True), status, headers=headers
         )
@@ -154,7 +157,7 @@ def _error_handlers(app: FastAPI) -> None:
             return body(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
         if exc.status_code == 401:
             return web.login_redirect(request)
-        return web.error_page(request, exc.status_code, str(exc.detail))
+        return web.error_page(request, exc.status_code, hide_database(str(exc.detail), app.state.url))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

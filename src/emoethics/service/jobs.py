@@ -20,6 +20,7 @@ from ..errors import EmoethicsError
 from ..store import db
 from ..store.models import JobRow, utcnow
 from ..store.records import _jsonable
+from .security import hide_database
 
 
 class Job(BaseModel):
@@ -72,9 +73,11 @@ class JobRunner:
         try:
             result = fn()
         except EmoethicsError as e:
-            self._set(job_id, status="failed", error=str(e))
+            self._set(job_id, status="failed", error=hide_database(str(e), self.url))
         except Exception as e:  # noqa: BLE001 - a job's failure is reported in its status, not lost
-            self._set(job_id, status="failed", error=f"internal error: {type(e).__name__}: {e}")
+            self._set(
+                job_id, status="failed", error=hide_database(f"internal error: {type(e).__name__}: {e}", self.url)
+            )
         else:
             self._set(job_id, status="done", result=_jsonable(result))
 

@@ -4,6 +4,7 @@ per-key rate limits, request size limits and security headers."""
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import time
 from pathlib import Path
@@ -23,6 +24,23 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
+
+
+_DATABASE = re.compile(
+    r"\b(?:sqlite|postgres(?:ql)?|mysql|mariadb|oracle|mssql)(?:\+\w+)?://[^\s)'\"]*[^\s)'\":,;.]"
+    r"|(?:[A-Za-z]:)?[\\/][^\s)'\"]*\.(?:db|sqlite3?)\b"
+)
+
+
+def hide_database(message: str, url: str | None = None) -> str:
+    """``message`` without the store's location (a database URL or a database file's path), which
+    callers have no use for and which shows the server's file system."""
+    if url:
+        from ..store import db
+
+        for shown in (db.describe(url), url):
+            message = message.replace(shown, "the store")
+    return _DATABASE.sub("the store", message)
 
 
 def session_secret() -> str:

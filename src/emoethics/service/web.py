@@ -19,7 +19,7 @@ from ..errors import EmoethicsError, InputError
 from ..store.keys import ApiKey
 from ..store.queue import DECISIONS, Feedback
 from .charts import profile_chart
-from .security import SESSION_KEY, check_csrf, csrf_token, session_key
+from .security import SESSION_KEY, check_csrf, csrf_token, hide_database, session_key
 
 HERE = Path(__file__).parent
 VERDICTS = ("allow", "review", "rectify", "block")
@@ -171,7 +171,7 @@ def decide(
                 )
             )
         except EmoethicsError as e:
-            errors.append(str(e))
+            errors.append(hide_database(str(e), request.app.state.url))
     if errors:
         return page(request, "case.html", status=422, **view, errors=errors, decisions=DECISIONS)
     return RedirectResponse(f"/review/{view['next_id']}" if view["next_id"] else "/review?done=1", status_code=303)
