@@ -71,9 +71,10 @@ bench: install
 	$(BIN)/python benchmarks/rewrite.py --n 20 --spectrum sadness-joy --rounds 2
 	$(BIN)/python benchmarks/ethics.py --limit 200
 
-# Rebuild the sensor's emotion-tuned encoder and heads, the moral encoder, the ethics heads and the injection detector
-# from ../shared/data (about 25 minutes on 2 cores for the sensor; the moral encoder about 30 more, and
-# train_ethics.py embeds every training text with both encoders, about 26 minutes from an empty cache).
+# Rebuild the sensor's emotion-tuned encoder and heads, the moral encoder, the ethics heads, the injection detector
+# and the conduct head from ../shared/data (about 25 minutes on 2 cores for the sensor; the moral encoder about 30
+# more; train_ethics.py embeds every training text with both encoders, about 26 minutes from an empty cache; the
+# conduct head about 8 minutes to embed its 52,000 texts, 2 to fit, and 30 for the leave-one-kind-out runs).
 train: install
 	$(BIN)/pip install --quiet -e '.[local,dev,train]'
 	$(BIN)/python training/finetune_encoder.py
@@ -85,6 +86,8 @@ train: install
 	$(BIN)/python training/finetune_moral_encoder.py
 	$(BIN)/python training/train_ethics.py --no-extra
 	$(BIN)/python training/train_injection.py
+	$(BIN)/python training/make_conduct_set.py
+	$(BIN)/python training/train_conduct.py --loko
 
 clean:
 	rm -rf $(VENV) $(FAST) build *.egg-info src/*.egg-info .pytest_cache .ruff_cache

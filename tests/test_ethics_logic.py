@@ -197,7 +197,7 @@ def test_violations_raise_the_verdict_and_quotes_are_located(signatures):
             "wrong": True,
         }
     )
-    j = Judge(G, model, ScriptedAnalyzer({}), signatures={"correspondence": signatures}, head=False)
+    j = Judge(G, model, ScriptedAnalyzer({}), signatures={"correspondence": signatures}, head=False, conduct=False)
     r = j.judge(text, "personal")
     assert r.verdict == "block"  # no-harm is a block-severity guideline
     prop = next(h for h in r.violations if h.guideline == "property")
@@ -228,7 +228,7 @@ def test_a_negative_reading_needs_someone_at_the_receiving_end(signatures):
             "He ruined everything.": LEVEL_EMOTION["hostile"],
         }
     )
-    j = Judge(G, None, an, signatures={"correspondence": signatures}, head=False)
+    j = Judge(G, None, an, signatures={"correspondence": signatures}, head=False, conduct=False)
     sad = j.judge(rent, "personal")
     assert sad.behaviour_emotion.level == "hostile"  # the emotions alone read hostile ...
     assert sad.behaviour.level == "neutral" and sad.verdict == "allow"  # ... but nobody is treated badly
@@ -264,10 +264,10 @@ def test_a_small_models_misconduct_finding_on_a_distressed_text_needs_the_heads_
     j = Judge(G, model, an, signatures={"correspondence": signatures}, head=FixedHead(0.2))
     r = j.judge(rent, "personal")
     assert r.verdict == "allow" and r.violations == [] and r.wrong is False
-    assert any("set aside" in x and "P(wrong) = 0.20" in x for x in r.reasons)
+    assert any("set aside" in x and "0.20" in x for x in r.reasons)
     assert "P(wrong) 0.20" in r.rationale and r.wrong_sentence == rent
     # with the head's support, or on a text that is not distressed, the model's finding stands
-    j.head = FixedHead(0.6)
+    j.head = FixedHead(0.9)
     assert j.judge(rent, "personal").verdict == "rectify"
     j.head = FixedHead(0.2)
     j.backend = judge_model({"wrong": True, "violations": [{"guideline": "property", "quote": "kept it"}]})
@@ -641,8 +641,8 @@ def test_the_models_violation_counts_only_with_a_quote_in_the_text_that_the_head
     assert r.verdict == "allow" and r.violations == [] and r.wrong is False
     assert any("set aside" in x and "the heads find it harmless" in x for x in r.reasons)
     assert "Judge model" not in r.rationale and r.rationale.startswith("Allow.")  # its sentence contradicts allow
-    # heads that do not clear the text let the quoted finding stand ...
-    j.head = FixedHead(0.7)
+    # a conduct head that is not sure lets the quoted finding stand ...
+    j.head, j.conduct = FixedHead(0.7), FixedConduct(0.3)
     r = j.judge(text, "personal")
     assert r.verdict == "block" and r.violations[0].quote == "died in a car accident"
     assert "Violates 'no-harm'" in r.rationale and '"died in a car accident"' in r.rationale
@@ -677,6 +677,12 @@ def test_a_request_with_some_annoyance_is_held_at_the_mildest_negative_level_whe
     assert clear.verdict == "allow" and any("held at 'cold'" in x for x in clear.reasons)
     unsure = Judge(G, None, an, signatures=sigs, head=FixedHead(0.1), conduct=FixedConduct(0.3)).judge(note, "personal")
     assert unsure.behaviour.level == "contemptuous" and unsure.verdict == "review"
+    # anger at the reader without insults is held too; with an insult the reading stands
+    blame, insult = "You ruined everything.", "You ruined everything, you idiot."
+    an = ScriptedAnalyzer({blame: LEVEL_EMOTION["hostile"], insult: LEVEL_EMOTION["hostile"]})
+    j = Judge(G, None, an, signatures=sigs, head=FixedHead(0.1), conduct=FixedConduct(0.05))
+    assert j.judge(blame, "personal").behaviour.level == "cold"
+    assert j.judge(insult, "personal").behaviour.level == "hostile"
 
 
 def test_the_debate_cannot_go_beyond_review_without_a_quoted_violation(signatures, tmp_path):

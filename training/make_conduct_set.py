@@ -8,12 +8,14 @@ object a line: ``text``, ``kind`` (the template family), ``label`` (1 = harmful)
 the text does: one of ``emoethics.ethics.conduct.CATEGORIES`` or ``none``).
 
 Kinds (harmful): ``derogation``, ``dehumanisation``, ``violence-normalised``, ``threat-direct``,
-``threat-normative``, ``hate-profanity``, ``pronoun-reference``, ``negated-positive``,
+``threat-normative``, ``threat-unnamed`` (threats at "them", "those people"), ``hate-profanity``,
+``pronoun-reference``, ``negated-positive``,
 ``hate-question``, ``hate-opinion``, ``insult-person``, ``harassment``, ``sexual-harassment``,
 ``self-harm-encouragement``, ``spelling-variants`` (harmful templates disguised).
 Kinds (harmless): ``negated-hate``, ``group-neutral``, ``group-positive``, ``counter-quote``,
 ``counter-reference``, ``profanity-nobody``, ``abuse-object``, ``reclaimed``, ``distress``,
-``request-annoyed``.
+``request-annoyed`` (firm requests and complaints with some annoyance), ``feeling-statement``
+(anger or frustration about a situation, aimed at nobody).
 
     python training/make_conduct_set.py        # writes training/data/conduct_contrast.jsonl
 """
@@ -55,6 +57,15 @@ OBJECTS = [
     "this song", "the coffee machine", "this chair", "the wifi", "my car", "this game", "the new update",
 ]  # fmt: skip
 INSULTS = ["idiot", "moron", "loser", "piece of shit", "disgrace", "waste of space", "clown", "pig", "freak", "coward"]
+UNNAMED = [
+    "all of them",
+    "them all",
+    "those people",
+    "all of you",
+    "every one of them",
+    "these people",
+    "the lot of them",
+]
 PEOPLE = ["you", "my boss", "my neighbour", "that guy", "your brother", "my ex", "the manager", "Tom", "Sarah"]
 
 
@@ -64,6 +75,20 @@ def _harmful(rng: random.Random) -> list[tuple[str, str, str]]:
     def add(kind: str, category: str, texts: list[str]) -> None:
         rows.extend((t, kind, category) for t in texts)
 
+    # threats at people left unnamed: a threat needs no group to be one
+    for who in UNNAMED:
+        add(
+            "threat-unnamed",
+            "threat",
+            [
+                f"We are going to put an end to {who}.",
+                f"I will {rng.choice(KILL)} {who}.",
+                f"{who.capitalize()} will pay for this with blood.",
+                f"I'm going to hunt down {who}.",
+                f"Soon there will be none of {who} left.",
+                f"I hope {who} {rng.choice(['die', 'burn', 'suffer'])}.",
+            ],
+        )
     for g in GROUPS:
         adj, adj2 = rng.sample(NEG_ADJ, 2)
         verb = rng.choice(VERBS_HATE)
@@ -126,6 +151,8 @@ def _harmful(rng: random.Random) -> list[tuple[str, str, str]]:
                 f"Someone needs to get rid of {g} once and for all.",
                 f"The world would be better if {g} were dead.",
                 f"Why don't we just get rid of {g} once and for all?",
+                f"I would love to see {g} {rng.choice(['suffer', 'burn', 'die', 'in pain'])}.",
+                f"I hope all {g} {rng.choice(['die', 'suffer', 'get what they deserve', 'rot'])}.",
             ],
         )
         add(
@@ -231,6 +258,55 @@ def _harmful(rng: random.Random) -> list[tuple[str, str, str]]:
             "Just take all the pills and be done with it.",
         ],
     )
+    # more of the person-directed kinds: each base sentence with a way of addressing the person
+    more = {
+        ("harassment", "harassment"): [
+            "I'll keep messaging you until you reply",
+            "I know which bus you take every morning",
+            "I'm going to tell your boss everything about you",
+            "I've made ten accounts to keep following you",
+            "I'll be waiting outside your work again",
+            "I'll share your number with everyone online",
+            "you can't hide from me, I always find you",
+            "I'll make your life hell until you talk to me",
+        ],
+        ("sexual-harassment", "sexual_harassment"): [
+            "send me a picture of you naked",
+            "take your top off for me",
+            "I want to touch you whether you like it or not",
+            "sleep with me if you want that job",
+            "I'll only help you if you come to my room tonight",
+            "tell me what you're wearing in bed",
+            "I've been staring at your body all day, come closer",
+            "you owe me a kiss for that lift home",
+        ],
+        ("self-harm-encouragement", "self_harm"): [
+            "nobody would care if you died",
+            "the world would be better without you, so end it",
+            "you should just jump off a bridge",
+            "starve yourself, you don't deserve food",
+            "do us all a favour and kill yourself",
+            "you're a burden, just end your life",
+            "go hurt yourself again, it's all you're good for",
+            "you'd be better off dead",
+        ],
+        ("insult-person", "insult"): [
+            "you are a pathetic loser",
+            "you're the dumbest person I've ever met",
+            "you disgusting little rat",
+            "you're a worthless waste of space",
+            "nobody likes you, you ugly freak",
+            "you're too stupid to live",
+            "you are a spineless coward",
+            "you're a lying piece of garbage",
+        ],
+    }
+    ways = ["{s}.", "{s}!", "Listen, {s}.", "Hey {n}, {s}.", "{S}. I mean it.", "{n}, {s}."]
+    for (kind, category), bases in more.items():
+        for base in bases:
+            for way in rng.sample(ways, 3):
+                text = way.format(s=base, S=base[0].upper() + base[1:], n=rng.choice(["Sam", "Anna", "mate", "babe"]))
+                add(kind, category, [text[0].upper() + text[1:]])
     return rows
 
 
@@ -370,6 +446,55 @@ def _harmless(rng: random.Random) -> list[tuple[str, str, str]]:
             "I'm disappointed with the repair. Please send someone to fix it properly.",
             "Your dog barks all night. Could you keep it inside after 10?",
             "I'd appreciate it if you returned my drill this weekend.",
+        ],
+    )
+    # firm requests and complaints with some annoyance: openers x asks x feelings, sampled
+    openers = [
+        "Hi,", "Hey,", "Hello there,", "Dear neighbour,", "Good morning,", "Sorry to bother you, but",
+        "Just a quick note:", "Hi again,", "Excuse me,", "Hi team,", "",
+    ]  # fmt: skip
+    asks = [
+        "could you turn the volume down in the evenings?", "can you please stop leaving bags in the hallway?",
+        "would you mind moving your bike off the stairs?", "please reply to my message about the deposit.",
+        "can you fix the broken light in the entrance this week?", "could you let me know when the parcel will come?",
+        "please don't block the gate with your van.", "can we agree on a quiet time after 10?",
+        "could you pay your share of the gas bill by the 5th?", "please send me the invoice again.",
+        "can you check why my order is late?", "would you please close the door quietly at night?",
+        "could you return the ladder you borrowed?", "please tell me why my refund was refused.",
+        "can you take the bins out on Tuesday?", "could you send the minutes before the next meeting?",
+    ]  # fmt: skip
+    feelings = [
+        "I'm a bit annoyed.", "I'm getting frustrated.", "This is really irritating.", "I'm quite upset about it.",
+        "Honestly, I'm fed up.", "It's driving me crazy.", "I'm disappointed.", "This is the third time.",
+        "", "Thanks.", "It's annoying, to be honest.", "I'm not happy about it.",
+    ]  # fmt: skip
+    made = set()
+    while len(made) < 160:
+        o, a, f = rng.choice(openers), rng.choice(asks), rng.choice(feelings)
+        ask = a[0].upper() + a[1:] if not o or o.endswith(":") else a
+        made.add(" ".join(x for x in (o, ask, f) if x))
+    add("request-annoyed", sorted(made))
+    add("feeling-statement", [f for f in feelings if f] + [
+        "I'm feeling a bit annoyed.", "I'm a little irritated.", "I'm feeling quite frustrated.",
+        "I'm angry about it.", "That really annoyed me.", "I'm so done with this week.",
+    ])  # fmt: skip
+    add(
+        "feeling-statement",
+        [
+            f"I'm {how} {why}."
+            for how in ("so annoyed", "really angry", "furious", "fed up", "so frustrated", "disgusted")
+            for why in (
+                "that my flight was cancelled",
+                "about the delays",
+                "with how long this is taking",
+                "that I missed the train",
+                "about the rent going up",
+                "that my bike was stolen",
+                "with myself",
+                "about the election result",
+                "that the shop was closed",
+                "about the noise",
+            )
         ],
     )
     return rows

@@ -2,8 +2,8 @@
 
 Data (read from ``../shared/data/`` and the contrast set of ``training/make_conduct_set.py``):
 
-- the contrast set ``training/data/conduct_contrast.jsonl`` (every row; ``--loko`` leaves one kind
-  out at a time and reports each left-out kind);
+- the contrast set ``training/data/conduct_contrast.jsonl`` (every row, weight 3; ``--loko`` leaves one
+  kind out at a time and reports each left-out kind);
 - HatemojiBuild ``train.csv`` (validation and test for dev and test): ``type`` derogation, animosity,
   dehumanizing language -> identity_attack; threatening language -> threat (and identity_attack);
 - Davidson et al. ``labeled_data.csv``, split by a hash of the tweet (1 in 5 to test): hate speech ->
@@ -17,9 +17,10 @@ Data (read from ``../shared/data/`` and the contrast set of ``training/make_cond
 Features: the moral encoder's embedding (``emoethics.ethics.heads``) of the text after
 ``emoethics.ethics.normalise.normalise``, the vectors the judge already computes for the moral head.
 Head: a one-hidden-layer network (scikit-learn ``MLPClassifier``, training only; inference is numpy),
-one sigmoid output per category of ``emoethics.ethics.conduct.CATEGORIES``. The threshold on
-P(harmful) (the largest category output) is chosen on the dev texts: the lowest, in steps of 0.05, with
-which at least 0.95 of the harmless dev texts score below it.
+one sigmoid output per category of ``emoethics.ethics.conduct.CATEGORIES``. Three thresholds on
+P(harmful) (the largest category output) are chosen on the harmless dev texts, each the lowest in steps
+of 0.05 below which a share of them score: 0.95 for ``threshold`` (the judge acts), 0.90 for
+``review_threshold`` (a person reviews) and 0.60 for ``clear_threshold`` (confidently harmless).
 
 Writes ``src/emoethics/ethics/heads/conduct.npz`` and ``conduct-manifest.json`` (data files with their
 sha256, recipe, dev and test metrics). Embeddings are cached in ``training/.cache``.
@@ -52,6 +53,10 @@ HEADS = ROOT / "src" / "emoethics" / "ethics" / "heads"
 CONTRAST = ROOT / "training" / "data" / "conduct_contrast.jsonl"
 CACHE = ROOT / "training" / ".cache"
 SEED = 23
+#: Each contrast row counts three times: without it the shared sets (52k rows, mostly long posts)
+#: swamp the short contrast sentences, and left-out kinds fare worse (pronoun reference 0.65 against
+#: 0.93, negated positive statements 0.14 against 0.74, counter-speech by reference 0.87 against 0.99).
+CONTRAST_WEIGHT = 3.0
 IDX = {c: i for i, c in enumerate(CATEGORIES)}
 
 
@@ -70,7 +75,7 @@ def load_rows() -> list[dict]:
     for line in CONTRAST.read_text(encoding="utf-8").splitlines():
         r = json.loads(line)
         cats = [r["category"]] if r["label"] else []
-        rows.append(row(r["text"], cats, "contrast", "train", 1.0, r["kind"]))
+        rows.append(row(r["text"], cats, "contrast", "train", CONTRAST_WEIGHT, r["kind"]))
     hatemoji = {
         "derogation": ["identity_attack"],
         "animosity": ["identity_attack"],
@@ -110,18 +115,27 @@ def load_rows() -> list[dict]:
 
 
 def embeddings(texts: list[str]) -> np.ndarray:
-    """Moral-encoder embeddings of the normalised texts, cached by a digest of the texts and the encoder."""
+    """Moral-encoder embeddings of the normalised texts; each text's vector is cached (keyed by a
+    digest of the normalised text, in a file per encoder), so only new texts are encoded."""
     from emoethics.ethics.heads import HEADS_DIR, MORAL_ENCODER_FILE
 
     enc = hashlib.sha256((HEADS_DIR / MORAL_ENCODER_FILE).read_bytes()).hexdigest()[:12]
-    key = hashlib.sha256(("\n".join(texts) + enc).encode("utf-8")).hexdigest()[:16]
-    path = CACHE / f"conduct-{key}.npy"
+    path = CACHE / f"conduct-{enc}.npz"
+    cached: dict[str, np.ndarray] = {}
     if path.is_file():
-        return np.load(path)
-    CACHE.mkdir(parents=True, exist_ok=True)
-    vecs = embed([normalise(t)[0] for t in texts], "moral")
-    np.save(path, vecs)
-    return vecs
+        with np.load(path) as z:
+            cached = dict(zip(z["keys"].tolist(), z["vecs"], strict=True))
+    normalised = [normalise(t)[0] for t in texts]
+    keys = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in normalised]
+    todo = list(dict.fromkeys(k for k in keys if k not in cached))
+    if todo:
+        text_of = dict(zip(keys, normalised, strict=True))
+        print(f"encoding {len(todo)} new texts", file=sys.stderr)
+        vecs = embed([text_of[k] for k in todo], "moral")
+        cached.update(zip(todo, vecs, strict=True))
+        CACHE.mkdir(parents=True, exist_ok=True)
+        np.savez(path, keys=np.array(list(cached)), vecs=np.stack(list(cached.values())))
+    return np.stack([cached[k] for k in keys])
 
 
 def targets(rows: list[dict]) -> np.ndarray:
@@ -137,7 +151,9 @@ def fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, seed: int = SEED):
     from sklearn.neural_network import MLPClassifier
 
     rng = np.random.default_rng(seed)
-    keep = rng.random(len(w)) < w  # a weight below 1 keeps that share of the rows
+    reps = np.floor(w).astype(int)  # weight 3: three copies; weight 0.3: kept with probability 0.3
+    reps += rng.random(len(w)) < (w - reps)
+    keep = np.repeat(np.arange(len(w)), reps)
     model = MLPClassifier(
         hidden_layer_sizes=(256,), alpha=1e-3, batch_size=256, learning_rate_init=1e-3, max_iter=60,
         early_stopping=True, validation_fraction=0.1, n_iter_no_change=6, random_state=seed,
@@ -148,6 +164,12 @@ def fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, seed: int = SEED):
 
 def harmful(model, x: np.ndarray) -> np.ndarray:
     return model.predict_proba(x).max(axis=1)
+
+
+def pick(harmless: np.ndarray, share: float) -> float:
+    """The lowest threshold, in steps of 0.05, below which at least ``share`` of ``harmless`` score."""
+    t = next((t for t in np.arange(0.05, 1.0, 0.05) if (harmless < t).mean() >= share), 0.95)
+    return round(float(t), 2)
 
 
 def metrics(p: np.ndarray, y: np.ndarray, threshold: float) -> dict:
@@ -188,15 +210,29 @@ def main() -> None:
     model = fit(x[tr], y[tr], w[tr])
     p_dev = harmful(model, x[dev])
     harmless = p_dev[y[dev].max(axis=1) == 0]
-    threshold = next((t for t in np.arange(0.05, 1.0, 0.05) if (harmless < t).mean() >= 0.95), 0.95)
-    threshold = round(float(threshold), 2)
-    report: dict = {"threshold": threshold, "dev": {}, "test": {}}
+    harmful_dev = p_dev[y[dev].max(axis=1) == 1]
+    threshold = pick(harmless, 0.95)
+    review = pick(harmless, 0.90)
+    clear = pick(harmless, 0.60)
+    report: dict = {
+        "threshold": threshold,
+        "review_threshold": review,
+        "clear_threshold": clear,
+        "dev_harmful_below_clear": round(float((harmful_dev < clear).mean()), 3),
+        "dev": {},
+        "test": {},
+    }
     for name, mask in (("dev", dev), ("test", test)):
         p = harmful(model, x[mask])
         yy = y[mask].max(axis=1)
         for s in sorted(set(source[mask])):
             m = source[mask] == s
-            report[name][s] = metrics(p[m], yy[m], threshold)
+            report[name][s] = metrics(p[m], yy[m], threshold) | {
+                "flagged_at_review": round(float((p[m][yy[m] == 1] >= review).mean()), 3) if yy[m].any() else None,
+                "allowed_at_review": round(float((p[m][yy[m] == 0] < review).mean()), 3)
+                if (yy[m] == 0).any()
+                else None,
+            }
     if args.loko:
         report["leave_one_kind_out"] = {}
         kinds = np.array([r["kind"] for r in rows])
@@ -205,7 +241,7 @@ def main() -> None:
             m = fit(x[tr & ~held], y[tr & ~held], w[tr & ~held])
             p = harmful(m, x[held])
             yy = y[held].max(axis=1)
-            share = float((p >= threshold).mean())
+            share = float((p >= review).mean())  # flagged: reviewed or acted on
             report["leave_one_kind_out"][k] = {
                 "n": int(held.sum()),
                 "label": "harmful" if yy.mean() > 0.5 else "harmless",
@@ -223,6 +259,8 @@ def main() -> None:
         b2=final.intercepts_[1].astype(np.float32),
         categories=np.array(CATEGORIES),
         threshold=np.array(threshold),
+        review_threshold=np.array(review),
+        clear_threshold=np.array(clear),
         encoder=np.array("moral"),
     )
     files = [CONTRAST] + [

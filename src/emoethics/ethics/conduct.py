@@ -2,7 +2,9 @@
 
 A one-hidden-layer network trained by ``training/train_conduct.py`` (``heads/conduct.npz``, with
 ``heads/conduct-manifest.json`` saying on what data and with which dev and test metrics) gives one
-probability per category of :data:`CATEGORIES`. It reads each text after
+probability per category of :data:`CATEGORIES`, and three thresholds chosen on dev texts: at
+``threshold`` the judge acts on the finding, from ``review_threshold`` a person reviews it, and
+below ``clear_threshold`` the head is confident that the text harms nobody. It reads each text after
 :func:`.normalise.normalise` (leet, spaced letters, homoglyphs, invisible characters), as a whole and
 sentence by sentence, from the same vectors the moral head reads (:class:`.heads.TextEmbeddings`), so
 it costs no encoder pass of its own. The guideline file maps each category to a guideline and a
@@ -35,11 +37,28 @@ class ConductReading:
     span: tuple[int, int] | None = None
     normalised: tuple[str, ...] = ()
     threshold: float = 0.5
+    review_threshold: float = 0.5
+    clear_threshold: float = 0.0
 
     @property
     def harmful(self) -> bool:
-        """Whether the most likely category reaches the head's threshold."""
+        """Whether the most likely category reaches the head's threshold (act on it)."""
         return self.probability >= self.threshold
+
+    @property
+    def doubtful(self) -> bool:
+        """Whether it reaches the review threshold but not the head's threshold (a person should look)."""
+        return self.review_threshold <= self.probability < self.threshold
+
+    @property
+    def clear(self) -> bool:
+        """Whether the head is confident that the text harms nobody (below its clear threshold)."""
+        return self.probability < self.clear_threshold
+
+    @property
+    def band(self) -> str:
+        """``harmful``, ``doubtful``, ``unsure`` or ``clear``."""
+        return "harmful" if self.harmful else "doubtful" if self.doubtful else "clear" if self.clear else "unsure"
 
 
 class ConductHead:
@@ -47,11 +66,22 @@ class ConductHead:
 
     id = "head:conduct-minilm-moral"
 
-    def __init__(self, w1: np.ndarray, b1: np.ndarray, w2: np.ndarray, b2: np.ndarray, threshold: float) -> None:
+    def __init__(
+        self,
+        w1: np.ndarray,
+        b1: np.ndarray,
+        w2: np.ndarray,
+        b2: np.ndarray,
+        threshold: float,
+        review_threshold: float | None = None,
+        clear_threshold: float = 0.0,
+    ) -> None:
         if w1.shape[1] != b1.shape[0] or w2.shape != (b1.shape[0], len(CATEGORIES)) or b2.shape[0] != len(CATEGORIES):
             raise ConfigError("the conduct head's weights have the wrong shapes; rebuild it with make train")
         self.w1, self.b1, self.w2, self.b2 = w1, b1, w2, b2
         self.threshold = float(threshold)
+        self.review_threshold = float(threshold if review_threshold is None else review_threshold)
+        self.clear_threshold = float(clear_threshold)
         self.encoder = "moral"
 
     @classmethod
@@ -64,7 +94,9 @@ class ConductHead:
             with np.load(path, allow_pickle=False) as z:
                 if tuple(str(c) for c in z["categories"]) != CATEGORIES:
                     raise ValueError("its categories differ from this version's")
-                return cls(z["w1"], z["b1"], z["w2"], z["b2"], float(z["threshold"]))
+                review = float(z["review_threshold"]) if "review_threshold" in z.files else None
+                clear = float(z["clear_threshold"]) if "clear_threshold" in z.files else 0.0
+                return cls(z["w1"], z["b1"], z["w2"], z["b2"], float(z["threshold"]), review, clear)
         except (KeyError, ValueError, OSError) as e:
             raise ConfigError(f"{path} is not a valid conduct head ({e}); {fix}") from None
 
@@ -107,6 +139,8 @@ class ConductHead:
                     span=(start, start + len(sentence)) if start >= 0 else None,
                     normalised=tuple(emb.normalised[n]),
                     threshold=self.threshold,
+                    review_threshold=self.review_threshold,
+                    clear_threshold=self.clear_threshold,
                 )
             )
         return out

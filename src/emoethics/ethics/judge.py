@@ -73,6 +73,11 @@ HEAD_DISAGREES = 0.83
 #: aside when the moral head's P(wrong) is below this (the two opinions disagree, and a small model
 #: takes misfortune for misconduct).
 OVERRULE_BELOW = 0.5
+#: Below this P(wrong) the moral head scores a text as harmless for the guidelines the conduct head
+#: does not read (property, honesty ...): with a clear conduct head, a judge-model finding of one
+#: of those is set aside. Strict, because the head's P(wrong) is only loosely calibrated (0.31 on
+#: "I found a wallet with 200 dollars and kept it.").
+MORAL_CLEAR = 0.2
 #: Negative behaviour intensities below this need an attack (not only an addressee) to stand.
 STRONG_NEGATIVE = -0.5
 
@@ -391,7 +396,8 @@ class Judge:
         if self.rulebook is not None:
             hits += self.rulebook.matches(clean, profile)
         address = read_address(clean, profile)
-        if llm and (hits or wrong) and address.distressed and p_wrong is not None and p_wrong < OVERRULE_BELOW:
+        overrule = HEAD_DISAGREES if conduct is not None and conduct.clear else OVERRULE_BELOW
+        if llm and (hits or wrong) and address.distressed and p_wrong is not None and p_wrong < overrule:
             # the model alone against the head, on a text that voices its author's own distress
             # and aims at nobody: a small model takes misfortune for misconduct
             found = [h.guideline for h in hits if h.source == "judge model"]
@@ -403,7 +409,7 @@ class Judge:
             hits = [h for h in hits if h.source != "judge model"]
             wrong = False
 
-        behaviour, note = self._behaviour(read, spectrum, address, hits, wrong, p_wrong, conduct)
+        behaviour, note = self._behaviour(read, spectrum, address, hits, wrong, p_wrong, conduct, clean)
         verdict = guardrail.verdict_for(behaviour.intensity)
         where = {
             "allow": "inside the allowed range",
@@ -498,13 +504,15 @@ class Judge:
         wrong: bool | None,
         p_wrong: float | None,
         conduct: Any = None,
+        text: str = "",
     ) -> tuple[BehaviourReading, str]:
         """The reading that decides the guardrail, and a note when it is not ``read`` itself: a
         negative reading needs evidence that someone is at its receiving end; without it the text
         is read at the neutral level (its author's own sadness or fear is no misconduct). When the
         conduct head is confident that the text harms nobody, an addressee alone is no such
         evidence: the reading is held at the spectrum's mildest negative level (a firm request with
-        some annoyance is not contempt)."""
+        some annoyance is not contempt), unless insults are found outside quotation marks (counter-speech
+        quotes the abuse it condemns; threats are the conduct head's to read)."""
         if read.intensity >= 0 or not self.needs_target:
             return read, ""
         evidence = []
@@ -514,14 +522,17 @@ class Judge:
             evidence.append("the judge model finds it wrong")
         if p_wrong is not None and p_wrong >= self.head_threshold:
             evidence.append(f"the moral head's P(wrong) {p_wrong:.2f}")
-        if not evidence and conduct is not None and conduct.clear and address.addressee:
-            mild = min((lv for lv in spectrum.levels if lv.intensity < 0), key=lambda lv: -lv.intensity)
-            if read.intensity >= mild.intensity:
+        unquoted = _QUOTED.sub(" ", text).lower()
+        abuse = [w for w in address.insults if w.lower() in unquoted]  # threats: the conduct head reads them
+        if not evidence and conduct is not None and conduct.clear and address.addressee and not abuse:
+            # anger at the reader without insults or threats: a complaint, a firm request, blame
+            floor = min((lv for lv in spectrum.levels if lv.intensity < 0), key=lambda lv: -lv.intensity)
+            if read.intensity >= floor.intensity:
                 return read, ""
             return (
-                read.model_copy(update={"level": mild.word, "intensity": mild.intensity}),
+                read.model_copy(update={"level": floor.word, "intensity": floor.intensity}),
                 f"read '{read.level}' from emotions, but the conduct head finds nothing aimed to hurt "
-                f"(P(harmful) {conduct.probability:.2f}) and nothing is found wrong: held at '{mild.word}'",
+                f"(P(harmful) {conduct.probability:.2f}) and nothing is found wrong: held at '{floor.word}'",
             )
         if address.targets_someone:
             evidence.append(address.describe())
@@ -562,9 +573,8 @@ class Judge:
         """The judge model's violations that count as evidence, and a reason naming those set aside.
 
         A violation counts only when it quotes words that exist in the text (a located span) and
-        the heads do not score the text as harmless (the conduct head below its clear threshold and
-        the moral head below :data:`OVERRULE_BELOW`): the model can add evidence, never overturn
-        a confident head's allow on its word alone."""
+        the heads do not score the text as harmless for it (:func:`_heads_clear`): the model can add
+        evidence, never overturn a confident head's allow on its word alone."""
         kept, dropped = [], []
         covered = {rule.guideline for rule in self.guidelines.conduct_head.values()}
         cleared = False
@@ -632,12 +642,12 @@ class Judge:
 
 
 def _heads_clear(conduct: Any, p_wrong: float | None, covered: bool = False) -> bool:
-    """Whether the heads score the text as harmless: the conduct head is confident it harms nobody and
-    the moral head finds it not wrong (P(wrong) below :data:`OVERRULE_BELOW`). Without a moral head
-    the conduct head alone clears only what it reads (``covered``: a guideline its categories map to)."""
+    """Whether the heads score the text as harmless for a guideline: the conduct head is confident
+    that it harms nobody, and for a guideline it does not read (``covered`` False: property,
+    honesty ...) the moral head finds it not wrong too (P(wrong) below :data:`MORAL_CLEAR`)."""
     if conduct is None or not conduct.clear:
         return False
-    return p_wrong < OVERRULE_BELOW if p_wrong is not None else covered
+    return covered or (p_wrong is not None and p_wrong < MORAL_CLEAR)
 
 
 def _heads_line(conduct: Any, p_wrong: float | None) -> str:

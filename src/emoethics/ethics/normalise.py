@@ -3,6 +3,8 @@
 :func:`normalise` returns the text as the heads should read it and the names of what it changed:
 
 - ``unicode``: compatibility forms folded (NFKC: full-width letters, ligatures, styled letters);
+- ``emoji``: emoji written as their names (``🐀`` -> ``rat``), so that an emoji standing for a word
+  or a group reads as that word;
 - ``invisible``: zero-width and other invisible format characters removed;
 - ``homoglyphs``: Cyrillic and Greek look-alikes inside Latin words replaced by Latin letters;
 - ``leet``: digits and symbols inside words read as letters (``h4te`` -> ``hate``, ``$cum`` -> ``scum``);
@@ -16,6 +18,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+
+import emoji as emoji_names
 
 #: Look-alike letters of other scripts, as the Latin letter they imitate.
 HOMOGLYPHS = str.maketrans(
@@ -66,6 +70,10 @@ def normalise(text: str) -> tuple[str, list[str]]:
     out = unicodedata.normalize("NFKC", text)
     if out != text:
         changes.append("unicode")
+    if emoji_names.emoji_count(out):
+        out = emoji_names.replace_emoji(out, replace=_emoji_name)
+        out = re.sub(r"  +", " ", out).strip()
+        changes.append("emoji")
     stripped = "".join(c for c in out if not _invisible(c))
     if stripped != out:
         changes.append("invisible")
@@ -93,6 +101,12 @@ def normalise(text: str) -> tuple[str, list[str]]:
         changes.append("repeated")
         out = cut
     return out, changes
+
+
+def _emoji_name(chars: str, data: dict) -> str:
+    """The English name of one emoji, as words between spaces (``:red_heart:`` -> `` red heart ``)."""
+    name = str(data.get("en", "")).strip(":").replace("_", " ")
+    return f" {name} " if name else " "
 
 
 def _only_initials(text: str) -> bool:
