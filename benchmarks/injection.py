@@ -40,7 +40,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from emoethics import api
-from emoethics.cli import _settings
+from emoethics.config import load_settings
 from emoethics.ethics.guidelines import VERDICT_ORDER
 from emoethics.ethics.injection import find_injections
 from emoethics.evals.ethics_data import split_of
@@ -291,7 +291,8 @@ def main() -> None:
         )
         print(json.dumps({k: v for k, v in report.items() if k != "corpora"}, indent=2))
         return
-    settings = _settings(args.backend, args.base_url, args.model, no_cache=args.no_cache)
+    flags = {"backend": args.backend, "base_url": args.base_url, "model": args.model}
+    settings = load_settings({"generator": {k: v for k, v in flags.items() if v}}, no_cache=args.no_cache or None)
     judge = api.make_judge(settings=settings, use_model=not args.no_model)
     paths = args.data or sorted(DATA_DIR.glob("*.jsonl"))
     table = []

@@ -305,6 +305,11 @@ def speed(sensor: EmotionSensor, texts: list[str]) -> dict:
 
 
 def main() -> None:
+    import argparse
+
+    argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], epilog="writes benchmarks/results/sensor.json (about 15 minutes)"
+    ).parse_args()
     sets = load_sets()
     feats = {k: featurize(k, [e.text for e in v]) for k, v in sets.items()}
     ys = {k: label_matrix(v) for k, v in sets.items()}
