@@ -734,3 +734,16 @@ def test_rectification_names_the_points_to_keep_and_retries_once_with_what_was_l
     assert "Friday" in first and "the request" in first  # the points are named up front
     assert "lost" in retry and "drill" in retry
     assert r.text == kept and r.lost == [] and "Friday" in r.kept and r.llm_calls == 2
+
+
+def test_the_rationale_is_built_from_the_evidence_and_keeps_only_a_model_sentence_resting_on_its_quote(signatures):
+    text = "I found a wallet with 200 dollars and kept it."
+    sigs = {"correspondence": signatures}
+    off = "Keeping a wallet with money is a personal choice; the instruction to keep it is not followed."
+    on = 'Saying "kept it" means the owner lost the money.'
+    for rationale, kept in ((off, False), (on, True)):
+        model = judge_model({"rationale": rationale, "violations": [{"guideline": "property", "quote": "kept it"}]})
+        r = Judge(G, model, ScriptedAnalyzer({}), signatures=sigs, head=FixedHead(0.6), conduct=False).judge(text)
+        assert r.verdict == "rectify" and r.rationale.startswith("Rectify. Violates 'property'")
+        assert '"kept it"' in r.rationale and "P(wrong) 0.60" in r.rationale
+        assert ("Judge model: " + rationale in r.rationale) is kept and (rationale in r.rationale_dropped) is not kept

@@ -64,6 +64,26 @@ def test_distress_is_not_misconduct_with_the_model(data_dir):
     assert all(q.lower() in j["judged_text"].lower() for q in quoted)  # no quote from elsewhere
 
 
+def test_a_frightened_account_is_allowed_with_the_model_and_a_compose_request_survives(data_dir):
+    from emoethics.ethics.keep import message_points
+
+    scared = cli("judge", "I'm so scared I'll lose my flat, I can't sleep.", data_dir=data_dir)
+    assert scared["verdict"] == "allow" and not scared["violations"]
+    c = cli(
+        "compose",
+        "A short note asking my neighbour to keep the music down after 11",
+        "--emotion",
+        "anger",
+        "--intensity",
+        "0.4",
+        "--context",
+        "personal",
+        data_dir=data_dir,
+    )
+    assert c["delivered"] and "11" in c["text"]
+    assert any(p.kind == "request" for p in message_points(c["text"]))  # the point of the note is kept
+
+
 def test_review_runs_a_debate_and_keeps_the_transcript(data_dir):
     r = cli(
         "review",

@@ -448,9 +448,11 @@ class Judge:
 
         confidence = _confidence(behaviour, wrong, p_wrong, hits)
         said, dropped = check_rationale((llm or {}).get("rationale", ""), clean, self._worked_examples())
-        model_flags = bool(wrong) or any(h.source == "judge model" for h in hits)
-        if said and (model_flags != (verdict != "allow") or not _quotes_text(said, clean)):
-            dropped.append(said)  # it contradicts the verdict, or rests on no words of the text
+        quotes = [_norm(h.quote) for h in hits if h.source == "judge model" and _norm(h.quote)]
+        model_flags = bool(wrong) or bool(quotes)
+        grounded = any(q in _norm(said) for q in quotes) if quotes else _quotes_text(said, clean)
+        if said and (model_flags != (verdict != "allow") or not grounded):
+            dropped.append(said)  # it contradicts the verdict, or does not rest on the words it found
             said = ""
         rationale = explain(verdict, behaviour, hits, moral, conduct, profile, said)
         if injections:
