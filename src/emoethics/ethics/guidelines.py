@@ -160,6 +160,11 @@ class GuidelineSet(_Strict):
     conduct_head: dict[str, ConductRule] = Field(
         default_factory=dict, description="Conduct head category -> the guideline and severity it counts as."
     )
+    unsupported_language: Literal["review", "allow"] = Field(
+        default="review",
+        description="What the judge without a model does with a text in a language its instruments were not "
+        "trained for: route it to review, or judge it as it reads it.",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> GuidelineSet:

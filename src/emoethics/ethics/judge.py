@@ -58,6 +58,7 @@ from .address import AddressReading, read_address
 from .guidelines import Conduct, Guardrail, GuidelineSet, Verdict, stricter
 from .heads import MoralReading, embed_texts
 from .injection import Injection, find_injections_many, sanitise, without_injections
+from .language import LanguageReading, detect_language
 from .signatures import BehaviourReading, Signatures, builtin_signatures
 
 #: A conversation whose behaviour falls by this much from its first turn is escalating.
@@ -150,6 +151,9 @@ class Judgement(BaseModel):
         "part set aside, or with the parts only one mechanism flagged kept in.",
     )
     readings: dict[str, Verdict] = Field(default_factory=dict, description="The verdict of each reading judged.")
+    language: LanguageReading | None = Field(
+        default=None, description="The detected language and whether the instruments were trained for it."
+    )
     guidelines_version: str
     rulebook_version: str | None = None
     signatures: str | None = None
@@ -437,6 +441,15 @@ class Judge:
                 f'the moral head disagrees (P(wrong) = {p_wrong:.2f}, on "{moral.sentence if moral else clean}")'
             )
 
+        language = detect_language(clean)
+        if language.support == "unsupported" and self.backend is None and verdict == "allow":
+            if self.guidelines.unsupported_language == "review":
+                verdict = "review"
+                reasons.append(
+                    f"written in '{language.code}' (P = {language.probability:.2f}), a language the fast path's "
+                    "instruments were not trained for: a person reviews it"
+                )
+
         trajectory = None
         if history and sig is not None:
             trajectory = self._trajectory(history + [clean], sig, profile)
@@ -490,6 +503,7 @@ class Judge:
             trajectory=trajectory,
             injections=injections,
             reading=reading,
+            language=language,
             guidelines_version=self.guidelines.version,
             rulebook_version=self.rulebook.id if self.rulebook is not None else None,
             signatures=sig.id if sig else None,
