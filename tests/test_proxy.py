@@ -30,6 +30,10 @@ from proxy_world import ABUSE, POLITE, make_proxy, scripted_rectifier
 from service_world import make_service, running
 
 FACT = "Paris is the capital of France."
+#: A fine opening longer than the first release window of a sentence stream.
+OPENING = (
+    f"{FACT} It lies on the river Seine in the north of the country. About two million people live in the city itself."
+)
 BROKEN_PROMISE = "I said I would send you the file today, but I won't bother after all."
 COMPASSION = (
     "I'm really sorry you're going through this, it sounds frightening. You can call your bank today "
@@ -43,7 +47,7 @@ def replies(body: dict) -> str:
     if "abuse" in text:
         return ABUSE
     if "mixed" in text:
-        return f"{FACT} {ABUSE}"
+        return f"{OPENING} {ABUSE}"
     if "bank" in text:
         return COMPASSION
     if "promise" in text:
@@ -101,7 +105,9 @@ def test_an_allowed_reply_passes_unchanged_with_the_verdict_in_headers_and_body(
     assert done.choices[0].message.content == FACT and done.choices[0].finish_reason == "stop"
     assert headers["x-emoethics-verdict"] == "allow" and headers["x-emoethics-action"] == "passed"
     assert headers["x-emoethics-path"] == "fast" and re.match(r"\w+ \([+-]\d\.\d\d\)", headers["x-emoethics-behaviour"])
+    assert headers["x-emoethics-language"] == "en; supported"
     extra = done.model_extra["emoethics"]
+    assert extra["language"]["code"] == "en"
     assert extra["verdict"] == "allow" and extra["reasons"] and set(extra["profile"]) >= {"sadness-joy", "fear-anger"}
     assert extra["run_id"] == headers["x-emoethics-run"]
     # the upstream got its own key from the environment, never the client's
@@ -175,11 +181,11 @@ def test_streaming_sentence_by_sentence_releases_what_passes_and_withholds_the_r
     ) as r:
         assert r.headers["x-emoethics-verdict"] == "pending" and r.headers["content-type"].startswith("text/event")
         r.read()
-    # a fine first sentence goes out; the abusive rest is held, judged and never sent
+    # a fine opening goes out; the abusive rest is held, judged and never sent
     text, last, _ = streamed(client, "mixed please")
-    assert text.startswith(FACT) and "idiot" not in text
+    assert text.startswith(OPENING) and "idiot" not in text
     info = last.model_extra["emoethics"]
-    assert info["verdict"] in ("rectify", "block") and info["released_before_judgement"] == len(FACT) + 1
+    assert info["verdict"] in ("rectify", "block") and info["released_before_judgement"] == len(OPENING) + 1
     assert last.choices[0].finish_reason == "content_filter" and info["case_id"]
     # nothing released yet when the verdict came: the rectified text is streamed instead
     text, last, _ = streamed(client, "abuse me")

@@ -3,7 +3,9 @@ scripted upstream: long replies judged in windows and delivered whole, every tex
 judged (refusal, reasoning, tool-call arguments) and logprobs taken off a changed one, stream
 faults as errors, bad Unicode as a 400, OpenAI-shaped errors, upstream errors summarised and
 secrets scrubbed, URL credentials kept out of every answer and table, no SQLite path in `serve`'s
-errors, the strictest of several choices speaking for the body, and unknown cultures refused."""
+errors, the strictest of several choices speaking for the body, unknown cultures refused, work
+abandoned when its client leaves, requests beyond the capacity refused with a 503, and review
+cases written with their run, never before it."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 
 import httpx
@@ -20,18 +23,22 @@ import pytest
 from fastapi.testclient import TestClient
 from openai import OpenAI
 
-from emoethics.proxy.app import proxy_settings
+from emoethics.errors import ConfigError
+from emoethics.proxy import ProxyLibrary
+from emoethics.proxy.app import CLIENT_GONE, proxy_settings
 from emoethics.proxy.guard import windows
 from emoethics.proxy.redact import scrub
+from emoethics.store.queue import ReviewStore
 from emoethics.store.records import Records
 from emoethics.textio import MAX_CHARS
 
 from chat_upstream import chat_upstream, last_user
-from proxy_world import ABUSE, POLITE, make_proxy
+from proxy_world import ABUSE, POLITE, make_proxy, scripted_judge, scripted_rectifier
 from servers import free_port
 from service_world import make_service, running
 
 FACT = "Paris is the capital of France."
+CALM_REPLY = "The museum opens at nine in the morning on weekdays. Tickets can be bought at the door or online."
 CALM = [
     "The museum opens at nine in the morning on weekdays.",
     "Tickets can be bought at the door or online.",
@@ -422,3 +429,191 @@ def test_an_unknown_culture_is_refused_with_a_clear_400(world):
     assert up.bodies == []  # refused before the upstream was asked
     headers, done = ask(client, "hello", extra_headers={"X-Emoethics-Culture": "reserved"})
     assert done.model_extra["emoethics"]["culture"] == "reserved"
+
+
+# -- 6. abandoned work and capacity ------------------------------------------------------------
+
+
+def slow(backend, seconds: float):
+    """``backend`` (a scripted model) answering ``seconds`` late."""
+    inner = backend.replies
+
+    def reply(messages: list[dict]) -> str:
+        time.sleep(seconds)
+        return inner(messages)
+
+    backend.replies = reply
+    return backend
+
+
+@pytest.fixture()
+def served(tmp_path, monkeypatch):
+    """served(reply, judge=, upstream=dict(latency=, token_delay=), **config) -> (base, secret,
+    url, judge, rectifier): a proxy (context workplace) with the scripted judge model and
+    rectifier, in front of a scripted upstream."""
+    monkeypatch.setenv("UPSTREAM_TEST_KEY", "k")
+    stack: list = []
+
+    def start(reply=ABUSE, judge=None, upstream=None, **config):
+        folder = tmp_path / f"s{len(stack)}"
+        folder.mkdir()
+        judge, rectifier = judge or scripted_judge(), scripted_rectifier()
+        up_ctx = chat_upstream(reply, **(upstream or {}))
+        stack.append(up_ctx)
+        policy = {"context": "workplace"} | config.pop("policy", {})
+        app, url, secret, _ = make_proxy(
+            folder, up_ctx.__enter__().url, judge=judge, rectifier=rectifier, policy=policy, **config
+        )
+        ctx = running(app)
+        stack.append(ctx)
+        return ctx.__enter__(), secret, url, judge, rectifier
+
+    yield start
+    for ctx in reversed(stack):
+        ctx.__exit__(None, None, None)
+
+
+def post(base: str, secret: str, text: str = "hello", timeout: float = 60, **body) -> httpx.Response:
+    payload = {"model": "m", "messages": [{"role": "user", "content": text}], **body}
+    return httpx.post(
+        f"{base}/v1/chat/completions", headers={"Authorization": f"Bearer {secret}"}, json=payload, timeout=timeout
+    )
+
+
+def recorded_run(url: str, status: str | None = None, seconds: float = 10):
+    """The proxy's newest run (with ``status``, when given), once it is written."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        runs = [r for r in Records(url).runs("proxy") if status in (None, r.status)]
+        if runs:
+            return runs[0]
+        time.sleep(0.1)
+    raise AssertionError("no run was recorded")
+
+
+def test_a_client_that_leaves_while_the_upstream_thinks_costs_no_judgement(served):
+    base, secret, url, judge, rectifier = served(ABUSE, upstream={"latency": 1.5})
+    with pytest.raises(httpx.ReadTimeout):
+        post(base, secret, timeout=0.4)
+    run = recorded_run(url)
+    assert run.status == "error" and run.error == CLIENT_GONE and run.seconds < 1.4
+    time.sleep(1.5)  # the upstream's answer would have come by now
+    assert judge.sent == [] and rectifier.sent == []
+
+
+def test_a_client_that_leaves_during_the_judgement_starts_no_rectification(served):
+    def reply(body: dict) -> str:
+        return ABUSE if "abuse" in last_user(body) else FACT
+
+    base, secret, url, judge, rectifier = served(reply, judge=slow(scripted_judge(), 2.5))
+    assert post(base, secret).status_code == 200  # the fast judge is loaded, and allows it alone
+    assert judge.sent == [] and Records(url).runs("proxy")[0].status == "ok"
+    with pytest.raises(httpx.ReadTimeout):
+        post(base, secret, "abuse me", timeout=1.2)  # the fast judgement is done by then; the judge model is not
+    run = recorded_run(url, "error")
+    assert run.status == "error" and run.error == CLIENT_GONE
+    time.sleep(2.5)  # the judge model's answer has come back: rectification would start now
+    assert len(judge.sent) == 1 and rectifier.sent == []
+
+
+def test_a_sentence_stream_that_its_client_leaves_is_not_judged_to_its_end(served):
+    reply = f"{FACT} The museum opens at nine. {ABUSE}"
+    base, secret, url, judge, rectifier = served(reply, upstream={"token_delay": 0.2}, stream_policy="sentence")
+    body = {"model": "m", "stream": True, "messages": [{"role": "user", "content": "hello"}]}
+    with httpx.stream(
+        "POST", f"{base}/v1/chat/completions", headers={"Authorization": f"Bearer {secret}"}, json=body, timeout=30
+    ) as r:
+        next(r.iter_lines())  # the first event, then the client goes
+    run = recorded_run(url)
+    assert run.status == "error" and "closed the stream" in run.error
+    time.sleep(len(reply.split()) * 0.2)  # the upstream would have finished by now
+    assert judge.sent == [] and rectifier.sent == []
+
+
+def test_requests_beyond_the_capacity_get_a_503_with_retry_after_in_the_openai_shape(served):
+    base, secret, _, _, _ = served(FACT, upstream={"latency": 1.0}, capacity=1)
+    first: list[httpx.Response] = []
+    worker = threading.Thread(target=lambda: first.append(post(base, secret)))
+    worker.start()
+    time.sleep(0.4)
+    refused = post(base, secret)
+    worker.join()
+    assert first[0].status_code == 200 and refused.status_code == 503
+    assert refused.headers["retry-after"] == "1"
+    error = refused.json()["error"]
+    assert set(error) == {"message", "type", "param", "code"} and error["code"] == "overloaded"
+    assert "capacity of 1" in error["message"]
+    assert post(base, secret).status_code == 200  # the place was given back
+
+
+def test_a_stream_gives_its_place_back_when_it_ends_and_when_its_client_leaves(served):
+    for policy in ("hold", "sentence"):
+        base, secret, _, _, _ = served(CALM_REPLY, upstream={"token_delay": 0.05}, capacity=1, stream_policy=policy)
+        assert post(base, secret, stream=True).status_code == 200
+        body = {"model": "m", "stream": True, "messages": [{"role": "user", "content": "hello"}]}
+        with httpx.stream(
+            "POST", f"{base}/v1/chat/completions", headers={"Authorization": f"Bearer {secret}"}, json=body
+        ) as r:
+            next(r.iter_lines())
+        deadline = time.time() + 10
+        while (status := post(base, secret).status_code) == 503 and time.time() < deadline:
+            time.sleep(0.2)
+        assert status == 200, policy
+
+
+def test_the_capacity_is_a_proxy_setting_of_the_config_file_and_the_flags():
+    assert proxy_settings({}, {})[0].capacity == 32
+    assert proxy_settings({"capacity": 4}, {})[0].capacity == 4
+    assert proxy_settings({"capacity": 4}, {"capacity": 8})[0].capacity == 8
+    with pytest.raises(ConfigError, match="capacity"):
+        proxy_settings({"capacity": 0}, {})
+
+
+# -- 7. a review case never points to a run that is not there ----------------------------------
+
+BROKEN_PROMISE = "I said I would send you the file today, but I won't bother after all."
+
+
+def promise_judge():
+    """A judge model that finds a broken promise (severity review) in texts with 'bother'."""
+    return scripted_judge(("bother",), "promise-keeping")
+
+
+def test_a_review_case_is_in_the_store_with_the_run_it_names(served):
+    base, secret, url, _, _ = served(
+        BROKEN_PROMISE, judge=promise_judge(), policy={"context": "personal", "judge_model": "always"}
+    )
+    r = post(base, secret)
+    assert r.headers["x-emoethics-action"] == "queued"
+    [case] = ReviewStore(url=url).cases()
+    [run] = Records(url).runs("proxy")
+    assert (
+        case.id == r.json()["emoethics"]["case_id"] and case.detail["run_id"] == run.id == r.headers["x-emoethics-run"]
+    )
+
+
+def test_a_review_case_is_not_written_when_its_run_cannot_be_written(served, monkeypatch):
+    # the run's id is taken already, so writing the run fails, as a crash before it would
+    base, secret, url, _, _ = served(
+        BROKEN_PROMISE, judge=promise_judge(), policy={"context": "personal", "judge_model": "always"}
+    )
+    monkeypatch.setattr(ProxyLibrary, "new_run_id", staticmethod(lambda: "taken-run-id"))
+    Records(url).record_run("proxy", {"note": "written before"}, run_id="taken-run-id")
+    r = post(base, secret)
+    assert r.status_code == 500 and r.json()["error"]["type"] == "server_error"
+    assert ReviewStore(url=url).cases() == []
+    assert [run.inputs for run in Records(url).runs("proxy")] == [{"note": "written before"}]
+
+
+def test_a_case_queued_after_a_late_verdict_in_a_sentence_stream_names_a_written_run(served):
+    opening = (
+        "Paris is the capital of France. It lies on the river Seine in the north of the country. "
+        "About two million people live in the city itself."
+    )
+    base, secret, url, _, _ = served(f"{opening} {ABUSE}", stream_policy="sentence")
+    _, _, events = sse(base, secret, "hello")
+    info = events[-2]["emoethics"]
+    assert info["released_before_judgement"] == len(opening) + 1 and info["withheld"]
+    [case] = ReviewStore(url=url).cases()
+    [run] = Records(url).runs("proxy")
+    assert case.id == info["case_id"] and case.detail["run_id"] == run.id

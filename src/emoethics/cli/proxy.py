@@ -90,6 +90,14 @@ def proxy(
     port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port; default 8100.")] = None,
     public: Annotated[bool, typer.Option("--public", help="Allow listening beyond loopback (use TLS).")] = False,
     max_body: Annotated[int | None, typer.Option(min=1024, help="Largest request body in bytes.")] = None,
+    capacity: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Chat requests in progress at once; one more gets a 503 with Retry-After; default 32.",
+            rich_help_panel="Proxy",
+        ),
+    ] = None,
     settings: Settings = None,  # type: ignore[assignment]  # filled by @with_model_options
 ) -> None:
     """Run an OpenAI-compatible proxy (/v1/chat/completions, /v1/models) that judges every reply
@@ -117,6 +125,7 @@ def proxy(
             "guidelines": guidelines,
             "rulebook": rulebook,
             "max_body_bytes": max_body,
+            "capacity": capacity,
             "host": host,
             "port": port,
             "public": True if public else None,

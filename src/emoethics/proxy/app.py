@@ -14,26 +14,35 @@ that looks like a key.
 
 Streaming policies: ``hold`` gets the whole reply, judges it, then streams it (nothing unjudged
 reaches the client; the first token waits for the upstream and the judgement); ``sentence`` passes
-the upstream's content on sentence by sentence, each released once the fast CPU judge allows it,
-holds the other texts (reasoning, refusal, tool calls) to the end, and judges the whole reply at
-the end (a first sentence the fast judge doubts holds back the rest; what was released cannot be
-taken back, so a late rectify or block verdict withholds only the rest, says so in the final chunk
-and queues the reply for review). A stream that breaks, turns into something else or ends without
-``[DONE]`` ends with an error event, never with a reply marked complete.
+the upstream's content on window by window (:class:`~.streaming.SentenceRelease`: sentences, at
+least ``LEAST_WINDOW`` characters, cut at white space when no sentence ends), each released once
+the fast CPU judge allows it together with the text before it so surely that the judge model
+would not be asked; it holds the other texts (reasoning, refusal, tool calls) to the end, and
+judges the whole reply at the end (the first window the fast judge doubts holds back the rest;
+what was released cannot be taken back, so a late rectify or block verdict withholds only the
+rest, says so in the final chunk and queues the reply for review). A stream that breaks, turns
+into something else or ends without ``[DONE]`` ends with an error event, never with a reply
+marked complete.
+
+Capacity and cancellation: at most ``capacity`` chat requests are in progress at once; one more is
+refused at once with a 503 and ``Retry-After``. A client that disconnects ends the work on its
+request: the upstream call is cancelled, and the judgement stops before its next window,
+judge-model call or rectification (the run is recorded as abandoned).
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_core import PydanticCustomError
@@ -41,12 +50,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import BackendError, ConfigError, EmoethicsError, InputError
 from ..store.keys import ApiKey, KeyStore
+from ..store.queue import Case
 from . import fields
 from .choices import Judged, apply, judged_fields, main_index, strictest, summary_of
-from .guard import Decision, Policy, ReplyGuard, UserState, empathy_note, read_user
+from .guard import Abandoned, Decision, Policy, ReplyGuard, UserState, empathy_note, read_user
 from .library import ProxyLibrary
+from .limits import Capacity, SlotStream
 from .redact import scrub, split_credentials
-from .streaming import DONE, chunk, event, pieces, split_sentences
+from .streaming import DONE, Passes, SentenceRelease, SentenceStream, chunk, event, pieces
 from .upstream import HttpUpstream, LocalUpstream, UpstreamError, completion_id
 
 #: The longest X-Emoethics-Context or X-Emoethics-Culture header value.
@@ -69,6 +80,9 @@ class ProxyConfig(BaseModel):
     stream_policy: Literal["hold", "sentence"] = "hold"
     log_content: bool = Field(default=True, description="Store texts in the run log (off: verdicts only).")
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    capacity: int = Field(
+        default=32, ge=1, description="Chat requests in progress at once; one more gets a 503 with Retry-After."
+    )
     database_url: str | None = None
     guidelines: str = "default"
     rulebook: str | None = None
@@ -159,6 +173,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (413, "body over the size limit"),
         (429, "rate limit reached (see Retry-After)"),
         (502, "the upstream failed or answered something unusable"),
+        (503, "the proxy is at its capacity of requests in progress (see Retry-After)"),
         (504, "the upstream timed out"),
     )
 }
@@ -189,7 +204,12 @@ def client_key(request: Request) -> ApiKey:
 
 
 Key = Annotated[ApiKey, Depends(client_key)]
-SENTENCE_CHARS = 600  # a "sentence" longer than this is checked as it stands
+#: Seconds between checks that a client is still connected.
+DISCONNECT_POLL = 0.1
+#: What a request refused for capacity waits before it tries again (Retry-After, seconds).
+RETRY_AFTER = "1"
+CLIENT_GONE = "the client closed the connection before the answer"
+T = TypeVar("T")
 
 
 @dataclass
@@ -203,6 +223,26 @@ class Exchange:
     run_id: str
     inputs: dict[str, Any]
     start: float = field(default_factory=time.perf_counter)
+    #: set once the client has gone: the work on the request stops at its next step
+    gone: threading.Event = field(default_factory=threading.Event)
+
+
+async def unless_gone(request: Request, gone: threading.Event, work: Awaitable[T]) -> T:
+    """The result of ``work``; when the client disconnects first, ``gone`` is set, ``work`` is
+    cancelled (work in a thread stops at its next step, which checks ``gone``) and
+    :class:`~.guard.Abandoned` is raised."""
+    task = asyncio.ensure_future(work)
+    task.add_done_callback(lambda t: t.cancelled() or t.exception())  # an abandoned task's error is not news
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=DISCONNECT_POLL)
+            if done:
+                return task.result()
+            if await request.is_disconnected():
+                gone.set()
+                raise Abandoned(CLIENT_GONE)
+    finally:
+        task.cancel()
 
 
 def check_culture(library: ProxyLibrary, culture: str | None) -> None:
@@ -260,6 +300,7 @@ def create_proxy_app(
     if not config.log_content:
         policy = policy.model_copy(update={"queue_reviews": False})
     guard = ReplyGuard(library, policy)
+    capacity = Capacity(config.capacity)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # noqa: ANN202
@@ -327,7 +368,8 @@ def create_proxy_app(
         out = [j.log(user, config.log_content) if j is not None else summary_of(None, user) for j in judged]
         return {"choices": out, "verdict": strictest(judged)}
 
-    def record(ex: Exchange, output: Any, error: str | None = None) -> None:
+    def record(ex: Exchange, output: Any, error: str | None = None, cases: list[Case] | None = None) -> None:
+        """Write the run of ``ex``, with the review cases that name it (one transaction)."""
         library.record_run(
             ex.inputs,
             output,
@@ -335,6 +377,7 @@ def create_proxy_app(
             seconds=time.perf_counter() - ex.start,
             run_id=ex.run_id,
             models={"upstream": upstream.id},
+            cases=cases or [],
         )
 
     def headers_of(judged: list[Judged | None], run_id: str) -> dict[str, str]:
@@ -349,6 +392,9 @@ def create_proxy_app(
                 "x-emoethics-path": d.path,
                 "x-emoethics-context": d.judgement.context,
             }
+            if d.judgement.language is not None:
+                lang = d.judgement.language
+                h["x-emoethics-language"] = f"{lang.code}; {lang.support}"
         return h
 
     def window_headers(judged: list[Judged | None] | None = None) -> dict[str, str]:
@@ -373,7 +419,14 @@ def create_proxy_app(
         if not text.replace("\x00", "").strip():
             return None
         return await asyncio.to_thread(
-            guard.decide, text, ex.context, ex.culture, ex.user, run_id=ex.run_id, rewrite=rewrite
+            guard.decide,
+            text,
+            ex.context,
+            ex.culture,
+            ex.user,
+            run_id=ex.run_id,
+            rewrite=rewrite,
+            stop=ex.gone.is_set,
         )
 
     async def judge_message(message: dict[str, Any], ex: Exchange) -> Judged | None:
@@ -391,6 +444,9 @@ def create_proxy_app(
         if judged is not None:
             apply(choice, judged, policy.refusal)
         return judged
+
+    async def judge_choices(done: dict[str, Any], ex: Exchange) -> list[Judged | None]:
+        return [await judge_choice(choice, ex) for choice in done["choices"]]
 
     @app.get("/v1/models", responses=ERRORS, dependencies=[Depends(BEARER)], summary="The upstream's models")
     async def models(key: Key) -> Any:
@@ -410,22 +466,46 @@ def create_proxy_app(
         summary="A chat completion from the upstream, judged (plain or streamed)",
     )
     async def chat(req: ChatRequest, request: Request, key: Key) -> Any:
+        slot = capacity.take()
+        if slot is None:
+            return error_response(
+                503,
+                f"the proxy is at its capacity of {capacity.size} requests in progress; try again shortly",
+                "server_error",
+                {"Retry-After": RETRY_AFTER},
+                code="overloaded",
+            )
+        response: Any = None
+        try:
+            response = await answer(req, request)
+            return response
+        finally:
+            if isinstance(response, SlotStream):
+                response.slot = slot  # given back when the stream ends
+            else:
+                slot.release()
+
+    async def answer(req: ChatRequest, request: Request) -> Any:
+        """The judged answer to a chat request (a stream's: its response, which judges as it goes)."""
         ex = await prepare(req, request)
         n = ex.body.get("n") if isinstance(ex.body.get("n"), int) else 1
         if req.stream and config.stream_policy == "sentence" and n == 1:
-            return await sentence_stream(ex)
+            return await sentence_stream(ex, request)
         try:
-            done = await upstream.complete(ex.body)
+            done = await unless_gone(request, ex.gone, upstream.complete(ex.body))
+            judged = await unless_gone(request, ex.gone, judge_choices(done, ex))
         except UpstreamError as e:
             await asyncio.to_thread(record, ex, None, e.message)
             return upstream_error(e)
-        judged = [await judge_choice(choice, ex) for choice in done["choices"]]
-        await asyncio.to_thread(record, ex, output_of(judged, ex.user))
+        except Abandoned:
+            await asyncio.to_thread(record, ex, None, CLIENT_GONE)
+            return error_response(499, CLIENT_GONE, "client_closed_request")
+        await asyncio.to_thread(record, ex, output_of(judged, ex.user), None, cases_of(judged))
         summary = attached(judged, ex)
         headers = headers_of(judged, ex.run_id)
         if not req.stream:
             return JSONResponse({**done, "emoethics": summary}, headers=headers)
-        return StreamingResponse(
+        return SlotStream(
             held_events(done, summary), media_type="text/event-stream", headers={**headers, "cache-control": "no-cache"}
         )
 
@@ -448,15 +528,19 @@ def create_proxy_app(
             )
         yield DONE
 
-    async def sentence_stream(ex: Exchange) -> Any:
+    async def sentence_stream(ex: Exchange, request: Request) -> Any:
         source = upstream.stream(ex.body).__aiter__()
         try:
-            first = await source.__anext__()
+            first = await unless_gone(request, ex.gone, source.__anext__())
         except StopAsyncIteration:
             first = None
         except UpstreamError as e:
             await asyncio.to_thread(record, ex, None, e.message)
             return upstream_error(e)
+        except Abandoned:
+            await source.aclose()
+            await asyncio.to_thread(record, ex, None, CLIENT_GONE)
+            return error_response(499, CLIENT_GONE, "client_closed_request")
         headers = {
             "x-emoethics-verdict": "pending",
             "x-emoethics-run": ex.run_id,
@@ -464,146 +548,155 @@ def create_proxy_app(
             "cache-control": "no-cache",
             **window_headers(),
         }
-        return StreamingResponse(released_events(first, source, ex), media_type="text/event-stream", headers=headers)
+        return SlotStream(released_events(first, source, ex), media_type="text/event-stream", headers=headers)
+
+    def releasable(ex: Exchange) -> Passes:
+        """Whether a window of ``ex``'s stream, with the text before it, may go out now."""
+
+        async def passes(text: str) -> bool:
+            if not text.replace("\x00", "").strip():
+                return True
+            return await asyncio.to_thread(guard.releasable, text, ex.context, ex.culture, ex.user)
+
+        return passes
+
+    def released_of(s: SentenceStream) -> str | int:
+        """What the run log keeps of the released content: the text, or its length without texts."""
+        return s.content.released if config.log_content else len(s.content.released)
 
     async def released_events(
         first: dict[str, Any] | None, source: AsyncGenerator[dict[str, Any], None], ex: Exchange
     ) -> AsyncIterator[bytes]:
         base = base_of(first or {})
-        s = SentenceState()
-        yield event(chunk(base, {"role": "assistant", "content": ""}))
-
-        async def upstream_chunks() -> AsyncGenerator[dict[str, Any], None]:
-            if first is not None:
-                yield first
-            async for c in source:
-                yield c
-
-        chunks = upstream_chunks()
+        s = SentenceStream(SentenceRelease(judge_chars=guard.window_chars))
         try:
-            async for c in chunks:
-                try:
-                    s.take(c)
-                except ValueError as e:
-                    raise UpstreamError(502, f"the upstream streamed a chunk that cannot be used: {e}") from None
-                if not s.held:
-                    for sentence in await release(s, ex):
-                        yield event(chunk(base, {"content": sentence}))
-        except UpstreamError as e:
-            released = s.released if config.log_content else len(s.released)
-            await asyncio.to_thread(record, ex, {"released": released}, e.message)
-            yield event({"error": {"message": scrub(e.message), "type": e.kind, "code": e.kind}})
-            return
-        except (asyncio.CancelledError, GeneratorExit):  # the client went away mid-stream
+            yield event(chunk(base, {"role": "assistant", "content": ""}))
+            try:
+                async for out in released_windows(first, source, s, ex, base):
+                    yield out
+            except UpstreamError as e:
+                await asyncio.to_thread(record, ex, {"released": released_of(s)}, e.message)
+                yield event({"error": {"message": scrub(e.message), "type": e.kind, "code": e.kind}})
+                return
+            try:
+                async for out in sentence_end(s, ex, base):
+                    yield out
+            except EmoethicsError as e:  # the judgement failed: nothing more is released
+                await asyncio.to_thread(record, ex, {"released": len(s.content.released)}, str(e))
+                yield event({"error": {"message": scrub(str(e)), "type": "server_error", "code": "judgement_failed"}})
+        except (asyncio.CancelledError, GeneratorExit):  # the client went away: the work stops
+            ex.gone.set()
             await asyncio.shield(
                 asyncio.to_thread(
-                    record, ex, {"released": len(s.released)}, "the client closed the stream before its end"
+                    record, ex, {"released": len(s.content.released)}, "the client closed the stream before its end"
                 )
             )
             raise
+
+    async def released_windows(
+        first: dict[str, Any] | None,
+        source: AsyncGenerator[dict[str, Any], None],
+        s: SentenceStream,
+        ex: Exchange,
+        base: dict[str, Any],
+    ) -> AsyncIterator[bytes]:
+        """The upstream's chunks taken in, and each window of content released once it is judged."""
+        passes = releasable(ex)
+        chunks = upstream_chunks(first, source)
+        try:
+            async for c in chunks:
+                take(s, c)
+                for window in await s.content.release(passes):
+                    yield event(chunk(base, {"content": window}))
         finally:
             await chunks.aclose()
             await source.aclose()
-        try:
-            async for out in sentence_end(s, ex, base):
-                yield out
-        except EmoethicsError as e:  # the judgement failed: nothing more is released
-            await asyncio.to_thread(record, ex, {"released": len(s.released)}, str(e))
-            yield event({"error": {"message": scrub(str(e)), "type": "server_error", "code": "judgement_failed"}})
 
-    async def release(s: SentenceState, ex: Exchange) -> list[str]:
-        """The sentences of the pending content that the fast judge lets out now."""
-        sentences, rest = split_sentences(s.pending)
-        if not sentences and len(rest) > SENTENCE_CHARS:
-            sentences, rest = [rest], ""
-        out = []
-        for i, sentence in enumerate(sentences):
-            if await asyncio.to_thread(guard.sentence_passes, sentence, ex.context, ex.culture):
-                s.released += sentence
-                out.append(sentence)
-            else:
-                s.held = True
-                rest = "".join(sentences[i:]) + rest
-                break
-        s.pending = rest
-        return out
-
-    async def sentence_end(s: SentenceState, ex: Exchange, base: dict[str, Any]) -> AsyncIterator[bytes]:
+    async def sentence_end(s: SentenceStream, ex: Exchange, base: dict[str, Any]) -> AsyncIterator[bytes]:
         """The whole reply judged, then what is left to send of it, and the final chunk."""
-        message = {"role": "assistant", "content": s.full, **s.other}
+        content = s.content
+        message = {"role": "assistant", "content": content.full, **s.other}
         judged = await judge_message(message, ex)
         finish = s.finish or "stop"
         choice: dict[str, Any] = {"message": message, "finish_reason": finish}
         if judged is not None:
             apply(choice, judged, policy.refusal)
         summary = attached([judged], ex)
+        cases = cases_of([judged])
         if judged is None or not judged.changed:
-            out = [{"content": s.pending}] if s.pending else []
+            out = [{"content": content.pending}] if content.pending else []
             out += fields.deltas(message, pieces, content=False)
-        elif not s.released:
+        elif not content.released:
             out = fields.deltas(choice["message"], pieces)
             finish = choice["finish_reason"]
         else:
-            out = await late_verdict(s, ex, judged, choice, summary)
+            out = late_verdict(s, judged, choice, summary)
+            cases += [case] if (case := late_case(judged, ex, summary)) else []
             finish = "content_filter" if judged.blocked or summary["withheld"] else finish
         for delta in out:
             yield event(chunk(base, delta))
         summary["stream_policy"] = "sentence"
+        summary["released_before_judgement"] = len(content.released)
         output = output_of([judged], ex.user)
-        output["released_before_judgement"] = len(s.released)
-        await asyncio.to_thread(record, ex, output)
+        output["released_before_judgement"] = len(content.released)
+        await asyncio.to_thread(record, ex, output, None, cases)
         yield event(chunk(base, {}, finish, emoethics=summary))
         yield DONE
 
-    async def late_verdict(
-        s: SentenceState, ex: Exchange, judged: Judged, choice: dict[str, Any], summary: dict[str, Any]
+    def late_verdict(
+        s: SentenceStream, judged: Judged, choice: dict[str, Any], summary: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        """A reply changed after part of its content went out. When the content (or the whole
-        reply) changed, the content still held is withheld and the reply is queued for review (what
-        went out cannot be taken back); the other texts, rectified, are sent (a blocked reply: none)."""
-        content = judged.fields.get("content")
-        content_changed = judged.blocked or (content is not None and content.action == "rectified")
-        if content_changed and judged.main.case_id is None and policy.queue_reviews:
-            case = await asyncio.to_thread(
-                library.queue_case,
-                judged.main.judgement,
-                run_id=ex.run_id,
-                note="released sentence by sentence before the full judgement",
-            )
-            summary["case_id"] = case.id
-        summary["released_before_judgement"] = len(s.released)
-        summary["withheld"] = len(s.pending) if content_changed else 0
-        out = [] if content_changed or not s.pending else [{"content": s.pending}]
+        """What is left to send of a reply changed after part of its content went out. When the
+        content (or the whole reply) changed, the content still held is withheld (what went out
+        cannot be taken back); the other texts, rectified, are sent (a blocked reply: none)."""
+        changed = content_changed(judged)
+        pending = s.content.pending
+        summary["withheld"] = len(pending) if changed else 0
+        out = [] if changed or not pending else [{"content": pending}]
         if not judged.blocked:
             out += fields.deltas(choice["message"], pieces, content=False)
         return out
 
+    def late_case(judged: Judged, ex: Exchange, summary: dict[str, Any]) -> Case | None:
+        """The review case of a reply whose content changed after part of it went out."""
+        if not content_changed(judged) or judged.main.case_id is not None or not policy.queue_reviews:
+            return None
+        case = library.review_case(
+            judged.main.judgement, run_id=ex.run_id, note="released window by window before the full judgement"
+        )
+        summary["case_id"] = case.id
+        return case
+
     return app
 
 
-@dataclass
-class SentenceState:
-    """What a sentence stream has seen and sent: the whole content, the part not yet released,
-    the part released, the other texts (held to the end), and the finish reason."""
+async def upstream_chunks(
+    first: dict[str, Any] | None, source: AsyncGenerator[dict[str, Any], None]
+) -> AsyncGenerator[dict[str, Any], None]:
+    """The stream's first chunk (already read), then the rest."""
+    if first is not None:
+        yield first
+    async for c in source:
+        yield c
 
-    full: str = ""
-    pending: str = ""
-    released: str = ""
-    held: bool = False
-    finish: str | None = None
-    other: dict[str, Any] = field(default_factory=dict)
 
-    def take(self, c: dict[str, Any]) -> None:
-        """Add an upstream chunk's first choice (raises ValueError for a delta that cannot be used)."""
-        for choice in c.get("choices") or []:
-            if choice.get("index", 0) != 0:
-                continue
-            delta = choice.get("delta") or {}
-            text = delta.get("content") or ""
-            self.finish = choice.get("finish_reason") or self.finish
-            self.full += text
-            self.pending += text
-            fields.merge_delta(self.other, delta)
+def content_changed(judged: Judged) -> bool:
+    """Whether the client is to get other content than the upstream's (rectified, or blocked)."""
+    content = judged.fields.get("content")
+    return judged.blocked or (content is not None and content.action == "rectified")
+
+
+def cases_of(judged: list[Judged | None]) -> list[Case]:
+    """The review cases the decisions on a reply made (written with its run)."""
+    return [d.case for j in judged if j is not None for d in j.fields.values() if d.case is not None]
+
+
+def take(s: SentenceStream, c: dict[str, Any]) -> None:
+    """Add an upstream chunk to ``s``; a chunk that cannot be used is an :class:`UpstreamError`."""
+    try:
+        s.take(c)
+    except ValueError as e:
+        raise UpstreamError(502, f"the upstream streamed a chunk that cannot be used: {e}") from None
 
 
 def base_of(done: dict[str, Any]) -> dict[str, Any]:

@@ -17,11 +17,20 @@ into windows (at sentence ends or white space where it can) and every window is 
 strictest verdict decides for the whole reply. An allowed reply is delivered whole; a reply to
 rectify has each window that needs it rewritten and the rest kept; a blocked one is refused
 whole. The number of windows and their size are stated in the decision.
+
+Streaming (``sentence``): :meth:`ReplyGuard.releasable` says whether a part of a reply may go out
+before the whole is judged: only what the fast judge allows so surely that its judgement is final
+(the judge model would not be asked about it).
+
+Abandoned work: :meth:`ReplyGuard.decide` takes a ``stop`` function (true once the client has gone)
+and checks it before every window, judge-model call and rectification, raising :class:`Abandoned`
+instead of starting them.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -33,6 +42,7 @@ from ..ethics.guidelines import VERDICT_ORDER, Verdict, stricter
 from ..ethics.judge import Judgement
 from ..ethics.rectify import Rectification
 from ..prompting import render
+from ..store.queue import Case
 from ..textio import MAX_CHARS
 from .library import ProxyLibrary
 
@@ -48,6 +58,8 @@ REFUSAL = (
 Mode = Literal["enforce", "observe"]
 JudgeModel = Literal["unsure", "always", "never"]
 Action = Literal["passed", "queued", "rectified", "blocked", "observed"]
+#: True once the work on a request should stop (its client has gone).
+Stop = Callable[[], bool]
 
 
 class Policy(BaseModel):
@@ -92,6 +104,7 @@ class Decision(BaseModel):
     rectification: Rectification | None = None
     finish_reason: str | None = Field(default=None, description="content_filter when blocked.")
     case_id: str | None = None
+    case: Case | None = Field(default=None, exclude=True, description="The review case, written with the run.")
     windows: int = Field(default=1, description="How many windows the reply was judged in.")
     window_chars: int = Field(default=MAX_CHARS, description="The most characters the judge reads at once.")
 
@@ -123,6 +136,7 @@ class Decision(BaseModel):
             "case_id": self.case_id,
             "models": j.models,
             "judged": {"chars": len(self.original), "windows": self.windows, "window_chars": self.window_chars},
+            "language": j.language.model_dump() if j.language is not None else None,
         }
         if self.rectification is not None:
             out["rectified"] = {
@@ -133,6 +147,16 @@ class Decision(BaseModel):
         if user is not None:
             out["user"] = {"distressed": user.distressed, "state": user.state}
         return out
+
+
+class Abandoned(Exception):
+    """The client of a request went away: the work on it stopped before its next step."""
+
+
+def carry_on(stop: Stop | None) -> None:
+    """Raise :class:`Abandoned` when ``stop`` says the work should end."""
+    if stop is not None and stop():
+        raise Abandoned("the client closed the connection before the answer")
 
 
 def last_user_text(messages: list[dict[str, Any]]) -> str | None:
@@ -223,12 +247,13 @@ class ReplyGuard:
         return fast.verdict != "allow" or fast.confidence < p.min_confidence
 
     def judge(
-        self, text: str, context: str, culture: str | None
+        self, text: str, context: str, culture: str | None, stop: Stop | None = None
     ) -> tuple[Judgement, Literal["fast", "model"], list[str]]:
         """(judgement, path, reasons): the fast judgement, or the model's when it is needed."""
         fast = self.library.judge_fast(text, context, culture)
         if not self.wants_model(fast, context):
             return fast, "fast", list(fast.reasons)
+        carry_on(stop)
         try:
             full = self.library.judge_with_model(text, context, culture)
         except EmoethicsError as e:
@@ -268,10 +293,12 @@ class ReplyGuard:
         *,
         run_id: str = "",
         rewrite: bool = True,
+        stop: Stop | None = None,
     ) -> Decision:
         """Judge ``text`` (in windows when it is long) and act on the strictest verdict.
-        ``rewrite=False`` (tool-call arguments) blocks what would be rectified."""
-        parts = [self.judge_window(w, context, culture, user) for w in windows(text, self.window_chars)]
+        ``rewrite=False`` (tool-call arguments) blocks what would be rectified; ``stop`` ends
+        the work (:class:`Abandoned`) before its next step once it is true."""
+        parts = [self.judge_window(w, context, culture, user, stop) for w in windows(text, self.window_chars)]
         main = max(parts, key=lambda w: VERDICT_ORDER.index(w.verdict))
         reasons = list(main.reasons)
         if len(parts) > 1:
@@ -293,13 +320,13 @@ class ReplyGuard:
         if verdict == "allow" or (verdict == "review" and not self.policy.queue_reviews):
             return Decision(verdict=verdict, action="passed", text=text, **base)
         if verdict == "review":
-            case = self.library.queue_case(main.judgement, run_id=run_id, note="; ".join(main.reasons[1:]))
-            return Decision(verdict=verdict, action="queued", text=text, case_id=case.id, **base)
+            case = self.library.review_case(main.judgement, run_id=run_id, note="; ".join(main.reasons[1:]))
+            return Decision(verdict=verdict, action="queued", text=text, case_id=case.id, case=case, **base)
         rect: Rectification | None = None
         if verdict == "rectify" and not rewrite:
             reasons.append("tool-call arguments are never rewritten, so the reply is blocked")
         elif verdict == "rectify":
-            rewritten, rect = self.rectify_windows(parts, main, reasons)
+            rewritten, rect = self.rectify_windows(parts, main, reasons, stop)
             if rewritten is not None:
                 return Decision(verdict="rectify", action="rectified", text=rewritten, rectification=rect, **base)
         return Decision(
@@ -311,14 +338,17 @@ class ReplyGuard:
             **base,
         )
 
-    def judge_window(self, text: str, context: str, culture: str | None, user: UserState | None) -> Window:
+    def judge_window(
+        self, text: str, context: str, culture: str | None, user: UserState | None, stop: Stop | None = None
+    ) -> Window:
         """One window judged, with the empathy rules applied to its verdict."""
-        judgement, path, reasons = self.judge(text, context, culture)
+        carry_on(stop)
+        judgement, path, reasons = self.judge(text, context, culture, stop)
         verdict = self.care(judgement.verdict, judgement, user, reasons)
         return Window(text=text, judgement=judgement, path=path, reasons=reasons, verdict=verdict)
 
     def rectify_windows(
-        self, parts: list[Window], main: Window, reasons: list[str]
+        self, parts: list[Window], main: Window, reasons: list[str], stop: Stop | None = None
     ) -> tuple[str | None, Rectification | None]:
         """(the reply with every window to rectify rewritten, the main window's rectification);
         the text is None when a window could not be brought into the allowed range."""
@@ -327,6 +357,7 @@ class ReplyGuard:
             if w.verdict != "rectify":
                 out.append(w.text)
                 continue
+            carry_on(stop)
             rect = self.rectify_one(w.judgement, reasons)
             if w is main:
                 main_rect = rect
@@ -348,11 +379,16 @@ class ReplyGuard:
             reasons.append(f"rectification failed ({e})")
             return None
 
-    def sentence_passes(self, sentence: str, context: str, culture: str | None) -> bool:
-        """Whether one sentence may be released before the whole reply is judged (fast judge: allow)."""
+    def releasable(self, text: str, context: str, culture: str | None = None, user: UserState | None = None) -> bool:
+        """Whether ``text`` (a window of a stream with the text before it) may go out before the
+        whole reply is judged: the fast judge allows it, so surely that the judge model would not
+        be asked, and the empathy rules leave it allowed. In observe mode everything may."""
         if self.policy.mode == "observe":
             return True
         try:
-            return self.library.judge_fast(sentence, context, culture).verdict == "allow"
+            fast = self.library.judge_fast(text, context, culture)
         except EmoethicsError:
             return False
+        if fast.verdict != "allow" or self.wants_model(fast, context):
+            return False
+        return self.care(fast.verdict, fast, user, []) == "allow"

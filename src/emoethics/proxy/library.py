@@ -2,15 +2,17 @@
 
 The proxy needs a few library operations: the fast CPU judgement (emotion sensor, emotion
 signatures, moral head and guardrail, no language-model call), the full judgement with the judge
-model, rectification, reading the user's emotions, queueing a case for the review page and
-recording a run. :class:`ProxyLibrary` holds the :class:`~emoethics.session.Session` that makes
-the models for them once (the language models only when first needed) and is the only place in the
-proxy that knows how; the rest of the proxy calls its methods.
+model, rectification, reading the user's emotions, making a case for the review page and
+recording a run (with its cases, in one transaction). :class:`ProxyLibrary` holds the
+:class:`~emoethics.session.Session` that makes the models for them once (the language models only
+when first needed) and is the only place in the proxy that knows how; the rest of the proxy calls
+its methods.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 from ..config import Settings
@@ -21,7 +23,7 @@ from ..ethics.judge import Judge, Judgement
 from ..ethics.rectify import Rectification
 from ..llm.base import Backend
 from ..session import Session
-from ..store.queue import Case, ReviewStore, dump
+from ..store.queue import Case, dump
 from ..store.records import Records
 
 
@@ -49,7 +51,6 @@ class ProxyLibrary:
         self.session = Session(settings, judge_backend=judge_backend, generator=rectifier, critic=analyzer)
         self.settings = self.session.settings
         self.records = Records(url)
-        self.store = ReviewStore(url=self.records.url)
         self.guidelines = load_guidelines(guidelines)
         self.rulebook_name = rulebook
         self.judge_model_enabled = judge_model
@@ -114,10 +115,10 @@ class ProxyLibrary:
                 before=judgement,
             )
 
-    def queue_case(self, judgement: Judgement, *, run_id: str, original: str | None = None, note: str = "") -> Case:
-        """Queue a judged reply for the review page. A decision on it names the rulebook rule of
-        its first violated guideline (``<guideline>@<context>``), which ``sshf learn --from``
-        applies."""
+    def review_case(self, judgement: Judgement, *, run_id: str, original: str | None = None, note: str = "") -> Case:
+        """A review-page case for a judged reply, to be written with its run (:meth:`record_run`).
+        A decision on it names the rulebook rule of its first violated guideline
+        (``<guideline>@<context>``), which ``sshf learn --from`` applies."""
         ids = [h.guideline for h in judgement.violations]
         detail: dict[str, Any] = {"judgement": dump(judgement), "source": "proxy", "run_id": run_id}
         if ids:
@@ -126,19 +127,17 @@ class ProxyLibrary:
             detail["original"] = original
         if note:
             detail["note"] = note
-        return self.store.enqueue(
-            Case(
-                kind="proxy-review",
-                text=judgement.text,
-                context=judgement.context,
-                culture=judgement.culture,
-                verdict=judgement.verdict,
-                confidence=judgement.confidence,
-                rationale=judgement.rationale,
-                guidelines=ids,
-                rulebook_version=judgement.rulebook_version,
-                detail=detail,
-            )
+        return Case(
+            kind="proxy-review",
+            text=judgement.text,
+            context=judgement.context,
+            culture=judgement.culture,
+            verdict=judgement.verdict,
+            confidence=judgement.confidence,
+            rationale=judgement.rationale,
+            guidelines=ids,
+            rulebook_version=judgement.rulebook_version,
+            detail=detail,
         )
 
     def record_run(
@@ -151,8 +150,10 @@ class ProxyLibrary:
         usage: Any = None,
         models: dict[str, Any] | None = None,
         run_id: str | None = None,
+        cases: Sequence[Case] = (),
     ) -> str:
-        """Record one exchange in the run log (``emoethics runs --kind proxy``)."""
+        """Record one exchange in the run log (``emoethics runs --kind proxy``), with the review
+        cases that name it, in one transaction."""
         return self.records.record_run(
             "proxy",
             inputs,
@@ -163,6 +164,7 @@ class ProxyLibrary:
             seconds=seconds,
             source="proxy",
             run_id=run_id,
+            cases=cases,
         )
 
     @staticmethod

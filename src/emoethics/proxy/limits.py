@@ -1,14 +1,20 @@
-"""The proxy's request size limit, answered as an OpenAI error body.
+"""The proxy's limits: request size, and how many chat requests it works on at once.
 
 :class:`OpenAIBodyLimit` reads a request's body up to ``max_bytes`` before the application sees
 it and refuses a longer one with a 413 ``{"error": {"message", "type", "param", "code"}}``, as an
 OpenAI client expects; the service's limits middleware inside it still adds the security headers.
+
+:class:`Capacity` counts the chat requests in progress (from the upstream call to the last byte of
+the answer, a stream's too); one beyond it is refused at once (a 503 with ``Retry-After``) rather
+than queued behind the others. :class:`SlotStream` is a streamed answer that gives its place back
+when it ends, however it ends.
 """
 
 from __future__ import annotations
 
 import json
 
+from starlette.responses import StreamingResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -67,3 +73,43 @@ class OpenAIBodyLimit:
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+class Slot:
+    """One place of a :class:`Capacity`, given back once by :meth:`release`."""
+
+    def __init__(self, capacity: Capacity) -> None:
+        self._capacity: Capacity | None = capacity
+
+    def release(self) -> None:
+        if self._capacity is not None:
+            self._capacity.busy -= 1
+            self._capacity = None
+
+
+class Capacity:
+    """At most ``size`` requests in progress at once (the event loop's own count: no lock needed)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.busy = 0
+
+    def take(self) -> Slot | None:
+        """A place for one more request, or None when all are taken."""
+        if self.busy >= self.size:
+            return None
+        self.busy += 1
+        return Slot(self)
+
+
+class SlotStream(StreamingResponse):
+    """A streamed answer that releases its :class:`Slot` (set after it is made) when it ends."""
+
+    slot: Slot | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            if self.slot is not None:
+                self.slot.release()

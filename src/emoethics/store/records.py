@@ -8,6 +8,7 @@ file and rulebook version behind it.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -15,7 +16,8 @@ from sqlalchemy import desc, select
 
 from ..errors import InputError
 from . import db
-from .models import GuidelineFileRow, RulebookRow, RunRow, new_id
+from .models import CaseRow, GuidelineFileRow, RulebookRow, RunRow, new_id
+from .queue import Case
 
 
 class Run(BaseModel):
@@ -63,8 +65,11 @@ class Records:
         seconds: float = 0.0,
         source: str = "library",
         run_id: str | None = None,
+        cases: Sequence[Case] = (),
     ) -> str:
-        """Record a run; ``run_id`` chooses its id (one already shown to a client), else a new one."""
+        """Record a run; ``run_id`` chooses its id (one already shown to a client), else a new one.
+        ``cases`` (review cases that name the run) are written in the same transaction, so a
+        case never points to a run that is not there, even after a crash."""
         row = RunRow(
             id=run_id or new_id(),
             kind=kind,
@@ -80,6 +85,8 @@ class Records:
         with db.session(self.url) as s:
             s.add(row)
             s.flush()
+            for case in cases:
+                s.add(CaseRow(**case.model_dump()))
             return row.id
 
     def runs(self, kind: str | None = None, limit: int = 50) -> list[Run]:
