@@ -170,9 +170,16 @@ def share(rows: list[dict], key: str, value: str, negate: bool = False) -> dict:
 
 def judge_tag() -> str:
     """A short digest of what the judge without its model reads with (the sensor's heads and
-    encoder, the commonsense head, its threshold): a distress row of other heads is not reused."""
+    encoder, the commonsense and conduct heads, the threshold, the judge's rules and the guideline
+    file): a distress row of other heads or rules is not reused."""
+    import emoethics.ethics.judge as judge_module
+    from emoethics.ethics.guidelines import DATA_DIR as GUIDELINES_DIR
+
     digest = hashlib.sha256(str(HEAD_DISAGREES).encode())
-    for path in (DEFAULT_HEADS, EMOTION_ENCODER, HEADS_DIR / "ethics-cm.npz", HEADS_DIR / "minilm-moral-int8.onnx"):
+    for path in (
+        DEFAULT_HEADS, EMOTION_ENCODER, HEADS_DIR / "ethics-cm.npz", HEADS_DIR / "minilm-moral-int8.onnx",
+        HEADS_DIR / "conduct.npz", Path(judge_module.__file__), GUIDELINES_DIR / "default.yaml",
+    ):  # fmt: skip
         digest.update(path.read_bytes())
     return digest.hexdigest()[:10]
 
