@@ -237,7 +237,9 @@ def test_a_negative_reading_needs_someone_at_the_receiving_end(signatures):
         r = j.judge(attack, "personal")
         assert r.behaviour.level == "hostile" and r.verdict == "rectify" and "upheld" in r.reasons[0]
     # the judge model's finding that it is wrong is evidence too
-    jm = Judge(G, judge_model({"wrong": True}), an, signatures={"correspondence": signatures}, head=False)
+    jm = Judge(
+        G, judge_model({"wrong": True}), an, signatures={"correspondence": signatures}, head=False, conduct=False
+    )
     assert jm.judge(rent, "personal").verdict == "rectify"
     old = Judge(G, None, an, signatures={"correspondence": signatures}, head=False, needs_target=False)
     assert old.judge(rent, "personal").verdict == "rectify"
@@ -354,7 +356,12 @@ def _debate_models(adversary_says, judge_says):
 
 def test_debate_runs_from_contentious_to_conciliatory_until_agreement(signatures, tmp_path):
     j = Judge(
-        G, judge_model({"wrong": True}), ScriptedAnalyzer({}), signatures={"correspondence": signatures}, head=False
+        G,
+        judge_model({"wrong": True}),
+        ScriptedAnalyzer({}),
+        signatures={"correspondence": signatures},
+        head=False,
+        conduct=False,
     )
     first = j.judge("I told my aunt her cake was dry.", "personal")
     assert first.verdict == "review"
@@ -369,7 +376,12 @@ def test_debate_runs_from_contentious_to_conciliatory_until_agreement(signatures
 
 def test_unresolved_debate_goes_to_the_human_queue(signatures, tmp_path):
     j = Judge(
-        G, judge_model({"wrong": True}), ScriptedAnalyzer({}), signatures={"correspondence": signatures}, head=False
+        G,
+        judge_model({"wrong": True}),
+        ScriptedAnalyzer({}),
+        signatures={"correspondence": signatures},
+        head=False,
+        conduct=False,
     )
     first = j.judge("I told my aunt her cake was dry.", "personal")
     adv, jm = _debate_models(["allow"] * 3, ["review"] * 3)
@@ -747,3 +759,14 @@ def test_the_rationale_is_built_from_the_evidence_and_keeps_only_a_model_sentenc
         assert r.verdict == "rectify" and r.rationale.startswith("Rectify. Violates 'property'")
         assert '"kept it"' in r.rationale and "P(wrong) 0.60" in r.rationale
         assert ("Judge model: " + rationale in r.rationale) is kept and (rationale in r.rationale_dropped) is not kept
+
+
+def test_the_models_bare_wrong_cannot_flag_a_text_the_conduct_head_clears(signatures):
+    text = "That's a horrible take."
+    sigs = {"correspondence": signatures}
+    says_wrong = judge_model({"wrong": True, "violations": [{"guideline": "respect", "quote": "horrible take"}]})
+    j = Judge(G, says_wrong, ScriptedAnalyzer({}), signatures=sigs, head=FixedHead(0.7), conduct=FixedConduct(0.05))
+    r = j.judge(text, "personal")
+    assert r.verdict == "allow" and r.wrong is False and any("'wrong' is set aside" in x for x in r.reasons)
+    j.conduct = FixedConduct(0.3)  # a head that is not sure leaves the model's word standing
+    assert j.judge(text, "personal").verdict != "allow"

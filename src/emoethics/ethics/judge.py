@@ -389,10 +389,12 @@ class Judge:
         hits, set_aside = self._admitted(self._hits(clean, llm), conduct, p_wrong)
         if set_aside:
             reasons.append(set_aside)
-        if llm and wrong and not hits and _heads_clear(conduct, p_wrong):
+        if llm and wrong and not hits and conduct is not None and conduct.clear:
+            # "wrong" with no finding left that quotes the text: the model may not turn a
+            # confident head's allow into a flag on its word alone
             reasons.append(
-                "the judge model's bare 'wrong' is set aside: it quotes nothing, and the heads find the text "
-                f"harmless ({_heads_line(conduct, p_wrong)})"
+                "the judge model's 'wrong' is set aside: no violation it names rests on words of the text "
+                f"that the heads do not clear ({_heads_line(conduct, p_wrong)})"
             )
             wrong = False
         if conduct is not None and (conduct.harmful or conduct.doubtful):
