@@ -15,8 +15,8 @@ Prints, as JSON lines:
 With ``--model`` (the embedded model, slow: about 10 s per text) it also prints, on ``--model-limit``
 texts each: distress allowed and harmful test texts flagged by the judge with the model, and the
 request set rectified as if each text were flagged (the generator is told to make it courteous):
-the share whose every request, question, date, number and name survives, the similarity to the
-original and the generator calls per item.
+the share it rewrote, the share of the rewritten whose every request, question, date, number and
+name survives, the similarity to the original and the generator calls per item.
 
     python benchmarks/conduct.py [--limit 300] [--model --model-limit 20]
     python benchmarks/conduct.py --smoke      # a few texts, seconds (CI)
@@ -139,13 +139,14 @@ def with_model(rows: list[dict], distress: list[str], requests: list[str], limit
     print(
         json.dumps({"model_harmful_flagged": round(1 - verdicts.count("allow") / len(verdicts), 3), "n": len(verdicts)})
     )
-    allowed, kept, sims, calls = 0, 0, [], []
+    allowed, kept, changed, sims, calls = 0, 0, 0, [], []
     for text in requests[:limit]:
         before = judge.judge(text, "personal")
         allowed += before.verdict == "allow"
         forced = before.model_copy(update={"verdict": "rectify"})
         r = default_session().rectify(text, "personal", judge=judge, before=forced)
-        kept += not r.lost
+        kept += r.changed and not r.lost
+        changed += r.changed
         sims.append(r.similarity)
         calls.append(r.llm_calls)
         print(
@@ -157,7 +158,8 @@ def with_model(rows: list[dict], distress: list[str], requests: list[str], limit
         json.dumps(
             {
                 "model_requests_allowed_as_written": round(allowed / n, 3),
-                "rectified_every_point_kept": round(kept / n, 3),
+                "rewritten": round(changed / n, 3),
+                "rewritten_every_point_kept": round(kept / max(1, changed), 3),
                 "similarity_mean": round(statistics.mean(sims), 3),
                 "llm_calls_per_item": round(statistics.mean(calls), 2),
                 "n": n,

@@ -770,3 +770,21 @@ def test_the_models_bare_wrong_cannot_flag_a_text_the_conduct_head_clears(signat
     assert r.verdict == "allow" and r.wrong is False and any("'wrong' is set aside" in x for x in r.reasons)
     j.conduct = FixedConduct(0.3)  # a head that is not sure leaves the model's word standing
     assert j.judge(text, "personal").verdict != "allow"
+
+
+def test_a_rewrite_that_drops_the_request_for_a_refusal_is_no_success(signatures):
+    hostile = "You fool, can you please return my drill by Friday?"
+    refusal = "I'm sorry, but I can't assist with that."
+    an = ScriptedAnalyzer({hostile: LEVEL_EMOTION["hostile"], refusal: {}})
+
+    def judge_reply(messages):
+        bad = "fool" in _last(messages)
+        violations = [{"guideline": "respect", "quote": "You fool"}] if bad else []
+        return json.dumps(
+            {"rationale": "r", "behaviour": "hostile" if bad else "neutral", "wrong": bad, "violations": violations}
+        )
+
+    j = Judge(G, ScriptedBackend(judge_reply), an, signatures={"correspondence": signatures}, head=False, conduct=False)
+    r = rectify_text(hostile, j, ScriptedBackend([json.dumps({"text": refusal})]), an, M, "personal", attempts=1)
+    assert r.after.verdict == "allow" and r.changed and not r.success
+    assert "You fool, can you please return my drill by Friday?" in r.lost and r.llm_calls == 2  # one retry

@@ -13,7 +13,8 @@ with the before and after judgements. An attempt that returns the source unchang
 Every request, question, date, number and name of the source (:func:`.keep.message_points`) must
 survive: the requests name them, an attempt that lost some is retried once with the lost points
 named, and the best attempt is the one that keeps most of them (after the mildest verdict). The
-result says what was kept and what was lost.
+result says what was kept and what was lost; a rewrite that lost a request (a refusal in its
+place, or the request cut) is no success.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ class Rectification(BaseModel):
     text: str = Field(description="The rectified text (the source itself when it was allowed).")
     context: str
     culture: str
-    success: bool = Field(description="The rectified text is judged 'allow'.")
+    success: bool = Field(description="The rectified text is changed, judged 'allow' and keeps every request.")
     changed: bool
     target_behaviour: str | None
     before: Judgement
@@ -246,7 +247,9 @@ def rectify_text(
         text=best.text,
         context=before.context,
         culture=before.culture,
-        success=changed and after.verdict == "allow",
+        success=changed
+        and after.verdict == "allow"
+        and not any(p.kind == "request" and p.text in best.lost for p in points),
         changed=changed,
         target_behaviour=level.word,
         before=before,
