@@ -397,9 +397,8 @@ def test_unresolved_debate_goes_to_the_human_queue(signatures, tmp_path):
 # -- rectification and compose -----------------------------------------------------------------
 
 
-def _rectify_world(signatures):
-    hostile, fixed = "You ruined everything, you fool.", "I was upset that the plans fell through."
-    an = ScriptedAnalyzer({hostile: LEVEL_EMOTION["hostile"], fixed: LEVEL_EMOTION["neutral"]})
+def fool_judge(quote: str = "you fool") -> ScriptedBackend:
+    """A judge model that finds a respect violation (quoting ``quote``) in any text with "fool"."""
 
     def judge_reply(messages):
         bad = "fool" in _last(messages)
@@ -408,11 +407,17 @@ def _rectify_world(signatures):
                 "rationale": "r",
                 "behaviour": "hostile" if bad else "neutral",
                 "wrong": bad,
-                "violations": [{"guideline": "respect", "quote": "you fool"}] if bad else [],
+                "violations": [{"guideline": "respect", "quote": quote}] if bad else [],
             }
         )
 
-    j = Judge(G, ScriptedBackend(judge_reply), an, signatures={"correspondence": signatures}, head=False)
+    return ScriptedBackend(judge_reply)
+
+
+def _rectify_world(signatures):
+    hostile, fixed = "You ruined everything, you fool.", "I was upset that the plans fell through."
+    an = ScriptedAnalyzer({hostile: LEVEL_EMOTION["hostile"], fixed: LEVEL_EMOTION["neutral"]})
+    j = Judge(G, fool_judge(), an, signatures={"correspondence": signatures}, head=False)
     gen = ScriptedBackend([json.dumps({"text": fixed})])
     return hostile, fixed, an, j, gen
 
@@ -727,19 +732,7 @@ def test_rectification_names_the_points_to_keep_and_retries_once_with_what_was_l
     lost_it = "Please be kind to me."
     kept = "Could you please return my drill by Friday? Thanks."
     an = ScriptedAnalyzer({hostile: LEVEL_EMOTION["hostile"], lost_it: {}, kept: {}})
-
-    def judge_reply(messages):
-        bad = "fool" in _last(messages)
-        return json.dumps(
-            {
-                "rationale": "r",
-                "behaviour": "hostile" if bad else "neutral",
-                "wrong": bad,
-                "violations": [{"guideline": "respect", "quote": "You fool"}] if bad else [],
-            }
-        )
-
-    j = Judge(G, ScriptedBackend(judge_reply), an, signatures={"correspondence": signatures}, head=False, conduct=False)
+    j = Judge(G, fool_judge("You fool"), an, signatures={"correspondence": signatures}, head=False, conduct=False)
     gen = ScriptedBackend([json.dumps({"text": lost_it}), json.dumps({"text": kept})])
     r = rectify_text(hostile, j, gen, an, M, "personal", attempts=1)
     first, retry = gen.sent[0][-1]["content"], gen.sent[1][-1]["content"]
@@ -777,14 +770,7 @@ def test_a_rewrite_that_drops_the_request_for_a_refusal_is_no_success(signatures
     refusal = "I'm sorry, but I can't assist with that."
     an = ScriptedAnalyzer({hostile: LEVEL_EMOTION["hostile"], refusal: {}})
 
-    def judge_reply(messages):
-        bad = "fool" in _last(messages)
-        violations = [{"guideline": "respect", "quote": "You fool"}] if bad else []
-        return json.dumps(
-            {"rationale": "r", "behaviour": "hostile" if bad else "neutral", "wrong": bad, "violations": violations}
-        )
-
-    j = Judge(G, ScriptedBackend(judge_reply), an, signatures={"correspondence": signatures}, head=False, conduct=False)
+    j = Judge(G, fool_judge("You fool"), an, signatures={"correspondence": signatures}, head=False, conduct=False)
     r = rectify_text(hostile, j, ScriptedBackend([json.dumps({"text": refusal})]), an, M, "personal", attempts=1)
     assert r.after.verdict == "allow" and r.changed and not r.success
     assert "You fool, can you please return my drill by Friday?" in r.lost and r.llm_calls == 2  # one retry

@@ -270,7 +270,7 @@ def create_proxy_app(
 
     from ..service.security import LimitsMiddleware, RateLimiter
     from ..store import db
-    from .limits import OpenAIBodyLimit
+    from .limits import too_large_body
 
     config = config or ProxyConfig()
     url = config.database_url or db.database_url()
@@ -318,8 +318,7 @@ def create_proxy_app(
     app.state.keys = KeyStore(url)
     app.state.limiter = RateLimiter()
     app.state.library = library
-    app.add_middleware(LimitsMiddleware, max_bytes=config.max_body_bytes)
-    app.add_middleware(OpenAIBodyLimit, max_bytes=config.max_body_bytes)  # outside: its 413 is OpenAI-shaped
+    app.add_middleware(LimitsMiddleware, max_bytes=config.max_body_bytes, too_large=too_large_body)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

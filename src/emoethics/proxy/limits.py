@@ -1,8 +1,7 @@
 """The proxy's limits: request size, and how many chat requests it works on at once.
 
-:class:`OpenAIBodyLimit` reads a request's body up to ``max_bytes`` before the application sees
-it and refuses a longer one with a 413 ``{"error": {"message", "type", "param", "code"}}``, as an
-OpenAI client expects; the service's limits middleware inside it still adds the security headers.
+:func:`too_large_body` is the 413 the service's limits middleware answers for the proxy, shaped
+``{"error": {"message", "type", "param", "code"}}`` as an OpenAI client expects.
 
 :class:`Capacity` counts the chat requests in progress (from the upstream call to the last byte of
 the answer, a stream's too); one beyond it is refused at once (a 503 with ``Retry-After``) rather
@@ -15,7 +14,7 @@ from __future__ import annotations
 import json
 
 from starlette.responses import StreamingResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 
 def too_large_body(max_bytes: int) -> bytes:
@@ -30,49 +29,6 @@ def too_large_body(max_bytes: int) -> bytes:
             }
         }
     ).encode()
-
-
-class OpenAIBodyLimit:
-    """Refuses bodies over ``max_bytes`` with an OpenAI-shaped 413."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        length = dict(scope.get("headers") or []).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
-            await self.refuse(send)
-            return
-        body, more = b"", True
-        while more:
-            msg = await receive()
-            if msg["type"] == "http.disconnect":
-                return
-            body += msg.get("body", b"")
-            more = msg.get("more_body", False)
-            if len(body) > self.max_bytes:
-                await self.refuse(send)
-                return
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
-
-    async def refuse(self, send: Send) -> None:
-        body = too_large_body(self.max_bytes)
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
 
 
 class Slot:

@@ -7,6 +7,7 @@ import os
 import re
 import secrets
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import HTTPException, Request
@@ -124,12 +125,19 @@ def check_csrf(request: Request, sent: str | None) -> None:
         raise HTTPException(403, "the form's security token is missing or stale; reload the page and try again")
 
 
-class LimitsMiddleware:
-    """Refuses bodies over ``max_bytes`` (413) and adds security headers to every answer."""
+def too_large_body(max_bytes: int) -> bytes:
+    """The service's 413 body: ``{"error": "..."}``."""
+    return f'{{"error": "the request body is over the limit of {max_bytes} bytes"}}'.encode()
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+
+class LimitsMiddleware:
+    """Refuses bodies over ``max_bytes`` (413, with the body ``too_large`` writes) and adds security
+    headers to every answer."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, too_large: Callable[[int], bytes] = too_large_body) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.too_large = too_large
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -138,7 +146,7 @@ class LimitsMiddleware:
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
-            await _too_large(send, self.max_bytes)
+            await _too_large(send, self.too_large(self.max_bytes))
             return
         # read the body first (at most max_bytes), then hand it to the app
         body = b""
@@ -150,7 +158,7 @@ class LimitsMiddleware:
             body += msg.get("body", b"")
             more = msg.get("more_body", False)
             if len(body) > self.max_bytes:
-                await _too_large(send, self.max_bytes)
+                await _too_large(send, self.too_large(self.max_bytes))
                 return
         replayed = False
 
@@ -176,8 +184,7 @@ class LimitsMiddleware:
         await self.app(scope, replay, secured_send)
 
 
-async def _too_large(send: Send, max_bytes: int) -> None:
-    body = f'{{"error": "the request body is over the limit of {max_bytes} bytes"}}'.encode()
+async def _too_large(send: Send, body: bytes) -> None:
     await send(
         {
             "type": "http.response.start",
