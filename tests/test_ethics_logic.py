@@ -774,3 +774,14 @@ def test_a_rewrite_that_drops_the_request_for_a_refusal_is_no_success(signatures
     r = rectify_text(hostile, j, ScriptedBackend([json.dumps({"text": refusal})]), an, M, "personal", attempts=1)
     assert r.after.verdict == "allow" and r.changed and not r.success
     assert "You fool, can you please return my drill by Friday?" in r.lost and r.llm_calls == 2  # one retry
+
+
+def test_the_models_finding_on_a_request_to_the_reader_needs_a_confident_moral_head(signatures):
+    text = "Could you move your car from my driveway by 8am tomorrow?"
+    sigs = {"correspondence": signatures}
+    says = judge_model({"wrong": True, "violations": [{"guideline": "property", "quote": "move your car"}]})
+    j = Judge(G, says, ScriptedAnalyzer({}), signatures=sigs, head=FixedHead(0.6), conduct=FixedConduct(0.05))
+    r = j.judge(text, "personal")
+    assert r.verdict == "allow" and any("asks something of its reader" in x for x in r.reasons)
+    j.head = FixedHead(0.9)
+    assert j.judge(text, "personal").verdict == "rectify"

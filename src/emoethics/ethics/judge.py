@@ -58,6 +58,7 @@ from .address import AddressReading, read_address
 from .guidelines import Conduct, Guardrail, GuidelineSet, Verdict, stricter
 from .heads import MoralReading, embed_texts
 from .injection import Injection, find_injections_many, sanitise, without_injections
+from .keep import message_points
 from .language import LanguageReading, detect_language
 from .signatures import BehaviourReading, Signatures, builtin_signatures
 
@@ -414,6 +415,21 @@ class Judge:
             )
             hits = [h for h in hits if h.source != "judge model"]
             wrong = False
+        asks = [p.text for p in message_points(clean) if p.kind == "request"]
+        model_hits = [h for h in hits if h.source == "judge model"]
+        if llm and (model_hits or wrong) and asks and conduct is not None and conduct.clear:
+            if p_wrong is None or p_wrong < HEAD_DISAGREES:
+                # a request or complaint to the reader, which the conduct head finds harmless: asking
+                # someone to move their car or stop texting at night is no misconduct of the writer's
+                found = [h.guideline for h in model_hits]
+                reasons.append(
+                    f"the judge model's finding ({', '.join(found) or 'wrong'}) is set aside: the text asks "
+                    f'something of its reader ("{asks[0]}"), the conduct head finds nothing aimed to hurt '
+                    f"(P(harmful) {conduct.probability:.2f})"
+                    + (f" and the moral head is not confident it is wrong (P(wrong) {p_wrong:.2f})" if p_wrong else "")
+                )
+                hits = [h for h in hits if h.source != "judge model"]
+                wrong = False
 
         behaviour, note = self._behaviour(read, spectrum, address, hits, wrong, p_wrong, conduct, clean)
         verdict = guardrail.verdict_for(behaviour.intensity)
