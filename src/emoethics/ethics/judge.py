@@ -723,7 +723,9 @@ def explain(
         heads.append(f'moral head P(wrong) {moral.probability:.2f} on "{moral.sentence}"')
     if heads:
         parts.append("Heads: " + "; ".join(heads) + ".")
-    parts.append(f"Behaviour '{behaviour.level}' ({behaviour.intensity:+.2f}); emotions: {profile.summary()}.")
+    felt = [r for r in sorted(profile.readings, key=lambda r: -abs(r.intensity)) if abs(r.intensity) >= 0.05]
+    emotions = ", ".join(f"{r.level} ({r.intensity:+.1f})" for r in felt) or "none"
+    parts.append(f"Behaviour '{behaviour.level}' ({behaviour.intensity:+.2f}); emotions: {emotions}.")
     if said:
         parts.append("Judge model: " + said.rstrip())
     return " ".join(parts)
