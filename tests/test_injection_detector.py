@@ -117,7 +117,7 @@ def test_when_only_the_detector_flags_a_part_both_readings_are_judged_and_the_st
             }
         )
 
-    j = Judge(load_guidelines(), ScriptedBackend(reply), api.make_analyzer(role="critic"), head=False)
+    j = Judge(load_guidelines(), ScriptedBackend(reply), api.make_analyzer(role="critic"), head=False, conduct=False)
     r = j.judge(text, "personal")
     assert set(r.readings) == {"set aside", "disputed kept"}
     assert r.reading == "disputed kept" and r.verdict == r.readings["disputed kept"] != r.readings["set aside"]

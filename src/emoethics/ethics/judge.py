@@ -335,9 +335,19 @@ class Judge:
                 conducts = dict(zip(cleans, self.conduct.read_many(cleans), strict=True))
         out = []
         for text, injections, plan in zip(texts, found, plans, strict=True):
+            language = detect_language(plan[0][0])  # the text with every flagged part set aside
             judged = [
                 self._judge_reading(
-                    text, clean, used, guardrail, history, name, profiles[clean], morals.get(clean), conducts.get(clean)
+                    text,
+                    clean,
+                    used,
+                    guardrail,
+                    history,
+                    name,
+                    profiles[clean],
+                    morals.get(clean),
+                    conducts.get(clean),
+                    language,
                 )
                 for clean, used, name in plan
             ]
@@ -355,6 +365,7 @@ class Judge:
         profile: EmotionProfile,
         moral: MoralReading | None,
         conduct: Any = None,
+        language: LanguageReading | None = None,
     ) -> Judgement:
         """Judge one reading of ``text``: ``clean`` is what the models read, ``profile`` and
         ``moral`` the sensor's and the moral head's readings of it."""
@@ -459,7 +470,7 @@ class Judge:
                 f'the moral head disagrees (P(wrong) = {p_wrong:.2f}, on "{moral.sentence if moral else clean}")'
             )
 
-        language = detect_language(clean)
+        language = language or detect_language(clean)
         if language.support == "unsupported" and self.backend is None and verdict == "allow":
             if self.guidelines.unsupported_language == "review":
                 verdict = "review"

@@ -3,9 +3,11 @@
 Rectification changes how a text says things, never what it asks for. :func:`message_points`
 lists the points of a text, and :func:`missing_points` those a rewrite lost:
 
-- ``request``: a sentence that asks something of the reader (a question, or ``please``, ``can
-  you``, ``could you``, ``would you``, ``I need you to``, ``let's`` ...), kept when the rewrite
-  still has a request or question carrying at least half of its content words;
+- ``request``: a sentence that asks something of the reader (``please``, ``can you``, ``could
+  you``, ``would you``, ``I need you to``, ``let's`` ...), kept when the rewrite still has a
+  request or question carrying at least half of its content words;
+- ``question``: any other question, kept in the same way (a rhetorical "You know what you are?"
+  in an insult is one; rectification may drop it, never a request);
 - ``number``: digits (``11``, ``£40``, ``3.5``), kept when the same digits appear;
 - ``date``: weekdays, months, ``today``, ``tomorrow``, ``tonight``, times like ``11pm``, kept
   when the word appears;
@@ -45,7 +47,7 @@ _STOP = set(
 class Point:
     """One thing a message says that its rewrite must keep."""
 
-    kind: str  # request, number, date or name
+    kind: str  # request, question, number, date or name
     text: str
 
 
@@ -54,8 +56,10 @@ def message_points(text: str) -> list[Point]:
     points: list[Point] = []
     for m in _SENTENCE.finditer(text):
         sentence = m.group(0).strip()
-        if sentence and (sentence.endswith("?") or _ASK.search(sentence)):
+        if sentence and _ASK.search(sentence):
             points.append(Point("request", sentence))
+        elif sentence.endswith("?"):
+            points.append(Point("question", sentence))
     seen: set[tuple[str, str]] = set()
     for kind, pattern in (("number", _NUMBER), ("date", _DATE), ("name", _NAME)):
         for m in pattern.finditer(text):
@@ -81,7 +85,7 @@ def missing_points(points: list[Point], rewritten: str) -> list[Point]:
     words_of_asks = [_content(a) for a in asks]
     missing = []
     for p in points:
-        if p.kind == "request":
+        if p.kind in ("request", "question"):
             need = _content(p.text)
             kept = any(len(need & w) >= max(1, len(need) // 2) for w in words_of_asks) if need else bool(asks)
         elif p.kind == "number":
