@@ -225,6 +225,8 @@ class Exchange:
     start: float = field(default_factory=time.perf_counter)
     #: set once the client has gone: the work on the request stops at its next step
     gone: threading.Event = field(default_factory=threading.Event)
+    #: taken by the first write of its run: a run is written once, however the request ends
+    recorded: threading.Lock = field(default_factory=threading.Lock)
 
 
 async def unless_gone(request: Request, gone: threading.Event, work: Awaitable[T]) -> T:
@@ -368,7 +370,10 @@ def create_proxy_app(
         return {"choices": out, "verdict": strictest(judged)}
 
     def record(ex: Exchange, output: Any, error: str | None = None, cases: list[Case] | None = None) -> None:
-        """Write the run of ``ex``, with the review cases that name it (one transaction)."""
+        """Write the run of ``ex``, with the review cases that name it (one transaction); a
+        second call for the same exchange (a client leaving after the end) writes nothing."""
+        if not ex.recorded.acquire(blocking=False):
+            return
         library.record_run(
             ex.inputs,
             output,
