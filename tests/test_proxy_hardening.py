@@ -617,3 +617,19 @@ def test_a_case_queued_after_a_late_verdict_in_a_sentence_stream_names_a_written
     [case] = ReviewStore(url=url).cases()
     [run] = Records(url).runs("proxy")
     assert case.id == info["case_id"] and case.detail["run_id"] == run.id
+
+
+def test_a_client_that_leaves_after_the_final_chunk_leaves_one_run_and_no_error(served, caplog):
+    base, secret, url, _, _ = served(FACT, stream_policy="sentence")
+    body = {"model": "m", "stream": True, "messages": [{"role": "user", "content": "hello"}]}
+    with caplog.at_level("ERROR"):
+        with httpx.stream(
+            "POST", f"{base}/v1/chat/completions", headers={"Authorization": f"Bearer {secret}"}, json=body, timeout=30
+        ) as r:
+            for line in r.iter_lines():
+                if '"emoethics"' in line:
+                    break  # the final chunk is in; the client goes before [DONE]
+        time.sleep(1.0)
+    runs = Records(url).runs("proxy")
+    assert len(runs) == 1 and runs[0].status == "ok"
+    assert not [rec for rec in caplog.records if "IntegrityError" in rec.getMessage() or rec.exc_info]
