@@ -364,8 +364,8 @@ class Judge:
         reading: str,
         profile: EmotionProfile,
         moral: MoralReading | None,
-        conduct: Any = None,
-        language: LanguageReading | None = None,
+        conduct: Any,
+        language: LanguageReading,
     ) -> Judgement:
         """Judge one reading of ``text``: ``clean`` is what the models read, ``profile`` and
         ``moral`` the sensor's and the moral head's readings of it."""
@@ -397,50 +397,13 @@ class Judge:
         assert read is not None
 
         p_wrong = round(moral.probability, 4) if moral is not None else None
-        wrong = llm["wrong"] if llm else None
-        hits, set_aside = self._admitted(self._hits(clean, llm), conduct, p_wrong)
-        if set_aside:
-            reasons.append(set_aside)
-        if llm and wrong and not hits and conduct is not None and conduct.clear:
-            # "wrong" with no finding left that quotes the text: the model may not turn a
-            # confident head's allow into a flag on its word alone
-            reasons.append(
-                "the judge model's 'wrong' is set aside: no violation it names rests on words of the text "
-                f"that the heads do not clear ({_heads_line(conduct, p_wrong)})"
-            )
-            wrong = False
+        address = read_address(clean, profile)
+        hits, wrong, set_aside = self._model_evidence(clean, llm, conduct, p_wrong, address)
+        reasons += set_aside
         if conduct is not None and (conduct.harmful or conduct.doubtful):
             hits.append(self._conduct_hit(conduct))
         if self.rulebook is not None:
             hits += self.rulebook.matches(clean, profile)
-        address = read_address(clean, profile)
-        overrule = HEAD_DISAGREES if conduct is not None and conduct.clear else OVERRULE_BELOW
-        if llm and (hits or wrong) and address.distressed and p_wrong is not None and p_wrong < overrule:
-            # the model alone against the head, on a text that voices its author's own distress
-            # and aims at nobody: a small model takes misfortune for misconduct
-            found = [h.guideline for h in hits if h.source == "judge model"]
-            reasons.append(
-                f"the judge model's finding ({', '.join(found) or 'wrong'}) is set aside: the text "
-                f"voices its author's distress ({address.describe()}) and the moral head finds "
-                f"it not wrong (P(wrong) = {p_wrong:.2f})"
-            )
-            hits = [h for h in hits if h.source != "judge model"]
-            wrong = False
-        asks = [p.text for p in message_points(clean) if p.kind == "request"]
-        model_hits = [h for h in hits if h.source == "judge model"]
-        if llm and (model_hits or wrong) and asks and conduct is not None and conduct.clear:
-            if p_wrong is None or p_wrong < HEAD_DISAGREES:
-                # a request or complaint to the reader, which the conduct head finds harmless: asking
-                # someone to move their car or stop texting at night is no misconduct of the writer's
-                found = [h.guideline for h in model_hits]
-                reasons.append(
-                    f"the judge model's finding ({', '.join(found) or 'wrong'}) is set aside: the text asks "
-                    f'something of its reader ("{asks[0]}"), the conduct head finds nothing aimed to hurt '
-                    f"(P(harmful) {conduct.probability:.2f})"
-                    + (f" and the moral head is not confident it is wrong (P(wrong) {p_wrong:.2f})" if p_wrong else "")
-                )
-                hits = [h for h in hits if h.source != "judge model"]
-                wrong = False
 
         behaviour, note = self._behaviour(read, spectrum, address, hits, wrong, p_wrong, conduct, clean)
         verdict = guardrail.verdict_for(behaviour.intensity)
@@ -470,7 +433,6 @@ class Judge:
                 f'the moral head disagrees (P(wrong) = {p_wrong:.2f}, on "{moral.sentence if moral else clean}")'
             )
 
-        language = language or detect_language(clean)
         if language.support == "unsupported" and self.backend is None and verdict == "allow":
             if self.guidelines.unsupported_language == "review":
                 verdict = "review"
@@ -611,6 +573,56 @@ class Judge:
             span=conduct.span,
             source=f"conduct head ({conduct.category.replace('_', ' ')}, P = {conduct.probability:.2f}{band})",
         )
+
+    def _model_evidence(
+        self, clean: str, llm: dict[str, Any] | None, conduct: Any, p_wrong: float | None, address: AddressReading
+    ) -> tuple[list[GuidelineHit], bool | None, list[str]]:
+        """The judge model's violations that count as evidence, its "wrong", and the reasons for what
+        was set aside. The model can add evidence, never overturn the heads on its word alone:
+
+        - a violation counts only with a quote found in the text that the heads do not clear
+          (:meth:`_admitted`);
+        - its bare "wrong" goes when the conduct head is clear and none of its violations stands;
+        - on a text that voices its author's distress and aims at nobody, its findings go when the
+          moral head finds the text not wrong (P(wrong) below :data:`OVERRULE_BELOW`, or below
+          :data:`HEAD_DISAGREES` when the conduct head is clear): a small model takes misfortune for
+          misconduct;
+        - on a request or complaint to the reader that the conduct head clears, they go unless the
+          moral head is confident (P(wrong) from :data:`HEAD_DISAGREES`): asking someone to move
+          their car or stop texting at night is no misconduct of the writer's."""
+        if not llm:
+            return [], None, []
+        hits, why = self._admitted(self._hits(clean, llm), conduct, p_wrong)
+        reasons = [why] if why else []
+        wrong = llm["wrong"]
+        clear = conduct is not None and conduct.clear
+        if wrong and not hits and clear:
+            reasons.append(
+                "the judge model's 'wrong' is set aside: no violation it names rests on words of the text "
+                f"that the heads do not clear ({_heads_line(conduct, p_wrong)})"
+            )
+            wrong = False
+        if not (hits or wrong):
+            return hits, wrong, reasons
+        found = ", ".join(h.guideline for h in hits) or "wrong"
+        overrule = HEAD_DISAGREES if clear else OVERRULE_BELOW
+        if address.distressed and p_wrong is not None and p_wrong < overrule:
+            reasons.append(
+                f"the judge model's finding ({found}) is set aside: the text voices its author's distress "
+                f"({address.describe()}) and the moral head finds it not wrong (P(wrong) = {p_wrong:.2f})"
+            )
+            return [], False, reasons
+        if clear and (p_wrong is None or p_wrong < HEAD_DISAGREES):
+            asks = [p.text for p in message_points(clean) if p.kind == "request"]
+            if asks:
+                reasons.append(
+                    f"the judge model's finding ({found}) is set aside: the text asks something of its reader "
+                    f'("{asks[0]}"), the conduct head finds nothing aimed to hurt (P(harmful) '
+                    f"{conduct.probability:.2f})"
+                    + (f" and the moral head is not confident it is wrong (P(wrong) {p_wrong:.2f})" if p_wrong else "")
+                )
+                return [], False, reasons
+        return hits, wrong, reasons
 
     def _admitted(
         self, found: list[GuidelineHit], conduct: Any, p_wrong: float | None
