@@ -10,13 +10,24 @@ head and guardrail on the CPU), as ``emoethics proxy --judge-model never`` does.
 - time to first token with ``stream=True`` for both streaming policies (hold, sentence) and straight
   to the upstream, on a reply of four sentences;
 - throughput (requests per second) at concurrency 1 and 16, straight and through the proxy;
+- under load: 16 clients at once against a 50 ms upstream, through one proxy process and through
+  ``emoethics proxy --workers 2`` (its own processes, sharing a SQLite store): requests/s and the
+  p50/p95 latency each request adds over the same load sent straight to the upstream (goal: at
+  least 60 requests/s, p95 added at most 150 ms);
 - distressed but harmless messages (``benchmarks/data/distress.jsonl``, 30 hand-written user
   messages in sadness or fear with a harmless request, each with a helpful, compassionate reply
   the upstream returns): the share that passes (allow or review, not rectified or blocked), with
   and without ``--empathy``, per context; in observe mode, so that the verdict is what enforce
   mode would act on.
 
+With ``--faults`` it sends instead the soak test's mixed load (``tests/proxy_load.py``: facts,
+long replies, threats, upstream 500s, garbage, hangs, cut and broken streams, errors quoting a
+key; plain and streamed) at concurrency 16 to ``emoethics proxy --workers 2`` and counts what must
+be zero: truncated replies, unjudged or delivered abuse, secrets echoed, 5xx outside 502/504,
+malformed answers and tracebacks in the proxy's log.
+
     python benchmarks/proxy.py                       # writes benchmarks/results/proxy.json
+    python benchmarks/proxy.py --faults --n 2000     # writes benchmarks/results/proxy-faults.json
 """
 
 from __future__ import annotations
@@ -43,6 +54,7 @@ from emoethics.sensors.emotion_sensor import EmotionSensor  # noqa: E402
 from emoethics.store.keys import KeyStore  # noqa: E402
 
 from chat_upstream import chat_upstream, last_user  # noqa: E402
+from proxy_load import CANARY, KINDS, Proxy, check_answer, load_upstream, plan, request  # noqa: E402
 from service_world import running  # noqa: E402
 
 #: Plain answers the fast path allows in the personal context (what "allowed replies" are timed on).
@@ -107,14 +119,129 @@ def throughput(client: OpenAI, n: int, concurrency: int) -> float:
     return round(n / (time.perf_counter() - t), 2)
 
 
+def load(client: OpenAI, n: int, concurrency: int) -> tuple[float, list[float]]:
+    """(requests/s, each request's seconds) for ``n`` requests by ``concurrency`` clients at once."""
+    t = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        times = [x[0] for x in pool.map(lambda i: timed_create(client, f"load {i}"), range(n))]
+    return n / (time.perf_counter() - t), times
+
+
+def under_load(folder: Path, sensor: EmotionSensor, n: int) -> dict:
+    """16 clients against a 50 ms upstream: straight, one proxy process, two worker processes."""
+    out: dict = {"upstream_latency_ms": 50, "concurrency": 16, "n": n}
+    with chat_upstream(ALLOWED[0], latency=0.05) as up:
+        direct = OpenAI(base_url=up.url, api_key="x", max_retries=0)
+        load(direct, 32, 16)
+        rps, times = load(direct, n, 16)
+        base_p50, base_p95 = pct(times, 0.5), pct(times, 0.95)
+        out["direct"] = {"rps": round(rps, 1), "p50_ms": ms(base_p50), "p95_ms": ms(base_p95)}
+        app, secret = make(folder, up.url, sensor, policy={"context": "personal"})
+        with running(app) as base:
+            runs = [("one_process", OpenAI(base_url=f"{base}/v1", api_key=secret, max_retries=0))]
+            runs_out = measure_runs(runs, n, base_p50, base_p95)
+        out |= runs_out
+        workers = Proxy(folder / "workers", up.url, workers=2, stream_policy="hold")
+        workers.folder.mkdir(exist_ok=True)
+        _, secret2 = KeyStore(workers.url).create("bench", "1000000/minute")
+        workers.start()
+        try:
+            client = OpenAI(base_url=f"{workers.base}/v1", api_key=secret2, max_retries=0)
+            out |= measure_runs([("two_workers", client)], n, base_p50, base_p95)
+        finally:
+            workers.stop()
+    return out
+
+
+def measure_runs(runs: list[tuple[str, OpenAI]], n: int, base_p50: float, base_p95: float) -> dict:
+    out = {}
+    for name, client in runs:
+        load(client, 48, 16)  # warm: models loaded in every worker, connections open
+        rps, times = load(client, n, 16)
+        out[name] = {
+            "rps": round(rps, 1),
+            "p50_ms": ms(pct(times, 0.5)),
+            "p95_ms": ms(pct(times, 0.95)),
+            "added_p50_ms": ms(pct(times, 0.5) - base_p50),
+            "added_p95_ms": ms(pct(times, 0.95) - base_p95),
+        }
+        print("under load:", name, out[name], flush=True)
+    return out
+
+
+def faults(folder: Path, n: int, output: Path) -> None:
+    """The soak test's mixed load at concurrency 16, with the counts that must be zero."""
+    import httpx
+
+    with load_upstream() as up:
+        proxy = Proxy(folder, up.url, workers=2)
+        _, secret = KeyStore(proxy.url).create("bench", "1000000/minute")
+        proxy.start()
+        t = time.perf_counter()
+        try:
+            with httpx.Client(limits=httpx.Limits(max_connections=16)) as client, ThreadPoolExecutor(16) as pool:
+
+                def one(a: tuple[int, tuple[str, bool]]) -> dict:
+                    try:
+                        return request(client, proxy.base, secret, a[0], *a[1])
+                    except (AssertionError, ValueError, KeyError, httpx.HTTPError) as e:
+                        return {"i": a[0], "kind": a[1][0], "malformed": repr(e)[:300], "raw": ""}
+
+                answers = list(pool.map(one, enumerate(plan(n))))
+        finally:
+            seconds = time.perf_counter() - t
+            proxy.stop()
+    wrong = []
+    for seen in answers:
+        if "malformed" in seen:
+            continue
+        try:
+            check_answer(seen)
+        except AssertionError:
+            wrong.append(seen)
+    log = proxy.log.read_text()
+    report = {
+        "requests": n,
+        "concurrency": 16,
+        "seconds": round(seconds, 1),
+        "kinds": {k: sum(s["kind"] == k for s in answers) for k in dict.fromkeys(s["kind"] for s in answers)},
+        "statuses": {
+            str(v): sum(s.get("status") == v for s in answers)
+            for v in sorted({s.get("status") for s in answers if s.get("status")})
+        },
+        "malformed": sum("malformed" in s for s in answers),
+        "truncated": sum(
+            s.get("status") == 200
+            and s["kind"] in ("fact", "long")
+            and s.get("text") is not None
+            and s["text"] != KINDS[s["kind"]][1]
+            for s in answers
+        ),
+        "abuse_delivered": sum(s.get("status") == 200 and "hurt you" in (s.get("text") or "") for s in answers),
+        "secrets_echoed": sum(CANARY in s["raw"] for s in answers) + (CANARY in log),
+        "5xx_outside_502_504": sum((s.get("status") or 0) >= 500 and s["status"] not in (502, 504) for s in answers),
+        "wrong_answers": len(wrong),
+        "tracebacks_in_log": log.count("Traceback"),
+    }
+    print(json.dumps(report, indent=2))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {output}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--latency", type=float, default=0.2, help="Upstream latency in seconds.")
     ap.add_argument("--n", type=int, default=80, help="Timed requests per latency measurement.")
-    ap.add_argument("--output", type=Path, default=ROOT / "benchmarks/results/proxy.json")
+    ap.add_argument("--output", type=Path, help="Default: benchmarks/results/proxy.json (proxy-faults.json).")
+    ap.add_argument("--faults", action="store_true", help="Send the soak test's mixed load with faults instead.")
     args = ap.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="emoethics-proxy-bench-"))
     os.environ["EMOETHICS_DATA_DIR"] = str(folder)
+    if args.faults:
+        faults(folder, args.n, args.output or ROOT / "benchmarks/results/proxy-faults.json")
+        return
+    args.output = args.output or ROOT / "benchmarks/results/proxy.json"
     sensor = EmotionSensor()
     pairs = [json.loads(x) for x in (ROOT / "benchmarks/data/distress.jsonl").read_text().splitlines() if x.strip()]
     by_message = {p["message"]: p["reply"] for p in pairs}
@@ -204,6 +331,7 @@ def main() -> None:
                 }
                 print("distress", context, empathy, distress[f"{context}{'_empathy' if empathy else ''}"], flush=True)
         report["distressed_but_harmless"] = distress
+    report["under_load"] = under_load(folder, sensor, max(args.n * 4, 320))
     report["load_average_at_end"] = [round(x, 1) for x in os.getloadavg()]
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2) + "\n")

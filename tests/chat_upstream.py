@@ -9,7 +9,8 @@ makes it fail on purpose: "500" (HTTP 500), "garbage" (200 with an HTML page), "
 ``slow_seconds`` before answering), "badstream" (a stream that turns into garbage after one chunk),
 "json-stream" (a stream request answered with a plain JSON completion), "cut" (a stream that
 closes after half its words, without ``[DONE]``), "error" (HTTP ``error_status`` with
-``error_message`` in an OpenAI error body).
+``error_message`` in an OpenAI error body); a function of the request body chooses the mode of
+each request.
 It records every request body it received and the Authorization header it was sent.
 """
 
@@ -31,7 +32,7 @@ class ChatUpstream:
     url: str
     reply: Callable[[dict], Any]
     latency: float = 0.0
-    mode: str = "ok"
+    mode: str | Callable[[dict], str] = "ok"
     slow_seconds: float = 5.0
     token_delay: float = 0.0
     error_status: int = 400
@@ -59,7 +60,7 @@ def chat_upstream(
     reply: Any = "Paris is the capital of France.",
     *,
     latency: float = 0.0,
-    mode: str = "ok",
+    mode: str | Callable[[dict], str] = "ok",
     slow_seconds: float = 5.0,
     token_delay: float = 0.0,
     error_status: int = 400,
@@ -110,33 +111,34 @@ def chat_upstream(
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
             except ValueError:
                 body = {}
+            mode = state.mode(body) if callable(state.mode) else state.mode
             with state.lock:
                 state.bodies.append(body)
                 state.auth.append(self.headers.get("Authorization"))
             try:
                 if state.latency:
                     time.sleep(state.latency)
-                if state.mode == "slow":
+                if mode == "slow":
                     time.sleep(state.slow_seconds)
-                if state.mode == "500":
+                if mode == "500":
                     self._send(500, b'{"error": {"message": "internal failure", "type": "server_error"}}')
                     return
-                if state.mode == "garbage":
+                if mode == "garbage":
                     self._send(200, b"<html><body>502 Bad Gateway</body></html>", "text/html")
                     return
-                if state.mode == "error":
+                if mode == "error":
                     error = {"error": {"message": state.error_message, "type": "invalid_request_error"}}
                     self._send(state.error_status, json.dumps(error).encode())
                     return
                 messages = as_messages(state.reply(body))
-                if body.get("stream") and state.mode != "json-stream":
-                    self._stream(body, messages[0])
+                if body.get("stream") and mode != "json-stream":
+                    self._stream(body, messages[0], mode)
                     return
                 self._send(200, json.dumps(completion(body, messages)).encode())
             except OSError:
                 pass  # the client gave up
 
-        def _stream(self, body: dict, message: dict) -> None:
+        def _stream(self, body: dict, message: dict, mode: str) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Connection", "close")
@@ -149,12 +151,12 @@ def chat_upstream(
                 "model": body.get("model", "scripted"),
             }
             deltas = stream_deltas(message)
-            if state.mode == "cut":
+            if mode == "cut":
                 deltas = deltas[: max(2, len(deltas) // 2)]
             for i, d in enumerate(deltas):
                 if state.token_delay and i > 1:
                     time.sleep(state.token_delay)
-                if state.mode == "badstream" and i == 2:
+                if mode == "badstream" and i == 2:
                     self.wfile.write(b"data: <html>oops</html>\n\n")
                     self.wfile.flush()
                     return
@@ -164,7 +166,7 @@ def chat_upstream(
                     + b"\n\n"
                 )
                 self.wfile.flush()
-            if state.mode == "cut":
+            if mode == "cut":
                 return
             self.wfile.write(
                 b"data: "

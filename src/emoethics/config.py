@@ -58,6 +58,8 @@ ENVIRONMENT: dict[str, str] = {
     "EMOETHICS_<ROLE>_BACKEND": "the same for one role (GENERATOR, ANALYZER, CRITIC, JUDGE, ADVERSARY); "
     "also _BASE_URL, _MODEL, _TIMEOUT",
     "EMOETHICS_NO_CACHE": "1: do not use the response cache",
+    "EMOETHICS_ENCODER_THREADS": "threads each sentence encoder may use (default: every core; "
+    "`proxy --workers N` sets cores / N)",
     "EMOETHICS_API_KEY": "key for the openai backend (else OPENAI_API_KEY; none needed with a base URL)",
     "OPENAI_API_KEY": "key for the openai backend when EMOETHICS_API_KEY is not set",
     "EMOETHICS_CACHE_DIR": "assembled model weights, saved prompt prefixes, the response cache",

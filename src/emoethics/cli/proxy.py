@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -98,6 +99,15 @@ def proxy(
             rich_help_panel="Proxy",
         ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Proxy processes on the port, sharing the database (keys, rate limits, runs).",
+            rich_help_panel="Proxy",
+        ),
+    ] = 1,
     settings: Settings = None,  # type: ignore[assignment]  # filled by @with_model_options
 ) -> None:
     """Run an OpenAI-compatible proxy (/v1/chat/completions, /v1/models) that judges every reply
@@ -106,8 +116,10 @@ def proxy(
     --backend/--base-url/--model options choose the judge and rectifier models."""
     import uvicorn
 
+    from ..ethics.guidelines import load_guidelines
     from ..proxy import ProxyLibrary, create_proxy_app
     from ..proxy.app import proxy_settings
+    from ..proxy.workers import FACTORY, WORKER_ENV, worker_environment
 
     config, server = proxy_settings(
         config_section("proxy"),
@@ -143,6 +155,20 @@ def proxy(
             f"api_key; it is shown once:\n  {secret}",
             highlight=False,
         )
+    config = config.model_copy(update={"database_url": url})
+    target = config.upstream or f"the embedded model ({settings.generator.describe()})"
+    context_name = load_guidelines(config.guidelines).guardrail(config.policy.context)
+    err.print(
+        f"emoethics proxy on http://{host_}:{port_}/v1 → {target}; mode {config.policy.mode}, streaming "
+        f"{config.stream_policy}, context {context_name.context}, database {db.describe(url)}"
+        + (f", {workers} workers" if workers > 1 else ""),
+        highlight=False,
+    )
+    if workers > 1:
+        os.environ[WORKER_ENV] = worker_environment(config, settings)
+        os.environ.setdefault("EMOETHICS_ENCODER_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
+        uvicorn.run(FACTORY, factory=True, workers=workers, host=host_, port=port_, log_level="warning")
+        return
     library = ProxyLibrary(
         settings,
         url=url,
@@ -151,11 +177,4 @@ def proxy(
         judge_model=config.policy.judge_model != "never",
     )
     app_ = create_proxy_app(config, library=library)
-    target = config.upstream or f"the embedded model ({settings.generator.describe()})"
-    err.print(
-        f"emoethics proxy on http://{host_}:{port_}/v1 → {target}; mode {config.policy.mode}, streaming "
-        f"{config.stream_policy}, context {library.guardrail(config.policy.context).context}, database "
-        f"{db.describe(url)}",
-        highlight=False,
-    )
     uvicorn.run(app_, host=host_, port=port_, log_level="warning", timeout_graceful_shutdown=5)

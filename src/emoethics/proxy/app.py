@@ -33,9 +33,11 @@ judge-model call or rectification (the run is recorded as abandoned).
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, TypeVar
@@ -303,11 +305,23 @@ def create_proxy_app(
         policy = policy.model_copy(update={"queue_reviews": False})
     guard = ReplyGuard(library, policy)
     capacity = Capacity(config.capacity)
+    # a thread for every request in progress (most wait on the batcher) and a few for the store;
+    # made on first use and shut down with the application (which a test may start again)
+    pools: list[ThreadPoolExecutor] = []
+
+    def in_thread(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Awaitable[T]:
+        """``fn(*args, **kwargs)`` on one of the proxy's threads, awaited."""
+        if not pools:
+            pools.append(ThreadPoolExecutor(config.capacity + 4, thread_name_prefix="emoethics-proxy"))
+        return asyncio.get_running_loop().run_in_executor(pools[0], functools.partial(fn, *args, **kwargs))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # noqa: ANN202
         yield
         await upstream.close()
+        library.close()
+        while pools:
+            pools.pop().shutdown(wait=False, cancel_futures=True)
 
     app = FastAPI(
         title="emoethics proxy",
@@ -318,7 +332,7 @@ def create_proxy_app(
         "of a context: allow, review, rectify or block, with the verdict attached.",
     )
     app.state.keys = KeyStore(url)
-    app.state.limiter = RateLimiter()
+    app.state.limiter = RateLimiter(url)
     app.state.library = library
     app.add_middleware(LimitsMiddleware, max_bytes=config.max_body_bytes, too_large=too_large_body)
 
@@ -327,7 +341,8 @@ def create_proxy_app(
         kind = {401: "invalid_api_key", 404: "not_found", 405: "invalid_request_error", 429: "rate_limit_exceeded"}.get(
             exc.status_code, "invalid_request_error"
         )
-        return error_response(exc.status_code, str(exc.detail), kind, getattr(exc, "headers", None))
+        code = kind if exc.status_code == 429 else None  # as OpenAI's own 429 says
+        return error_response(exc.status_code, str(exc.detail), kind, getattr(exc, "headers", None), code=code)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -414,7 +429,7 @@ def create_proxy_app(
         body = req.model_dump(exclude_none=True)
         user = None
         if policy.empathy:
-            user = await asyncio.to_thread(read_user, library, body["messages"])
+            user = await in_thread(read_user, library, body["messages"])
             if user is not None and user.distressed:
                 body["messages"] = [empathy_note(user), *body["messages"]]
         return Exchange(body, context, culture, user, library.new_run_id(), inputs_of(req, body, context, user))
@@ -422,7 +437,7 @@ def create_proxy_app(
     async def decide(text: str, ex: Exchange, rewrite: bool = True) -> Decision | None:
         if not text.replace("\x00", "").strip():
             return None
-        return await asyncio.to_thread(
+        return await in_thread(
             guard.decide,
             text,
             ex.context,
@@ -499,12 +514,12 @@ def create_proxy_app(
             done = await unless_gone(request, ex.gone, upstream.complete(ex.body))
             judged = await unless_gone(request, ex.gone, judge_choices(done, ex))
         except UpstreamError as e:
-            await asyncio.to_thread(record, ex, None, e.message)
+            await in_thread(record, ex, None, e.message)
             return upstream_error(e)
         except Abandoned:
-            await asyncio.to_thread(record, ex, None, CLIENT_GONE)
+            await in_thread(record, ex, None, CLIENT_GONE)
             return error_response(499, CLIENT_GONE, "client_closed_request")
-        await asyncio.to_thread(record, ex, output_of(judged, ex.user), None, cases_of(judged))
+        await in_thread(record, ex, output_of(judged, ex.user), None, cases_of(judged))
         summary = attached(judged, ex)
         headers = headers_of(judged, ex.run_id)
         if not req.stream:
@@ -539,11 +554,11 @@ def create_proxy_app(
         except StopAsyncIteration:
             first = None
         except UpstreamError as e:
-            await asyncio.to_thread(record, ex, None, e.message)
+            await in_thread(record, ex, None, e.message)
             return upstream_error(e)
         except Abandoned:
             await source.aclose()
-            await asyncio.to_thread(record, ex, None, CLIENT_GONE)
+            await in_thread(record, ex, None, CLIENT_GONE)
             return error_response(499, CLIENT_GONE, "client_closed_request")
         headers = {
             "x-emoethics-verdict": "pending",
@@ -560,7 +575,7 @@ def create_proxy_app(
         async def passes(text: str) -> bool:
             if not text.replace("\x00", "").strip():
                 return True
-            return await asyncio.to_thread(guard.releasable, text, ex.context, ex.culture, ex.user)
+            return await in_thread(guard.releasable, text, ex.context, ex.culture, ex.user)
 
         return passes
 
@@ -579,19 +594,19 @@ def create_proxy_app(
                 async for out in released_windows(first, source, s, ex, base):
                     yield out
             except UpstreamError as e:
-                await asyncio.to_thread(record, ex, {"released": released_of(s)}, e.message)
+                await in_thread(record, ex, {"released": released_of(s)}, e.message)
                 yield event({"error": {"message": scrub(e.message), "type": e.kind, "code": e.kind}})
                 return
             try:
                 async for out in sentence_end(s, ex, base):
                     yield out
             except EmoethicsError as e:  # the judgement failed: nothing more is released
-                await asyncio.to_thread(record, ex, {"released": len(s.content.released)}, str(e))
+                await in_thread(record, ex, {"released": len(s.content.released)}, str(e))
                 yield event({"error": {"message": scrub(str(e)), "type": "server_error", "code": "judgement_failed"}})
         except (asyncio.CancelledError, GeneratorExit):  # the client went away: the work stops
             ex.gone.set()
             await asyncio.shield(
-                asyncio.to_thread(
+                in_thread(
                     record, ex, {"released": len(s.content.released)}, "the client closed the stream before its end"
                 )
             )
@@ -643,7 +658,7 @@ def create_proxy_app(
         summary["released_before_judgement"] = len(content.released)
         output = output_of([judged], ex.user)
         output["released_before_judgement"] = len(content.released)
-        await asyncio.to_thread(record, ex, output, None, cases)
+        await in_thread(record, ex, output, None, cases)
         yield event(chunk(base, {}, finish, emoethics=summary))
         yield DONE
 

@@ -25,6 +25,7 @@ from ..llm.base import Backend
 from ..session import Session
 from ..store.queue import Case, dump
 from ..store.records import Records
+from .batcher import JudgeBatcher
 
 
 class ProxyLibrary:
@@ -56,6 +57,10 @@ class ProxyLibrary:
         self.judge_model_enabled = judge_model
         #: one language-model operation at a time (the embedded model is not thread-safe)
         self.model_slot = threading.Lock()
+        #: the fast judgements of concurrent requests, made in batches on one thread
+        self.batcher = JudgeBatcher(
+            lambda texts, context, culture: self.fast_judge().judge_many(texts, context, culture)
+        )
         self.records.save_guidelines(self.guidelines)
 
     # -- the guideline set ---------------------------------------------------------------------
@@ -94,7 +99,13 @@ class ProxyLibrary:
         return self.analyzer().analyze(text)
 
     def judge_fast(self, text: str, context: str, culture: str | None = None) -> Judgement:
-        return self.fast_judge().judge(text, context, culture)
+        """The fast judgement of ``text``, made with those of other requests waiting at the same
+        time (:class:`~.batcher.JudgeBatcher`)."""
+        return self.batcher.judge(text, context, culture)
+
+    def close(self) -> None:
+        """Stop the batcher's thread (the proxy's shutdown)."""
+        self.batcher.close()
 
     def judge_with_model(self, text: str, context: str, culture: str | None = None) -> Judgement:
         judge = self.full_judge()

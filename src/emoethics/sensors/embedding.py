@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..config import env
 from ..errors import ModelFileError
 
 ENCODER_ID = "all-MiniLM-L6-v2-onnx-int8"
@@ -74,6 +75,9 @@ class Encoder:
             raise ModelFileError(f"{onnx} does not match its pinned sha256; {fix}")
         opts = ort.SessionOptions()
         opts.log_severity_level = 3
+        if threads := env("EMOETHICS_ENCODER_THREADS"):  # several processes share the cores
+            opts.intra_op_num_threads = max(1, int(threads))
+            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(onnx), sess_options=opts, providers=["CPUExecutionProvider"])
         self._lock = threading.Lock()
 

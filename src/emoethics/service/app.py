@@ -105,7 +105,7 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
         "rectification and human feedback.",
     )
     app.state.keys = KeyStore(url)
-    app.state.limiter = RateLimiter()
+    app.state.limiter = RateLimiter(url)
     app.state.worker = worker
     app.state.jobs = jobs
     app.state.url = url

@@ -6,18 +6,16 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import HTTPException, Request
 from limits import parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..config import data_dir, env
 from ..store.keys import ApiKey, KeyStore
+from ..store.rates import RateCounter
 
 SESSION_KEY = "key_id"
 CSRF_KEY = "csrf"
@@ -58,20 +56,20 @@ def session_secret() -> str:
 
 
 class RateLimiter:
-    """A moving window per key, with the key's own limit (e.g. '60/minute')."""
+    """Each key's own limit (e.g. '60/minute'), counted in the store so that every worker on the
+    same database shares it (:class:`~emoethics.store.rates.RateCounter`)."""
 
-    def __init__(self) -> None:
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+    def __init__(self, url: str | None = None) -> None:
+        self.counter = RateCounter(url)
 
     def check(self, key: ApiKey) -> None:
         limit = parse(key.rate_limit)
-        if not self._limiter.hit(limit, key.id):
-            reset, _ = self._limiter.get_window_stats(limit, key.id)
-            wait = max(1, int(reset - time.time()) + 1)
+        seen = self.counter.hit(key.id, limit.amount, limit.get_expiry())
+        if not seen.allowed:
             raise HTTPException(
                 429,
-                f"rate limit {key.rate_limit} reached for key {key.id}; retry in {wait} s",
-                headers={"Retry-After": str(wait)},
+                f"rate limit {key.rate_limit} reached for key {key.id}; retry in {seen.retry_after} s",
+                headers={"Retry-After": str(seen.retry_after)},
             )
 
 

@@ -3,9 +3,10 @@
 One table per thing people or machines leave behind: ``runs`` (every analysis, rewrite and
 judgement with its inputs, outputs, model ids and usage), ``cases`` (the human review queue),
 ``feedback`` (people's decisions), ``guideline_files`` and ``rulebooks`` (versions of the rules
-the judge applied), ``api_keys`` (who may call the service) and ``jobs`` (the service's long
-requests). The schema itself is created and upgraded by the Alembic migrations in
-``store/migrations``; change a model, then add a migration.
+the judge applied), ``api_keys`` (who may call the service), ``rate_windows`` (how often each key
+called, for rate limits every worker shares) and ``jobs`` (the service's long requests). The
+schema itself is created and upgraded by the Alembic migrations in ``store/migrations``; change a
+model, then add a migration.
 """
 
 from __future__ import annotations
@@ -107,6 +108,18 @@ class ApiKeyRow(Base):
     created: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     rate_limit: Mapped[str] = mapped_column(String(64), default="60/minute")
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class RateWindowRow(Base):
+    """How many requests a key made in one window of its rate limit (the store's rate counter,
+    shared by every process that uses the database)."""
+
+    __tablename__ = "rate_windows"
+
+    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    period: Mapped[int] = mapped_column(Integer, primary_key=True)
+    window: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class JobRow(Base):
