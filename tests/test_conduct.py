@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from emoethics.ethics.conduct import CATEGORIES, load_conduct_head
-from emoethics.ethics.normalise import normalise
+from emoethics.sensors.normalise import normalise
 
 ROOT = Path(__file__).resolve().parents[1]
 

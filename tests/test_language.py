@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from emoethics.ethics.language import detect_language
+from emoethics.sensors.language import detect_language
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,3 +54,28 @@ def test_the_fast_path_routes_an_unsupported_language_to_review_unless_the_guide
     judge = default_session().make_judge(use_model=False)
     judge = Judge(lenient, None, judge.analyzer, head=judge.head, conduct=judge.conduct)
     assert judge.judge(text, "personal").verdict == "allow"
+
+
+def test_an_emotion_profile_reports_its_language_and_caps_its_confidence_where_unsupported() -> None:
+    from emoethics.sensors.emotion_sensor import UNSUPPORTED_CONFIDENCE, EmotionSensor
+
+    sensor = EmotionSensor()
+    cherokee, french, english = sensor.analyze_batch(
+        ["ᎠᏂᏴᏫ", "Je suis tellement en colère contre toi !", "I am so angry with you!"]
+    )
+    assert cherokee.language is not None and cherokee.language.support == "unsupported"
+    assert cherokee.language.code == "und"  # a script the detector cannot name a language of
+    assert french.language is not None and (french.language.code, french.language.support) == ("fr", "unsupported")
+    for profile in (cherokee, french):
+        assert all(r.confidence <= UNSUPPORTED_CONFIDENCE for r in profile.readings)
+    assert english.language is not None and english.language.support == "supported"
+    assert english.reading("fear-anger").intensity > 0 and max(r.confidence for r in english.readings) > 0.5
+
+
+def test_the_analyze_command_shows_the_language_of_the_text() -> None:
+    from typer.testing import CliRunner
+
+    from emoethics.cli import app
+
+    out = CliRunner().invoke(app, ["analyze", "--backend", "sensor", "ᎠᏂᏴᏫ"])
+    assert out.exit_code == 0 and "unsupported" in out.output and "language und" in out.output

@@ -15,7 +15,7 @@ Data (read from ``../shared/data/`` and the contrast set of ``training/make_cond
   (distress addresses nobody).
 
 Features: the moral encoder's embedding (``emoethics.ethics.heads``) of the text after
-``emoethics.ethics.normalise.normalise``, the vectors the judge already computes for the moral head.
+``emoethics.sensors.normalise.normalise``, the vectors the judge already computes for the moral head.
 Head: a one-hidden-layer network (scikit-learn ``MLPClassifier``, training only; inference is numpy),
 one sigmoid output per category of ``emoethics.ethics.conduct.CATEGORIES``. Three thresholds on
 P(harmful) (the largest category output) are chosen on the harmless dev texts, each the lowest in steps
@@ -45,7 +45,7 @@ import numpy as np
 
 from emoethics.ethics.conduct import CATEGORIES
 from emoethics.ethics.heads import embed
-from emoethics.ethics.normalise import normalise
+from emoethics.sensors.normalise import normalise
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"

@@ -30,7 +30,11 @@ def bar(intensity: float) -> Text:
 
 def profile_table(profile: EmotionProfile, title: str | None = None) -> Table:
     """One row per spectrum: poles, bar, intensity, level word, cues, confidence."""
-    t = Table(title=title, caption=f"analyser: {profile.analyzer}", show_lines=False)
+    caption = f"analyser: {profile.analyzer}"
+    if (lang := profile.language) is not None:
+        caption += f"; language {lang.code} ({lang.support}"
+        caption += ": readings not trusted, confidence capped)" if lang.support == "unsupported" else ")"
+    t = Table(title=title, caption=caption, show_lines=False)
     t.add_column("negative", justify="right", style="red")
     t.add_column("intensity", justify="center", no_wrap=True)
     t.add_column("positive", style="green")

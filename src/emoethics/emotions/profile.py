@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from ..llm.usage import Usage
+from ..sensors.language import LanguageReading
 
 
 class SpectrumReading(BaseModel):
@@ -50,6 +51,11 @@ class EmotionProfile(BaseModel):
     valence: float | None = Field(default=None, description="1 (negative) .. 5 (positive).")
     arousal: float | None = Field(default=None, description="1 (calm) .. 5 (excited).")
     usage: Usage = Field(default_factory=Usage)
+    language: LanguageReading | None = Field(
+        default=None,
+        description="The detected language and whether the analyser was trained for it "
+        "(analysers that detect it); an unsupported language caps every reading's confidence.",
+    )
 
     def reading(self, spectrum: str) -> SpectrumReading:
         """The reading of spectrum id ``spectrum``."""

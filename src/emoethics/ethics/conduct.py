@@ -5,7 +5,7 @@ A one-hidden-layer network trained by ``training/train_conduct.py`` (``heads/con
 probability per category of :data:`CATEGORIES`, and three thresholds chosen on dev texts: at
 ``threshold`` the judge acts on the finding, from ``review_threshold`` a person reviews it, and
 below ``clear_threshold`` the head is confident that the text harms nobody. It reads each text after
-:func:`.normalise.normalise` (leet, spaced letters, homoglyphs, invisible characters), as a whole and
+:func:`~emoethics.sensors.normalise.normalise` (leet, spaced letters, homoglyphs, invisible characters), as a whole and
 sentence by sentence, from the same vectors the moral head reads (:class:`.heads.TextEmbeddings`), so
 it costs no encoder pass of its own. The guideline file maps each category to a guideline and a
 severity (``conduct_head`` in ``ethics/data/default.yaml``).

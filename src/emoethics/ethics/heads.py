@@ -34,8 +34,8 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..sensors.embedding import Encoder, get_encoder, manifest_sha256
+from ..sensors.normalise import normalise
 from .items import ETHICS_FORMATS, EthicsItem
-from .normalise import normalise
 
 HEADS_DIR = Path(__file__).resolve().parent / "heads"
 FEATURE_KINDS = ("text", "pair", "joined", "pair+joined")
@@ -143,7 +143,7 @@ def features(kind: str, items: list[EthicsItem], encoder: str = "original") -> n
 @dataclass(frozen=True)
 class TextEmbeddings:
     """One encoder's vectors of texts, whole and sentence by sentence, each read after
-    :func:`.normalise.normalise`: what the moral and the conduct heads both read, so that a text
+    :func:`~emoethics.sensors.normalise.normalise`: what the moral and the conduct heads both read, so that a text
     is encoded once for both."""
 
     texts: list[str]

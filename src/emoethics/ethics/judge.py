@@ -53,13 +53,13 @@ from ..errors import ConfigError
 from ..llm.base import Backend, Message
 from ..llm.usage import Usage
 from ..prompting import examples, render
+from ..sensors.language import LanguageReading, detect_language
 from ..textio import check_text
 from .address import AddressReading, read_address
 from .guidelines import Conduct, Guardrail, GuidelineSet, Verdict, stricter
 from .heads import MoralReading, embed_texts
 from .injection import Injection, find_injections_many, sanitise, without_injections
 from .keep import message_points
-from .language import LanguageReading, detect_language
 from .signatures import BehaviourReading, Signatures, builtin_signatures
 
 #: A conversation whose behaviour falls by this much from its first turn is escalating.

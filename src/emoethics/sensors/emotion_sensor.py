@@ -42,10 +42,13 @@ from ..errors import ConfigError, ModelFileError
 from ..textio import check_text
 from .embedding import Encoder, StaticEncoder, get_emotion_encoder, get_static_emotion_encoder
 from .emoji_words import spell_out_emoji
+from .language import detect_language
 from .strength_words import emotion_word_strength
 
 HEADS_DIR = Path(__file__).parent / "heads"
 DEFAULT_HEADS = HEADS_DIR / "plutchik-minilm-vader.npz"
+#: The most confidence a reading of a text in a language the sensor was not trained for can have.
+UNSUPPORTED_CONFIDENCE = 0.3
 EMOTIONS = ("anger", "anticipation", "disgust", "fear", "joy", "sadness", "surprise", "trust")
 
 
@@ -319,6 +322,7 @@ class EmotionSensor:
         idx = {e: i for i, e in enumerate(EMOTIONS)}
         out = []
         cue_words_all = self.cues(texts) if cues else None
+        languages = [detect_language(t) for t in texts]
         for n in range(len(texts)):
             cue_words = cue_words_all[n] if cue_words_all else [[] for _ in EMOTIONS]
             readings = []
@@ -331,6 +335,8 @@ class EmotionSensor:
                 p_pos = probs[n, idx[s.positive]] if s.positive in idx else 0.0
                 p_neg = probs[n, idx[s.negative]] if s.negative in idx else 0.0
                 conf = max(p_pos, p_neg) if lv.intensity != 0 else 1.0 - max(p_pos, p_neg)
+                if languages[n].support == "unsupported":  # an English model reading fragments
+                    conf = min(conf, UNSUPPORTED_CONFIDENCE)
                 lean = s.positive if value > 0 else s.negative
                 readings.append(
                     SpectrumReading(
@@ -355,6 +361,7 @@ class EmotionSensor:
                     present=[e for i, e in enumerate(EMOTIONS) if present[n, i]],
                     valence=round(float(va[n, 0]), 3),
                     arousal=round(float(va[n, 1]), 3),
+                    language=languages[n],
                 )
             )
         return out

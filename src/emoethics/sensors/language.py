@@ -10,11 +10,12 @@ instruments can be trusted on it:
 - ``transfer``: not trained for it, but read as well as the English instruments can (a text too
   short or too mixed to tell, ``und``);
 - ``unsupported``: another language, detected with probability :data:`MIN_PROBABILITY` or more,
-  or written mostly in a script other than Latin.
+  or written mostly in a script other than Latin (``und`` when the language itself is not told
+  apart, as for Cherokee, which the detector does not know).
 
 The judge without a model routes an unsupported text to review (the guideline file's
 ``unsupported_language``), instead of allowing it silently. The text is read with disguises
-undone (:func:`.normalise.normalise`), so that spaced or leet English is not taken for another
+undone (:func:`~emoethics.sensors.normalise.normalise`), so that spaced or leet English is not taken for another
 language: on 3,000 GoEmotions dev comments 0.1% were read as another language, on the conduct
 contrast set none (``tests/test_language.py``).
 """
@@ -69,6 +70,8 @@ def detect_language(text: str) -> LanguageReading:
     p = round(float(p), 3)
     if code in SUPPORTED:
         return LanguageReading(code=code, probability=p, support="supported")
-    if p >= MIN_PROBABILITY or _non_latin_share(clean) > 0.5:
+    if p >= MIN_PROBABILITY:
         return LanguageReading(code=code, probability=p, support="unsupported")
+    if _non_latin_share(clean) > 0.5:  # another script, in a language not told apart (Cherokee)
+        return LanguageReading(code="und", probability=p, support="unsupported")
     return LanguageReading(code="und", probability=p, support="transfer")
