@@ -270,6 +270,7 @@ def test_empathy_tells_the_upstream_about_distress_and_never_refuses_because_of_
     assert note["role"] == "system" and "distress" in note["content"]
     extra = done.model_extra["emoethics"]
     assert extra["user"]["distressed"] and ("fear" in extra["user"]["state"] or "sad" in extra["user"]["state"])
+    assert extra["user"]["read"]["chars"] == extra["user"]["read"]["of"]  # a short message is read whole
     assert done.choices[0].message.content == COMPASSION and headers["x-emoethics-verdict"] in ("allow", "review")
     # a calm question gets no note
     ask(client, "What is the capital of France?")

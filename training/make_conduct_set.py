@@ -8,14 +8,17 @@ object a line: ``text``, ``kind`` (the template family), ``label`` (1 = harmful)
 the text does: one of ``emoethics.ethics.conduct.CATEGORIES`` or ``none``).
 
 Kinds (harmful): ``derogation``, ``dehumanisation``, ``violence-normalised``, ``threat-direct``,
-``threat-normative``, ``threat-unnamed`` (threats at "them", "those people"), ``hate-profanity``,
+``threat-normative``, ``threat-unnamed`` (threats at "them", "those people"), ``threat-person``
+(threats at the reader or a named person), ``hate-profanity``,
 ``pronoun-reference``, ``negated-positive``,
 ``hate-question``, ``hate-opinion``, ``insult-person``, ``harassment``, ``sexual-harassment``,
 ``self-harm-encouragement``, ``spelling-variants`` (harmful templates disguised).
 Kinds (harmless): ``negated-hate``, ``group-neutral``, ``group-positive``, ``counter-quote``,
 ``counter-reference``, ``profanity-nobody``, ``abuse-object``, ``reclaimed``, ``distress``,
 ``request-annoyed`` (firm requests and complaints with some annoyance), ``feeling-statement``
-(anger or frustration about a situation, aimed at nobody).
+(anger or frustration about a situation, aimed at nobody), ``harm-idiom`` (violent words that
+threaten nobody: "my back is killing me", "I'll shoot you an email"), ``promise-person`` (the forms
+of ``threat-person`` with verbs that threaten nobody: "I will call you and your family").
 
     python training/make_conduct_set.py        # writes training/data/conduct_contrast.jsonl
 """
@@ -258,6 +261,30 @@ def _harmful(rng: random.Random) -> list[tuple[str, str, str]]:
             "Just take all the pills and be done with it.",
         ],
     )
+    # threats at the reader or a person: a threat needs no group to be one
+    targets = ["you", "you and your family", "your kids", "him", "her", "my boss", "my neighbour", "your wife"]
+    made = []
+    for t in targets:
+        for form in (
+            "I will {k} {t}.",
+            "I'm going to {k} {t}.",
+            "I'll {k} {t} if it's the last thing I do.",
+            "I know where you live and I will {k} {t}.",
+            "One more word and I'll {k} {t}.",
+            "Watch your back, I'm coming to {k} {t}.",
+            "Say that again and I'll {k} {t}.",
+            "Tomorrow I will find {t} and {k} {o}.",
+        ):
+            verb = rng.choice(["kill", "hurt", "stab", "shoot", "beat up", "break the legs of", "strangle"])
+            obj = {"you": "you", "him": "him", "her": "her"}.get(t, "them")
+            made.append(form.format(k=verb, t=t, o=obj))
+    made += [
+        "You're dead.", "You're a dead man.", "You won't live to see next week.", "I'll make you suffer.",
+        "I will end you.", "Sleep with one eye open.", "You'll pay for this with your life.",
+        "I'm going to make you regret being born.", "Next time I see you, you're done.",
+        "I hope you know I have a gun and your address.",
+    ]  # fmt: skip
+    add("threat-person", "threat", made)
     # more of the person-directed kinds: each base sentence with a way of addressing the person
     more = {
         ("harassment", "harassment"): [
@@ -496,6 +523,58 @@ def _harmless(rng: random.Random) -> list[tuple[str, str, str]]:
                 "about the noise",
             )
         ],
+    )
+    # the forms of the threats at a person, with verbs that threaten nobody: a promise is no threat
+    targets = ["you", "you and your family", "your kids", "him", "her", "my boss", "my neighbour", "your wife"]
+    promises = []
+    for t in targets:
+        for form in (
+            "I will {k} {t}.",
+            "I'm going to {k} {t}.",
+            "I'll {k} {t} if it's the last thing I do.",
+            "I know where you live and I will {k} {t} on Sunday.",
+            "One more week and I'll {k} {t}.",
+            "Tomorrow I will find {t} and {k} {o}.",
+        ):
+            verb = rng.choice(["call", "visit", "help", "thank", "meet", "pay", "drive", "cook for", "write to"])
+            obj = {"you": "you", "him": "him", "her": "her"}.get(t, "them")
+            promises.append(form.format(k=verb, t=t, o=obj))
+    promises += [
+        "I'll pay the rent next week.", "I don't know how I'll pay rent this month.", "I'll find a way somehow.",
+        "I will get through this.", "I'm going to call my sister tonight.", "I'll see you at nine.",
+    ]  # fmt: skip
+    add("promise-person", promises)
+    # violent words that threaten nobody: idioms, warnings, games, objects, bugs
+    add(
+        "harm-idiom",
+        [
+            "My back is killing me today.",
+            "I'd kill for a coffee right now.",
+            "This injection will hurt a little.",
+            "Careful, the stove will burn you.",
+            "You'll hurt yourself if you lift that alone.",
+            "We killed it at the presentation.",
+            "I'm going to beat you at chess tonight.",
+            "I will kill this bug before the release.",
+            "Let's shoot for Friday.",
+            "That joke killed me.",
+            "I'll hunt down that typo.",
+            "The heat is going to kill the tomatoes.",
+            "Kill the process and restart it.",
+            "These shoes are killing my feet.",
+            "I'm going to crush this exam.",
+            "The dentist said it won't hurt.",
+            "I'll murder that pizza.",
+            "Don't worry, the vaccine only hurts for a second.",
+            "I will destroy you at tennis, just wait.",
+            "You'll get burned if you touch the pan.",
+            "The villain threatens to kill the hero in the second act.",
+            "My legs are dead after that run.",
+            "I could strangle this printer.",
+            "The frost will kill the flowers tonight.",
+            "If you don't save your work, the crash will kill it.",
+            "I'll shoot you an email tomorrow.",
+        ],  # fmt: skip
     )
     return rows
 

@@ -5,7 +5,8 @@ language-model call) decides a reply it allows with enough confidence. Anything 
 other than allow, a low confidence), or a context that always asks for it, goes to the judge
 model; when that fails, the fast judgement stands and says so.
 
-The user's side (``empathy``): the last user message is read; sadness or fear at the high levels
+The user's side (``empathy``): the last user message is read (its last ``USER_CHARS``
+characters, as the answer states under ``user.read``); sadness or fear at the high levels
 (sadness, grief, fear, terror) is distress. The upstream then gets a short system note about the
 user's state; a reply whose tone is harsh (anger or disgust at the high levels) is flagged for
 review; and distress never turns into a refusal: a reply to a distressed user is rectified or
@@ -49,6 +50,8 @@ from .library import ProxyLibrary
 #: A reading at or beyond this on the sadness or fear pole is distress (the levels sadness, grief,
 #: fear, terror of the Plutchik model).
 DISTRESS = 0.6
+#: The most characters of the last user message read for distress (its end; stated in the answer).
+USER_CHARS = 4000
 #: A reply's anger (or disgust) at or beyond this is a harsh tone for a user in distress.
 HARSH = 0.6
 REFUSAL = (
@@ -89,6 +92,7 @@ class UserState(BaseModel):
     profile: EmotionProfile
     distressed: bool
     state: str = Field(description="The distress readings, e.g. 'grief (sadness, -0.9)'.")
+    read_chars: int = Field(default=0, description="How many characters of the message were read (its end).")
 
 
 class Decision(BaseModel):
@@ -145,7 +149,11 @@ class Decision(BaseModel):
                 "verdict_after": self.rectification.after.verdict,
             }
         if user is not None:
-            out["user"] = {"distressed": user.distressed, "state": user.state}
+            out["user"] = {
+                "distressed": user.distressed,
+                "state": user.state,
+                "read": {"chars": user.read_chars, "of": len(user.text)},
+            }
         return out
 
 
@@ -175,15 +183,16 @@ def read_user(library: ProxyLibrary, messages: list[dict[str, Any]]) -> UserStat
     text = last_user_text(messages)
     if not text or not text.strip():
         return None
+    read = text[-USER_CHARS:]  # the end of a long message: what the user says last
     try:
-        profile = library.read_emotions(text[:4000])
+        profile = library.read_emotions(read)
     except InputError:  # nothing readable in it: no state to report
         return None
     strong = [
         r for r in profile.readings if r.spectrum in ("sadness-joy", "fear-anger") and r.intensity <= -DISTRESS + 1e-9
     ]
     state = ", ".join(f"{r.level} ({r.negative}, {r.intensity:+.1f})" for r in strong)
-    return UserState(text=text, profile=profile, distressed=bool(strong), state=state)
+    return UserState(text=text, profile=profile, distressed=bool(strong), state=state, read_chars=len(read))
 
 
 def empathy_note(user: UserState) -> dict[str, str]:
