@@ -19,6 +19,8 @@ DATA = {
     "emoethics.emotions.models",
     "emoethics.emotions.profile",
     "emoethics.llm.usage",
+    "emoethics.sensors.language",
+    "emoethics.sensors.normalise",
 }
 #: (layer, first name below emoethics): lower numbers are further down.
 LAYERS = {"llm": 1, "store": 1, "sensors": 1, "emotions": 2, "ethics": 2, "session": 3, "api": 3, "evals": 4}

@@ -20,7 +20,17 @@ from emoethics.store.queue import Case, Feedback, ReviewStore
 from emoethics.store.records import Records
 
 PG = os.environ.get("EMOETHICS_TEST_DATABASE_URL")
-TABLES = ["alembic_version", "api_keys", "cases", "feedback", "guideline_files", "jobs", "rulebooks", "runs"]
+TABLES = [
+    "alembic_version",
+    "api_keys",
+    "cases",
+    "feedback",
+    "guideline_files",
+    "jobs",
+    "rate_windows",
+    "rulebooks",
+    "runs",
+]
 
 
 def _reset_postgres(url: str) -> None:

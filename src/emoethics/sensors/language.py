@@ -35,7 +35,7 @@ Support = Literal["supported", "transfer", "unsupported"]
 #: Languages the instruments were trained for.
 SUPPORTED = frozenset({"en"})
 #: A language other than English counts as detected from this probability (py3langid, normalised).
-MIN_PROBABILITY = 0.5
+MIN_PROBABILITY = 0.6
 _NOISE = re.compile(r"https?://\S+|@\w+|#|\d+|&\w+;")
 
 
