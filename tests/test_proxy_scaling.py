@@ -52,48 +52,22 @@ def fast_judge(tmp_path_factory):
     return ProxyLibrary(url=f"sqlite:///{folder / 'b.db'}", analyzer=sensor(), judge_model=False).fast_judge()
 
 
-def test_concurrent_judgements_are_made_in_one_batch_and_match_one_at_a_time(fast_judge):
-    counting = CountingJudge(fast_judge)
-    batcher = JudgeBatcher(counting)
-    texts = [FACT, "I will hurt you and your family.", "The train leaves at nine.", "You are an idiot."]
-    results: dict[int, Judgement] = {}
-    first = threading.Thread(target=lambda: results.__setitem__(-1, batcher.judge("warm up", "workplace")))
-    first.start()  # holds the batcher's thread at the gate, so that the next four wait together
-    time.sleep(0.2)
-    threads = [
-        threading.Thread(target=lambda i=i, t=t: results.__setitem__(i, batcher.judge(t, "workplace")))
-        for i, t in enumerate(texts)
-    ]
-    for t in threads:
-        t.start()
-    time.sleep(0.3)
-    counting.gate.set()
-    for t in [first, *threads]:
-        t.join(30)
-    batcher.close()
-    assert counting.batches[0] == ["warm up"] and sorted(counting.batches[1]) == sorted(texts)
-    for i, text in enumerate(texts):
-        alone = fast_judge.judge(text, "workplace")
-        assert results[i].text == text and results[i].verdict == alone.verdict
-        assert abs(results[i].confidence - alone.confidence) < 1e-3
-    assert results[1].verdict == "block" and results[0].verdict == "allow"
-
-
-def test_a_text_that_fails_in_a_batch_fails_alone_and_the_others_get_their_judgements(fast_judge):
-    counting = CountingJudge(fast_judge)
+def judged_together(counting: CountingJudge, texts: list[str]) -> dict[str, object]:
+    """Each of ``texts`` judged by its own thread while a first text ('warm up') holds the batcher
+    at the gate, so that they wait together; text -> its judgement, or the error it raised."""
     batcher = JudgeBatcher(counting)
     out: dict[str, object] = {}
 
     def one(text: str) -> None:
         try:
-            out[text] = batcher.judge(text, "workplace").verdict
+            out[text] = batcher.judge(text, "workplace")
         except InputError as e:
             out[text] = e
 
     blocker = threading.Thread(target=one, args=("warm up",))
     blocker.start()
     time.sleep(0.2)
-    threads = [threading.Thread(target=one, args=(t,)) for t in (FACT, "bad", "The shop opens at eight.")]
+    threads = [threading.Thread(target=one, args=(t,)) for t in texts]
     for t in threads:
         t.start()
     time.sleep(0.3)
@@ -101,8 +75,28 @@ def test_a_text_that_fails_in_a_batch_fails_alone_and_the_others_get_their_judge
     for t in [blocker, *threads]:
         t.join(30)
     batcher.close()
+    return out
+
+
+def test_concurrent_judgements_are_made_in_one_batch_and_match_one_at_a_time(fast_judge):
+    counting = CountingJudge(fast_judge)
+    texts = [FACT, "I will hurt you and your family.", "The train leaves at nine.", "You are an idiot."]
+    results = judged_together(counting, texts)
+    assert counting.batches[0] == ["warm up"] and sorted(counting.batches[1]) == sorted(texts)
+    for text in texts:
+        alone = fast_judge.judge(text, "workplace")
+        got = results[text]
+        assert isinstance(got, Judgement)
+        assert got.text == text and got.verdict == alone.verdict
+        assert abs(got.confidence - alone.confidence) < 1e-3
+    assert results["I will hurt you and your family."].verdict == "block"  # type: ignore[union-attr]
+    assert results[FACT].verdict == "allow"  # type: ignore[union-attr]
+
+
+def test_a_text_that_fails_in_a_batch_fails_alone_and_the_others_get_their_judgements(fast_judge):
+    out = judged_together(CountingJudge(fast_judge), [FACT, "bad", "The shop opens at eight."])
     assert isinstance(out["bad"], InputError) and "cannot be judged" in str(out["bad"])
-    assert out[FACT] == "allow" and out["The shop opens at eight."] == "allow"
+    assert out[FACT].verdict == "allow" and out["The shop opens at eight."].verdict == "allow"  # type: ignore[union-attr]
 
 
 def hits(url: str, key_id: str, n: int, answers) -> None:  # noqa: ANN001 (a multiprocessing list)

@@ -335,7 +335,8 @@ class Judge:
                 conducts = dict(zip(cleans, self.conduct.read_many(cleans), strict=True))
         out = []
         for text, injections, plan in zip(texts, found, plans, strict=True):
-            language = detect_language(plan[0][0])  # the text with every flagged part set aside
+            # the text with every flagged part set aside; the sensor's profile of it has read it already
+            language = profiles[plan[0][0]].language or detect_language(plan[0][0])
             judged = [
                 self._judge_reading(
                     text,
