@@ -99,6 +99,36 @@ def test_a_text_that_fails_in_a_batch_fails_alone_and_the_others_get_their_judge
     assert out[FACT].verdict == "allow" and out["The shop opens at eight."].verdict == "allow"  # type: ignore[union-attr]
 
 
+def test_users_messages_are_read_in_batches_on_the_batchers_thread_and_match_one_at_a_time(fast_judge):
+    from service_world import sensor
+
+    reader = sensor()
+    batches: list[list[str]] = []
+    gate = threading.Event()
+
+    def read_many(texts: list[str]):
+        gate.wait(10)
+        batches.append(list(texts))
+        return reader.analyze_batch(texts)
+
+    batcher = JudgeBatcher(CountingJudge(fast_judge), read_many=read_many)
+    texts = ["I'm so scared I'll lose my flat.", "Thank you, that made my day!", "warm up"]
+    out: dict[str, object] = {}
+    threads = [threading.Thread(target=lambda t=t: out.__setitem__(t, batcher.read(t))) for t in texts]
+    threads[-1].start()
+    time.sleep(0.2)
+    for t in threads[:-1]:
+        t.start()
+    time.sleep(0.3)
+    gate.set()
+    for t in threads:
+        t.join(30)
+    batcher.close()
+    assert batches[0] == ["warm up"] and sorted(batches[1]) == sorted(texts[:2])
+    for text in texts:
+        assert out[text].emotions == reader.analyze(text).emotions  # type: ignore[attr-defined]
+
+
 def hits(url: str, key_id: str, n: int, answers) -> None:  # noqa: ANN001 (a multiprocessing list)
     counter = RateCounter(url)
     for _ in range(n):

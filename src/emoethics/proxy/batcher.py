@@ -9,6 +9,9 @@ A text that arrives alone is judged at once (no waiting for company); under load
 while a batch is judged, so the next batch is larger. One thread also means the judge's encoders
 are never run by several threads fighting over two cores.
 
+The same thread reads the emotions of the users' last messages (:meth:`JudgeBatcher.read`, for the
+proxy's empathy), in batches of their own, so that every encoder pass of the proxy is made there.
+
 A batch that fails (one of its texts is not judgeable) is judged again text by text, so each caller
 gets its own judgement or its own error.
 """
@@ -20,28 +23,37 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import Any
 
+from ..emotions.profile import EmotionProfile
 from ..ethics.judge import Judgement
 
 #: Judge ``texts`` in ``context`` for ``culture`` (one judgement per text, in order).
 JudgeMany = Callable[[list[str], str, str | None], list[Judgement]]
+#: The emotion profiles of ``texts`` (one per text, in order).
+ReadMany = Callable[[list[str]], list[EmotionProfile]]
+#: What a request asks for: a judgement, or an emotion reading (context and culture unused).
+JUDGE, READ = "judge", "read"
 
 
 @dataclass
 class Request:
-    """One text waiting for its judgement."""
+    """One text waiting for its judgement (or its emotion reading)."""
 
     text: str
     context: str
     culture: str | None
-    result: Future[Judgement] = field(default_factory=Future)
+    kind: str = JUDGE
+    result: Future[Any] = field(default_factory=Future)
 
 
 class JudgeBatcher:
-    """Judges the texts that callers on any thread submit, in batches, on one thread of its own."""
+    """Judges (and reads) the texts that callers on any thread submit, in batches, on one thread of
+    its own."""
 
-    def __init__(self, judge_many: JudgeMany, max_batch: int = 32) -> None:
+    def __init__(self, judge_many: JudgeMany, max_batch: int = 32, read_many: ReadMany | None = None) -> None:
         self.judge_many = judge_many
+        self.read_many = read_many
         self.max_batch = max_batch
         self.batches = 0
         self.texts = 0
@@ -51,7 +63,15 @@ class JudgeBatcher:
 
     def judge(self, text: str, context: str, culture: str | None = None) -> Judgement:
         """The fast judgement of ``text`` (blocks until its batch is judged; raises its error)."""
-        request = Request(text, context, culture)
+        return self._submit(Request(text, context, culture))
+
+    def read(self, text: str) -> EmotionProfile:
+        """The emotion profile of ``text`` (blocks until its batch is read; raises its error)."""
+        if self.read_many is None:
+            raise RuntimeError("this batcher was made without a reader")
+        return self._submit(Request(text, "", None, READ))
+
+    def _submit(self, request: Request) -> Any:
         self._running()
         self._queue.put(request)
         return request.result.result()
@@ -85,21 +105,25 @@ class JudgeBatcher:
                     self._queue.put(None)  # stop after this batch
                     break
                 batch.append(more)
-            groups: dict[tuple[str, str | None], list[Request]] = {}
+            groups: dict[tuple[str, str, str | None], list[Request]] = {}
             for r in batch:
-                groups.setdefault((r.context, r.culture), []).append(r)
-            for (context, culture), requests in groups.items():
-                self._judge_group(requests, context, culture)
+                groups.setdefault((r.kind, r.context, r.culture), []).append(r)
+            for (kind, context, culture), requests in groups.items():
+                self._judge_group(requests, context, culture, kind)
 
-    def _judge_group(self, requests: list[Request], context: str, culture: str | None) -> None:
+    def _judge_group(self, requests: list[Request], context: str, culture: str | None, kind: str = JUDGE) -> None:
+        texts = [r.text for r in requests]
         try:
-            judged = self.judge_many([r.text for r in requests], context, culture)
+            if kind == READ and self.read_many is not None:
+                judged: list[Any] = self.read_many(texts)
+            else:
+                judged = self.judge_many(texts, context, culture)
         except Exception as e:  # noqa: BLE001 (handed to the callers, text by text)
             if len(requests) == 1:
                 requests[0].result.set_exception(e)
                 return
             for r in requests:  # which text failed: each caller gets its own answer
-                self._judge_group([r], context, culture)
+                self._judge_group([r], context, culture, kind)
             return
         self.batches += 1
         self.texts += len(requests)

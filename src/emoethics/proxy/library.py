@@ -59,7 +59,8 @@ class ProxyLibrary:
         self.model_slot = threading.Lock()
         #: the fast judgements of concurrent requests, made in batches on one thread
         self.batcher = JudgeBatcher(
-            lambda texts, context, culture: self.fast_judge().judge_many(texts, context, culture)
+            lambda texts, context, culture: self.fast_judge().judge_many(texts, context, culture),
+            read_many=self.read_emotions_many,
         )
         self.records.save_guidelines(self.guidelines)
 
@@ -96,7 +97,14 @@ class ProxyLibrary:
 
     # -- the operations ------------------------------------------------------------------------
     def read_emotions(self, text: str) -> EmotionProfile:
-        return self.analyzer().analyze(text)
+        """The emotion profile of ``text``, read with those of other requests waiting at the same time."""
+        return self.batcher.read(text)
+
+    def read_emotions_many(self, texts: list[str]) -> list[EmotionProfile]:
+        """The emotion profiles of ``texts``, in one batch where the analyser reads batches."""
+        analyzer = self.analyzer()
+        batch = getattr(analyzer, "analyze_batch", None)
+        return batch(texts) if batch is not None else [analyzer.analyze(t) for t in texts]
 
     def judge_fast(self, text: str, context: str, culture: str | None = None) -> Judgement:
         """The fast judgement of ``text``, made with those of other requests waiting at the same
