@@ -74,7 +74,8 @@ bench: install
 # Rebuild the sensor's emotion-tuned encoder and heads, the moral encoder, the ethics heads, the injection detector
 # and the conduct head from ../shared/data (about 25 minutes on 2 cores for the sensor; the moral encoder about 30
 # more; train_ethics.py embeds every training text with both encoders, about 26 minutes from an empty cache; the
-# conduct head about 8 minutes to embed its 52,000 texts, 2 to fit, and 30 for the leave-one-kind-out runs).
+# conduct head about 8 minutes to embed its 52,000 texts, 2 to fit, and 30 for the leave-one-kind-out runs; the
+# multilingual heads on multilingual-e5-small: the emotion heads about 20 minutes, the conduct head about 25, its leave-one-language-out runs about 40 more).
 train: install
 	$(BIN)/pip install --quiet -e '.[local,dev,train]'
 	$(BIN)/python training/finetune_encoder.py
@@ -88,6 +89,9 @@ train: install
 	$(BIN)/python training/train_injection.py
 	$(BIN)/python training/make_conduct_set.py
 	$(BIN)/python training/train_conduct.py --loko
+	$(BIN)/python training/train_multilingual.py --lolo
+	$(BIN)/python training/make_multilingual_conduct_set.py
+	$(BIN)/python training/train_conduct.py --encoder multilingual
 
 clean:
 	rm -rf $(VENV) $(FAST) build *.egg-info src/*.egg-info .pytest_cache .ruff_cache

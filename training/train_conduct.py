@@ -25,7 +25,22 @@ of 0.05 below which a share of them score: 0.95 for ``threshold`` (the judge act
 Writes ``src/emoethics/ethics/heads/conduct.npz`` and ``conduct-manifest.json`` (data files with their
 sha256, recipe, dev and test metrics). Embeddings are cached in ``training/.cache``.
 
+``--encoder multilingual`` trains the head the judge reads texts in other languages with, on
+multilingual-e5-small's embeddings (``emoethics.sensors.multilingual``), and writes ``conduct-e5.npz``
+and ``conduct-e5-manifest.json``. Its data are the same (Davidson's offensive tweets and Stormfront's
+harmless sentences thinned to a third, to keep the encoding time in bounds) plus:
+
+- the multilingual contrast set of ``training/make_multilingual_conduct_set.py`` (weight 6: its rows are
+  few; its dev templates are kept out until the dev figures are taken; ``--loko`` leaves one language
+  out at a time instead of one kind);
+- MLMA French and Arabic (``fr_dataset.csv``, ``ar_dataset.csv``), split and labelled as MLMA English;
+- Korean HateSpeech ``train.tsv`` (train) and ``dev.tsv`` (split into dev and test by hash): hate ->
+  identity_attack, offensive -> insult (weight 0.5).
+
+Its thresholds are chosen on the harmless dev texts other than MLMA's (few, and often hostile).
+
     python training/make_conduct_set.py && python training/train_conduct.py [--loko]
+    python training/make_multilingual_conduct_set.py && python training/train_conduct.py --encoder multilingual [--loko]
 """
 
 from __future__ import annotations
@@ -51,6 +66,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 HEADS = ROOT / "src" / "emoethics" / "ethics" / "heads"
 CONTRAST = ROOT / "training" / "data" / "conduct_contrast.jsonl"
+MULTILINGUAL = ROOT / "training" / "data" / "conduct_contrast_multilingual.jsonl"
 CACHE = ROOT / "training" / ".cache"
 SEED = 23
 #: Each contrast row counts three times: without it the shared sets (52k rows, mostly long posts)
@@ -70,12 +86,21 @@ def row(text: str, cats: list[str], source: str, split: str, weight: float = 1.0
     return {"text": text, "cats": cats, "source": source, "split": split, "weight": weight, "kind": kind}
 
 
-def load_rows() -> list[dict]:
+def load_rows(multilingual: bool = False) -> list[dict]:
     rows = []
     for line in CONTRAST.read_text(encoding="utf-8").splitlines():
         r = json.loads(line)
         cats = [r["category"]] if r["label"] else []
-        rows.append(row(r["text"], cats, "contrast", "train", CONTRAST_WEIGHT, r["kind"]))
+        rows.append(row(r["text"], cats, "contrast", "train", CONTRAST_WEIGHT, r["kind"]) | {"language": "en"})
+    if multilingual:
+        for line in MULTILINGUAL.read_text(encoding="utf-8").splitlines():
+            r = json.loads(line)
+            cats = [r["category"]] if r["label"] else []
+            rows.append(
+                row(r["text"], cats, "contrast-ml", r["split"], CONTRAST_WEIGHT, r["kind"])
+                | {"language": r["language"]}
+            )
+    thin = random.Random(SEED)
     hatemoji = {
         "derogation": ["identity_attack"],
         "animosity": ["identity_attack"],
@@ -91,10 +116,16 @@ def load_rows() -> list[dict]:
         for r in csv.DictReader(f):
             c = r["class"]
             cats, w = (["identity_attack"], 1.0) if c == "0" else (["insult"], 0.3) if c == "1" else ([], 1.0)
+            if multilingual and c == "1":  # thinned, not weighted
+                if thin.random() >= 0.3:
+                    continue
+                w = 1.0
             rows.append(row(r["tweet"], cats, "davidson", split_of(r["tweet"]), w))
     with (DATA / "stormfront_hate" / "sentences.csv").open(encoding="utf-8", newline="") as f:
         for r in csv.DictReader(f):
             if r["label"] in ("hate", "noHate"):
+                if multilingual and r["label"] == "noHate" and thin.random() >= 1 / 3:
+                    continue
                 cats = ["identity_attack"] if r["label"] == "hate" else []
                 rows.append(row(r["text"], cats, "stormfront", split_of(r["file_id"].split("_")[0])))
     with (DATA / "mlma_hate" / "en_dataset_with_stop_words.csv").open(encoding="utf-8", newline="") as f:
@@ -102,6 +133,20 @@ def load_rows() -> list[dict]:
             s = r["sentiment"].split("_")
             cats = [] if s == ["normal"] else ["identity_attack"] if "hateful" in s else ["insult"]
             rows.append(row(r["tweet"], cats, "mlma-en", split_of(r["tweet"])))
+    if multilingual:
+        for lang in ("fr", "ar"):
+            with (DATA / "mlma_hate" / f"{lang}_dataset.csv").open(encoding="utf-8", newline="") as f:
+                for r in csv.DictReader(f):
+                    s = r["sentiment"].split("_")
+                    cats = [] if s == ["normal"] else ["identity_attack"] if "hateful" in s else ["insult"]
+                    rows.append(row(r["tweet"], cats, f"mlma-{lang}", split_of(r["tweet"])))
+        korean = {"hate": (["identity_attack"], 1.0), "offensive": (["insult"], 0.5), "none": ([], 1.0)}
+        for name in ("train", "dev"):
+            with (DATA / "korean_hate_speech" / f"{name}.tsv").open(encoding="utf-8", newline="") as f:
+                for r in csv.DictReader(f, delimiter="\t"):
+                    cats, w = korean[r["hate"]]
+                    split = "train" if name == "train" else "test" if split_of(r["comments"]) != "train" else "dev"
+                    rows.append(row(r["comments"], cats, "korean", split, w))
     labels = (DATA / "goemotions" / "labels.txt").read_text(encoding="utf-8").split()
     sad = {labels.index(x) for x in ("sadness", "grief", "fear", "nervousness")}
     distress = []
@@ -114,12 +159,16 @@ def load_rows() -> list[dict]:
     return rows
 
 
-def embeddings(texts: list[str]) -> np.ndarray:
-    """Moral-encoder embeddings of the normalised texts; each text's vector is cached (keyed by a
+def embeddings(texts: list[str], encoder: str = "moral") -> np.ndarray:
+    """``encoder``'s embeddings of the normalised texts; each text's vector is cached (keyed by a
     digest of the normalised text, in a file per encoder), so only new texts are encoded."""
     from emoethics.ethics.heads import HEADS_DIR, MORAL_ENCODER_FILE
+    from emoethics.sensors.multilingual import MODEL_SHA256
 
-    enc = hashlib.sha256((HEADS_DIR / MORAL_ENCODER_FILE).read_bytes()).hexdigest()[:12]
+    if encoder == "multilingual":
+        enc = "e5-" + MODEL_SHA256[:12]
+    else:
+        enc = hashlib.sha256((HEADS_DIR / MORAL_ENCODER_FILE).read_bytes()).hexdigest()[:12]
     path = CACHE / f"conduct-{enc}.npz"
     cached: dict[str, np.ndarray] = {}
     if path.is_file():
@@ -131,10 +180,12 @@ def embeddings(texts: list[str]) -> np.ndarray:
     if todo:
         text_of = dict(zip(keys, normalised, strict=True))
         print(f"encoding {len(todo)} new texts", file=sys.stderr)
-        vecs = embed([text_of[k] for k in todo], "moral")
-        cached.update(zip(todo, vecs, strict=True))
-        CACHE.mkdir(parents=True, exist_ok=True)
-        np.savez(path, keys=np.array(list(cached)), vecs=np.stack(list(cached.values())))
+        for i in range(0, len(todo), 4000):  # saved as it goes: a long run can be resumed
+            chunk = todo[i : i + 4000]
+            cached.update(zip(chunk, embed([text_of[k] for k in chunk], encoder), strict=True))
+            CACHE.mkdir(parents=True, exist_ok=True)
+            np.savez(path, keys=np.array(list(cached)), vecs=np.stack(list(cached.values())))
+            print(f"  {min(i + 4000, len(todo))}/{len(todo)}", file=sys.stderr)
     return np.stack([cached[k] for k in keys])
 
 
@@ -197,10 +248,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--loko", action="store_true", help="also leave each contrast kind out in turn and report it")
     ap.add_argument("--out", type=Path, default=HEADS, help="folder for conduct.npz and its manifest")
+    ap.add_argument(
+        "--encoder", choices=("moral", "multilingual"), default="moral", help="the embeddings the head reads"
+    )
     args = ap.parse_args()
     start = time.time()
-    rows = load_rows()
-    x = embeddings([r["text"] for r in rows])
+    multilingual = args.encoder == "multilingual"
+    head_name = "conduct-e5" if multilingual else "conduct"
+    rows = load_rows(multilingual)
+    x = embeddings([r["text"] for r in rows], args.encoder)
     y = targets(rows)
     w = np.array([r["weight"] for r in rows])
     split = np.array([r["split"] for r in rows])
@@ -210,6 +266,8 @@ def main() -> None:
     model = fit(x[tr], y[tr], w[tr])
     p_dev = harmful(model, x[dev])
     harmless = p_dev[y[dev].max(axis=1) == 0]
+    if multilingual:  # MLMA's "normal" tweets are few and often hostile: they would set the thresholds
+        harmless = p_dev[(y[dev].max(axis=1) == 0) & ~np.char.startswith(source[dev].astype(str), "mlma")]
     harmful_dev = p_dev[y[dev].max(axis=1) == 1]
     threshold = pick(harmless, 0.95)
     review = pick(harmless, 0.90)
@@ -233,7 +291,33 @@ def main() -> None:
                 if (yy[m] == 0).any()
                 else None,
             }
-    if args.loko:
+    langs = np.array([r.get("language", "") for r in rows])
+    if multilingual:  # the multilingual templates kept for dev, per language
+        report["dev_by_language"] = {}
+        p = harmful(model, x[dev])
+        for lg in sorted(set(langs[source == "contrast-ml"])):
+            m = (langs[dev] == lg) & (source[dev] == "contrast-ml")
+            yy = y[dev][m].max(axis=1)
+            report["dev_by_language"][lg] = {
+                "n": int(m.sum()),
+                "harmful_flagged": round(float((p[m][yy == 1] >= review).mean()), 3),
+                "harmless_allowed": round(float((p[m][yy == 0] < review).mean()), 3),
+            }
+            print(f"  dev {lg}: {report['dev_by_language'][lg]}", file=sys.stderr)
+    if args.loko and multilingual:
+        report["leave_one_language_out"] = {}
+        for lg in sorted(set(langs[source == "contrast-ml"])):
+            held = (langs == lg) & (source == "contrast-ml")
+            m = fit(x[tr & ~held], y[tr & ~held], w[tr & ~held])
+            p = harmful(m, x[held])
+            yy = y[held].max(axis=1)
+            report["leave_one_language_out"][lg] = {
+                "n": int(held.sum()),
+                "harmful_flagged": round(float((p[yy == 1] >= review).mean()), 3),
+                "harmless_allowed": round(float((p[yy == 0] < review).mean()), 3),
+            }
+            print(f"  left out {lg}: {report['leave_one_language_out'][lg]}", file=sys.stderr)
+    elif args.loko:
         report["leave_one_kind_out"] = {}
         kinds = np.array([r["kind"] for r in rows])
         for k in sorted(set(kinds[source == "contrast"])):
@@ -252,7 +336,7 @@ def main() -> None:
     final = fit(x[tr | dev], y[tr | dev], w[tr | dev])
     args.out.mkdir(parents=True, exist_ok=True)
     np.savez(
-        args.out / "conduct.npz",
+        args.out / f"{head_name}.npz",
         w1=final.coefs_[0].astype(np.float32),
         b1=final.intercepts_[0].astype(np.float32),
         w2=final.coefs_[1].astype(np.float32),
@@ -261,9 +345,11 @@ def main() -> None:
         threshold=np.array(threshold),
         review_threshold=np.array(review),
         clear_threshold=np.array(clear),
-        encoder=np.array("moral"),
+        encoder=np.array(args.encoder),
     )
-    files = [CONTRAST] + [
+    extra = ["mlma_hate/fr_dataset.csv", "mlma_hate/ar_dataset.csv", "korean_hate_speech/train.tsv",
+             "korean_hate_speech/dev.tsv"] if multilingual else []  # fmt: skip
+    files = [CONTRAST] + ([MULTILINGUAL] if multilingual else []) + [DATA / p for p in extra] + [
         DATA / p
         for p in (
             "hatemoji_build/train.csv", "hatemoji_build/validation.csv", "hatemoji_build/test.csv",
@@ -272,17 +358,17 @@ def main() -> None:
         )
     ]  # fmt: skip
     manifest = {
-        "head": "conduct.npz",
-        "sha256": sha256(args.out / "conduct.npz"),
+        "head": f"{head_name}.npz",
+        "sha256": sha256(args.out / f"{head_name}.npz"),
         "built": datetime.date.today().isoformat(),
-        "recipe": "training/make_conduct_set.py + training/train_conduct.py (MLP 384-256-6 on the moral "
-        "encoder's embeddings of normalised text; refitted on train + dev)",
+        "recipe": f"training/make_conduct_set.py + training/train_conduct.py --encoder {args.encoder} (MLP "
+        f"384-256-6 on the {args.encoder} encoder's embeddings of normalised text; refitted on train + dev)",
         "data": {str(p.relative_to(p.parents[1])): sha256(p) for p in files},
         "categories": list(CATEGORIES),
         "seconds": round(time.time() - start, 1),
         **report,
     }
-    (args.out / "conduct-manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    (args.out / f"{head_name}-manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(report, indent=1))
 
 

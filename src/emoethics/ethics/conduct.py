@@ -39,6 +39,7 @@ class ConductReading:
     threshold: float = 0.5
     review_threshold: float = 0.5
     clear_threshold: float = 0.0
+    head_id: str = field(default="", metadata={"doc": "the head that read it"})
 
     @property
     def harmful(self) -> bool:
@@ -62,9 +63,9 @@ class ConductReading:
 
 
 class ConductHead:
-    """The trained conduct head (module docstring)."""
-
-    id = "head:conduct-minilm-moral"
+    """The trained conduct head (module docstring); ``encoder`` names the embeddings it reads
+    (:data:`.heads.ENCODERS`): the moral encoder's for English, multilingual-e5-small's for the head
+    that reads other languages (``heads/conduct-e5.npz``)."""
 
     def __init__(
         self,
@@ -75,6 +76,7 @@ class ConductHead:
         threshold: float,
         review_threshold: float | None = None,
         clear_threshold: float = 0.0,
+        encoder: str = "moral",
     ) -> None:
         if w1.shape[1] != b1.shape[0] or w2.shape != (b1.shape[0], len(CATEGORIES)) or b2.shape[0] != len(CATEGORIES):
             raise ConfigError("the conduct head's weights have the wrong shapes; rebuild it with make train")
@@ -82,7 +84,8 @@ class ConductHead:
         self.threshold = float(threshold)
         self.review_threshold = float(threshold if review_threshold is None else review_threshold)
         self.clear_threshold = float(clear_threshold)
-        self.encoder = "moral"
+        self.encoder = encoder
+        self.id = "head:conduct-minilm-moral" if encoder == "moral" else f"head:conduct-{encoder}"
 
     @classmethod
     def from_file(cls, path: Path) -> ConductHead:
@@ -96,7 +99,8 @@ class ConductHead:
                     raise ValueError("its categories differ from this version's")
                 review = float(z["review_threshold"]) if "review_threshold" in z.files else None
                 clear = float(z["clear_threshold"]) if "clear_threshold" in z.files else 0.0
-                return cls(z["w1"], z["b1"], z["w2"], z["b2"], float(z["threshold"]), review, clear)
+                encoder = str(z["encoder"]) if "encoder" in z.files else "moral"
+                return cls(z["w1"], z["b1"], z["w2"], z["b2"], float(z["threshold"]), review, clear, encoder)
         except (KeyError, ValueError, OSError) as e:
             raise ConfigError(f"{path} is not a valid conduct head ({e}); {fix}") from None
 
@@ -141,6 +145,7 @@ class ConductHead:
                     threshold=self.threshold,
                     review_threshold=self.review_threshold,
                     clear_threshold=self.clear_threshold,
+                    head_id=self.id,
                 )
             )
         return out
@@ -150,3 +155,10 @@ class ConductHead:
 def load_conduct_head() -> ConductHead:
     """The shipped conduct head (``heads/conduct.npz``), loaded once."""
     return ConductHead.from_file(HEADS_DIR / "conduct.npz")
+
+
+@lru_cache(maxsize=1)
+def load_multilingual_conduct_head() -> ConductHead:
+    """The shipped conduct head for texts in other languages (``heads/conduct-e5.npz``, on
+    multilingual-e5-small's embeddings), loaded once."""
+    return ConductHead.from_file(HEADS_DIR / "conduct-e5.npz")

@@ -34,13 +34,15 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..sensors.embedding import Encoder, get_encoder, manifest_sha256
+from ..sensors.multilingual import MultilingualEncoder, get_multilingual_encoder
 from ..sensors.normalise import normalise
 from .items import ETHICS_FORMATS, EthicsItem
 
 HEADS_DIR = Path(__file__).resolve().parent / "heads"
 FEATURE_KINDS = ("text", "pair", "joined", "pair+joined")
-#: The encoders a head can be built on (see the module docstring).
-ENCODERS = ("original", "moral")
+#: The encoders a head can be built on (see the module docstring; ``multilingual``: multilingual-e5-small,
+#: for the conduct head of texts in other languages).
+ENCODERS = ("original", "moral", "multilingual")
 #: The moral encoder's file in :data:`HEADS_DIR` (its sha256 is in ``moral-encoder-manifest.json``).
 MORAL_ENCODER_FILE = "minilm-moral-int8.onnx"
 
@@ -52,11 +54,12 @@ JOIN = {
 }
 
 
-SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+SENTENCE = re.compile(r"[^.!?。！？।؟\n]+[.!?。！？।؟]*")
 
 
 def sentences(text: str) -> list[str]:
-    """The sentences of ``text`` (split after ., ! and ? and at line breaks), stripped, non-empty."""
+    """The sentences of ``text`` (split after ., ! and ?, their Chinese, Devanagari and Arabic forms, and
+    at line breaks), stripped, non-empty."""
     return [s for m in SENTENCE.finditer(text) if (s := m.group(0).strip()) and any(c.isalnum() for c in s)]
 
 
@@ -83,12 +86,14 @@ def get_moral_encoder() -> Encoder:
     return Encoder(HEADS_DIR / MORAL_ENCODER_FILE, digest, fix)
 
 
-def encoder_named(name: str) -> Encoder:
+def encoder_named(name: str) -> Encoder | MultilingualEncoder:
     """The encoder ``name`` of :data:`ENCODERS`."""
     if name == "original":
         return get_encoder()
     if name == "moral":
         return get_moral_encoder()
+    if name == "multilingual":
+        return get_multilingual_encoder()
     raise ConfigError(f"unknown encoder '{name}'; encoders: {', '.join(ENCODERS)}")
 
 

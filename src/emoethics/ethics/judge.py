@@ -53,7 +53,7 @@ from ..errors import ConfigError
 from ..llm.base import Backend, Message
 from ..llm.usage import Usage
 from ..prompting import examples, render
-from ..sensors.language import LanguageReading, detect_language
+from ..sensors.language import CONDUCT_LANGUAGES, LanguageReading, detect_language
 from ..textio import check_text
 from .address import AddressReading, read_address
 from .guidelines import Conduct, Guardrail, GuidelineSet, Verdict, stricter
@@ -188,6 +188,7 @@ class Judge:
         needs_target: bool = True,
         head_threshold: float = HEAD_DISAGREES,
         conduct: Any = None,
+        conduct_multilingual: Any = None,
     ) -> None:
         self.guidelines = guidelines
         self.backend = backend
@@ -207,9 +208,17 @@ class Judge:
             from .heads import HEADS_DIR
 
             conduct = load_conduct_head() if (HEADS_DIR / "conduct.npz").is_file() else False
+        if conduct_multilingual is None and guidelines.conduct_head and conduct:
+            from .conduct import load_multilingual_conduct_head
+            from .heads import HEADS_DIR
+
+            found = (HEADS_DIR / "conduct-e5.npz").is_file()
+            conduct_multilingual = load_multilingual_conduct_head() if found else False
         #: The conduct head (:mod:`.conduct`): its findings count as violations of the guideline
-        #: its category maps to in the guideline file.
+        #: its category maps to in the guideline file. ``conduct_multilingual`` reads the texts the
+        #: language detector gives to the multilingual reader (:mod:`..sensors.language`).
         self.conduct = conduct or None
+        self.conduct_multilingual = conduct_multilingual or None
         self.behaviour_method = behaviour_method
         self.needs_target = needs_target
         self.head_threshold = head_threshold
@@ -321,22 +330,29 @@ class Judge:
         batch = getattr(self.analyzer, "analyze_batch", None)
         read = batch(cleans, cues=True) if batch is not None else [self.analyzer.analyze(c) for c in cleans]
         profiles: dict[str, EmotionProfile] = dict(zip(cleans, read, strict=True))
+        languages = {c: (profiles[c].language or detect_language(c)).for_instrument(CONDUCT_LANGUAGES) for c in cleans}
+        # English (and text too short to tell) is read by the English heads; other languages by the
+        # multilingual conduct head, where there is one (the moral head reads English only)
+        other = [c for c in cleans if languages[c].reader == "multilingual" and self.conduct_multilingual is not None]
+        english = [c for c in cleans if c not in set(other)]
         morals: dict[str, MoralReading] = {}
         conducts: dict[str, Any] = {}
         shared = getattr(self.head, "encoder", None)
         if self.head is not None and self.conduct is not None and shared == getattr(self.conduct, "encoder", "?"):
-            emb = embed_texts(cleans, shared)  # one pass for both heads
-            morals = dict(zip(cleans, self.head.read_embedded(emb), strict=True))
-            conducts = dict(zip(cleans, self.conduct.read_embedded(emb), strict=True))
+            emb = embed_texts(english, shared)  # one pass for both heads
+            morals = dict(zip(english, self.head.read_embedded(emb), strict=True))
+            conducts = dict(zip(english, self.conduct.read_embedded(emb), strict=True))
         else:
             if self.head is not None:
-                morals = dict(zip(cleans, self.head.read_many(cleans), strict=True))
+                morals = dict(zip(english, self.head.read_many(english), strict=True))
             if self.conduct is not None:
-                conducts = dict(zip(cleans, self.conduct.read_many(cleans), strict=True))
+                conducts = dict(zip(english, self.conduct.read_many(english), strict=True))
+        if other and self.conduct_multilingual is not None:
+            conducts |= dict(zip(other, self.conduct_multilingual.read_many(other), strict=True))
         out = []
         for text, injections, plan in zip(texts, found, plans, strict=True):
             # the text with every flagged part set aside; the sensor's profile of it has read it already
-            language = profiles[plan[0][0]].language or detect_language(plan[0][0])
+            language = languages[plan[0][0]]
             judged = [
                 self._judge_reading(
                     text,
@@ -464,13 +480,13 @@ class Judge:
             reasons.append(f"{len(injections)} sentence(s) addressed to the judge were set aside")
         if reading == "disputed kept":
             reasons.append("read with the parts flagged by one mechanism only kept in")
-        models = {"analyzer": self.analyzer.name}
+        models = {"analyzer": profile.analyzer or self.analyzer.name}
         if self.backend is not None:
             models["judge"] = self.backend.id
-        if self.head is not None:
+        if self.head is not None and moral is not None:
             models["head"] = self.head.id
-        if self.conduct is not None:
-            models["conduct"] = self.conduct.id
+        if conduct is not None:
+            models["conduct"] = getattr(conduct, "head_id", None) or (self.conduct.id if self.conduct else "")
         return Judgement(
             text=text,
             judged_text=clean,

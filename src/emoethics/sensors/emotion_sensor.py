@@ -42,11 +42,15 @@ from ..errors import ConfigError, ModelFileError
 from ..textio import check_text
 from .embedding import Encoder, StaticEncoder, get_emotion_encoder, get_static_emotion_encoder
 from .emoji_words import spell_out_emoji
-from .language import detect_language
+from .language import LanguageReading, detect_language
+from .multilingual import get_multilingual_encoder
 from .strength_words import emotion_word_strength
 
 HEADS_DIR = Path(__file__).parent / "heads"
 DEFAULT_HEADS = HEADS_DIR / "plutchik-minilm-vader.npz"
+MULTILINGUAL_HEADS = HEADS_DIR / "plutchik-e5.npz"
+#: The least intensity a present emotion of a text in another language reads at (Plutchik's mild level).
+PRESENT_INTENSITY = 0.3
 #: The most confidence a reading of a text in a language the sensor was not trained for can have.
 UNSUPPORTED_CONFIDENCE = 0.3
 EMOTIONS = ("anger", "anticipation", "disgust", "fear", "joy", "sadness", "surprise", "trust")
@@ -243,6 +247,60 @@ class Scores:
         self.probs = 1.0 / (1.0 + np.exp(-logits))
 
 
+class MultilingualHeads:
+    """The sensor's heads for texts in other languages, on multilingual-e5-small's embeddings
+    (``training/train_multilingual.py``, ``heads/plutchik-e5.npz``): a logistic regression per
+    emotion, thresholds per emotion (and per language where the training data had enough of it),
+    ridge regressions for intensity (BRIGHTER's six emotions: one on every rated text, the intensity
+    reported, and one where the emotion is present, how strongly a present emotion reads on its
+    spectrum; anticipation and trust read their probability) and for valence and arousal."""
+
+    name = "sensor:multilingual-e5"
+
+    def __init__(self, path: Path = MULTILINGUAL_HEADS) -> None:
+        fix = (
+            "rebuild them with 'python training/train_multilingual.py' (make train), or restore them with git checkout"
+        )
+        if not path.is_file():
+            raise ModelFileError(f"the multilingual sensor heads {path} are missing; {fix}")
+        try:
+            with np.load(path) as z:
+                if tuple(str(e) for e in z["emotions"]) != EMOTIONS:
+                    raise ValueError("its emotions differ from this version's")
+                self.W, self.b = z["emotion_W"], z["emotion_b"]
+                self.va_W, self.va_b = z["va_W"], z["va_b"]
+                self.i_W, self.i_b = z["intensity_W"], z["intensity_b"]
+                self.p_W, self.p_b = z["present_intensity_W"], z["present_intensity_b"]
+                self.thresholds = np.asarray(z["thresholds"], dtype=np.float32)
+                self.by_language = {k: np.array(v) for k, v in json.loads(str(z["language_thresholds"])).items()}
+        except (KeyError, ValueError, OSError) as e:
+            raise ModelFileError(f"{path} is not valid multilingual sensor heads ({e}); {fix}") from None
+        self.rated = np.abs(self.i_W).sum(axis=0) > 0  # emotions with an intensity regression
+
+    def scores(self, texts: list[str]) -> tuple[Scores, np.ndarray]:
+        """The heads' outputs for ``texts`` (no VADER and no English emotion words: zeros), and each
+        emotion's intensity if present [n, 8]."""
+        x = get_multilingual_encoder().encode([spell_out_emoji(t) for t in texts])
+        logits = x @ self.W + self.b
+        va = np.clip(x @ self.va_W + self.va_b, 1.0, 5.0)
+        probs = 1.0 / (1.0 + np.exp(-logits))
+        intensity = np.where(self.rated, np.clip(x @ self.i_W + self.i_b, 0.0, 1.0), probs)
+        if_present = np.where(self.rated, np.clip(x @ self.p_W + self.p_b, 0.0, 1.0), probs)
+        zeros = np.zeros_like(logits)
+        return Scores(logits, va, zeros[:, 0], zeros, intensity), if_present
+
+    def labels(self, probs: np.ndarray, languages: list[LanguageReading]) -> np.ndarray:
+        """Boolean [n, 8] of present emotions: the language's thresholds where it has its own."""
+        t = np.stack([self.by_language.get(lang.code, self.thresholds) for lang in languages])
+        return probs >= t
+
+
+@lru_cache(maxsize=1)
+def load_multilingual_heads() -> MultilingualHeads:
+    """The shipped multilingual heads, loaded once."""
+    return MultilingualHeads()
+
+
 class EmotionSensor:
     """Non-LLM analyser: MiniLM + VADER features, linear heads, a transferable decision rule;
     ``fast``: the static encoder distilled from MiniLM instead (:class:`StaticEncoder`, thousands
@@ -314,15 +372,35 @@ class EmotionSensor:
         (:class:`CueWords`, a lookup per word: they cost little, but leave them off where they
         are not shown)."""
         texts = [check_text(t) for t in texts]
-        sc = self.scores(texts)
-        probs, va = sc.probs, sc.va
-        present = self.rule.labels(probs)
-        graded = sc.intensity if sc.intensity is not None else probs
-        strength = np.clip(graded * present * self.rule.intensity_scale, 0.0, 1.0)
+        languages = [detect_language(t) for t in texts]
+        other = [n for n, lang in enumerate(languages) if lang.reader == "multilingual"]
+        english = [n for n, lang in enumerate(languages) if lang.reader == "english"]
+        sc = self.scores([texts[n] for n in english]) if english else None
+        probs = np.zeros((len(texts), len(EMOTIONS)))
+        va = np.zeros((len(texts), 2))
+        strength = np.zeros((len(texts), len(EMOTIONS)))
+        present = np.zeros((len(texts), len(EMOTIONS)), dtype=bool)
+        intensities: np.ndarray | None = np.zeros((len(texts), len(EMOTIONS)))
+        if sc is not None:
+            probs[english], va[english] = sc.probs, sc.va
+            present[english] = self.rule.labels(sc.probs)
+            graded = sc.intensity if sc.intensity is not None else sc.probs
+            strength[english] = np.clip(graded * present[english] * self.rule.intensity_scale, 0.0, 1.0)
+            if sc.intensity is None:
+                intensities = None
+            elif intensities is not None:
+                intensities[english] = sc.intensity
+        if other:  # texts in other languages: the multilingual heads
+            heads = load_multilingual_heads()
+            ml, if_present = heads.scores([texts[n] for n in other])
+            probs[other], va[other] = ml.probs, ml.va
+            present[other] = heads.labels(ml.probs, [languages[n] for n in other])
+            strength[other] = np.clip(np.maximum(if_present, PRESENT_INTENSITY) * present[other], 0.0, 1.0)
+            if intensities is not None and ml.intensity is not None:
+                intensities[other] = ml.intensity
         idx = {e: i for i, e in enumerate(EMOTIONS)}
         out = []
         cue_words_all = self.cues(texts) if cues else None
-        languages = [detect_language(t) for t in texts]
         for n in range(len(texts)):
             cue_words = cue_words_all[n] if cue_words_all else [[] for _ in EMOTIONS]
             readings = []
@@ -335,7 +413,7 @@ class EmotionSensor:
                 p_pos = probs[n, idx[s.positive]] if s.positive in idx else 0.0
                 p_neg = probs[n, idx[s.negative]] if s.negative in idx else 0.0
                 conf = max(p_pos, p_neg) if lv.intensity != 0 else 1.0 - max(p_pos, p_neg)
-                if languages[n].support == "unsupported":  # an English model reading fragments
+                if languages[n].support == "unsupported":  # a language no head was trained for
                     conf = min(conf, UNSUPPORTED_CONFIDENCE)
                 lean = s.positive if value > 0 else s.negative
                 readings.append(
@@ -352,12 +430,12 @@ class EmotionSensor:
             out.append(
                 EmotionProfile(
                     emotion_model=self.emotion_model.id,
-                    analyzer=self.name,
+                    analyzer=self.name if languages[n].reader == "english" else MultilingualHeads.name,
                     readings=readings,
                     emotions={e: round(float(probs[n, i]), 4) for i, e in enumerate(EMOTIONS)},
                     intensities=None
-                    if sc.intensity is None
-                    else {e: round(float(sc.intensity[n, i]), 4) for i, e in enumerate(EMOTIONS)},
+                    if intensities is None
+                    else {e: round(float(intensities[n, i]), 4) for i, e in enumerate(EMOTIONS)},
                     present=[e for i, e in enumerate(EMOTIONS) if present[n, i]],
                     valence=round(float(va[n, 0]), 3),
                     arousal=round(float(va[n, 1]), 3),

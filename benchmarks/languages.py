@@ -1,0 +1,185 @@
+"""Per-language benchmark: emotion macro-F1, intensity Pearson, conduct flagged and allowed, texts/s.
+
+One JSON line per language, then a summary line:
+
+- ``emotion_f1``: the sensor's macro-F1 on BRIGHTER track A dev (never trained on; the emotions the
+  language labels, of anger, disgust, fear, joy, sadness and surprise), beside ``predict_all``, the
+  macro-F1 of predicting every label;
+- ``intensity_pearson``: mean Pearson of the sensor's intensities with BRIGHTER track B dev's 0-3
+  ratings, over the emotions rated (10 languages);
+- ``conduct_lolo``: the multilingual conduct head trained without the language's contrast sentences
+  and tested on them (harmful flagged at the review threshold, harmless allowed), as
+  ``training/train_conduct.py --encoder multilingual --loko`` measured it (``conduct-e5-manifest.json``);
+- ``judge``: the judge without a model (context ``personal``) on the test splits of MLMA French and
+  Arabic and Korean HateSpeech, which neither head was trained on: share of harmful texts flagged (any
+  verdict but allow) and of harmless texts allowed;
+- ``texts_per_second``: the sensor on the language's dev texts, in batch; the summary adds the peak
+  memory of the process (sensor, judge and both encoders loaded).
+
+With ``--rewrite N`` (the embedded model: about a minute a text) it also rewrites the N shortest dev
+texts of German, Spanish, Brazilian Portuguese, Russian and Chinese towards joy (one round) and
+replies to them (``respond``), and prints the share of rewrites and replies written in the source
+language (as the language detector reads them).
+
+    python benchmarks/languages.py [--limit 100]      # texts per language and set (seeded sample)
+    python benchmarks/languages.py --rewrite 4        # and rewrites and replies with the embedded model
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+sys.path.insert(0, str(ROOT / "training"))
+
+SIX = ("anger", "disgust", "fear", "joy", "sadness", "surprise")
+
+
+def read_csv(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def macro_f1(gold: list[set[str]], pred: list[set[str]], labels: list[str]) -> float:
+    f1s = []
+    for lab in labels:
+        tp = sum(lab in g and lab in p for g, p in zip(gold, pred, strict=True))
+        denom = sum(lab in p for p in pred) + sum(lab in g for g in gold)
+        f1s.append(2 * tp / denom if denom else 0.0)
+    return statistics.fmean(f1s) if f1s else 0.0
+
+
+def pearson(a: list[float], b: list[float]) -> float | None:
+    if len(a) < 3 or statistics.pstdev(a) == 0 or statistics.pstdev(b) == 0:
+        return None
+    return statistics.correlation(a, b)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--limit", type=int, default=100, help="texts per language and set (seeded sample)")
+    ap.add_argument("--rewrite", type=int, default=0, help="rewrite and reply to N texts a language (embedded model)")
+    args = ap.parse_args()
+    if args.rewrite:
+        rewrite_languages(args.rewrite)
+        return
+    from train_conduct import split_of
+
+    from emoethics.api import make_judge
+    from emoethics.ethics.heads import HEADS_DIR
+    from emoethics.sensors.emotion_sensor import EmotionSensor
+
+    sensor = EmotionSensor()
+    rng = random.Random(7)
+    rows: dict[str, dict] = {}
+    for path in sorted((DATA / "brighter" / "track_a" / "dev").glob("*.csv")):
+        found = read_csv(path)
+        found = rng.sample(found, min(args.limit, len(found)))
+        labels = [e for e in SIX if e in found[0]]
+        start = time.perf_counter()
+        profiles = sensor.analyze_batch([r["text"] for r in found])
+        seconds = time.perf_counter() - start
+        gold = [{e for e in labels if r[e] == "1"} for r in found]
+        pred = [set(p.present or []) & set(labels) for p in profiles]
+        codes = [p.language.code for p in profiles if p.language]
+        rows[path.stem] = {
+            "language": path.stem,
+            "detected": max(set(codes), key=codes.count) if codes else "und",
+            "n": len(found),
+            "emotion_f1": round(macro_f1(gold, pred, labels), 3),
+            "predict_all": round(macro_f1(gold, [set(labels)] * len(gold), labels), 3),
+            "texts_per_second": round(len(found) / seconds, 1),
+        }
+    for path in sorted((DATA / "brighter" / "track_b" / "dev").glob("*.csv")):
+        found = read_csv(path)
+        found = rng.sample(found, min(args.limit, len(found)))
+        profiles = sensor.analyze_batch([r["text"] for r in found])
+        per = []
+        for e in SIX:
+            pairs = [(int(r[e]) / 3, (p.intensities or {}).get(e, 0.0)) for r, p in zip(found, profiles, strict=True)
+                     if r.get(e, "") in ("0", "1", "2", "3")]  # fmt: skip
+            if pairs and (r := pearson([a for a, _ in pairs], [b for _, b in pairs])) is not None:
+                per.append(r)
+        rows.setdefault(path.stem, {"language": path.stem})["intensity_pearson"] = (
+            round(statistics.fmean(per), 3) if per else None
+        )
+    manifest = HEADS_DIR / "conduct-e5-manifest.json"
+    lolo = (
+        json.loads(manifest.read_text(encoding="utf-8")).get("leave_one_language_out", {}) if manifest.is_file() else {}
+    )
+    for code, v in lolo.items():
+        rows.setdefault(code, {"language": code})["conduct_lolo"] = v
+    judge = make_judge(use_model=False)
+    shared = []
+    for lang in ("fr", "ar"):
+        for r in read_csv(DATA / "mlma_hate" / f"{lang}_dataset.csv"):
+            if split_of(r["tweet"]) == "test":
+                shared.append((f"mlma-{lang}", r["tweet"], int(r["sentiment"] != "normal")))
+    with (DATA / "korean_hate_speech" / "dev.tsv").open(encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f, delimiter="\t"):
+            if split_of(r["comments"]) != "train":  # the dev file's test part
+                shared.append(("korean", r["comments"], int(r["hate"] != "none")))
+    for name in ("mlma-fr", "mlma-ar", "korean"):
+        items = [(t, y) for s, t, y in shared if s == name]
+        items = rng.sample(items, min(2 * args.limit, len(items)))
+        verdicts = [j.verdict for j in judge.judge_many([t for t, _ in items], "personal")]
+        harmful = [v != "allow" for (_, y), v in zip(items, verdicts, strict=True) if y == 1]
+        harmless = [v == "allow" for (_, y), v in zip(items, verdicts, strict=True) if y == 0]
+        rows.setdefault(name, {"language": name})["judge"] = {
+            "n": len(items),
+            "harmful_flagged": round(statistics.fmean(harmful), 3) if harmful else None,
+            "harmless_allowed": round(statistics.fmean(harmless), 3) if harmless else None,
+        }
+    for row in rows.values():
+        print(json.dumps(row, ensure_ascii=False))
+    f1 = [r for r in rows.values() if "emotion_f1" in r]
+    print(
+        json.dumps(
+            {
+                "summary": True,
+                "emotion_languages": len(f1),
+                "emotion_f1_mean": round(statistics.fmean(r["emotion_f1"] for r in f1), 3),
+                "below_predict_all": [r["language"] for r in f1 if r["emotion_f1"] <= r["predict_all"]],
+                "intensity_pearson_mean": round(
+                    statistics.fmean(r["intensity_pearson"] for r in rows.values() if r.get("intensity_pearson")), 3
+                ),
+                "texts_per_second_min": min(r["texts_per_second"] for r in f1),
+                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            }
+        )
+    )
+
+
+def rewrite_languages(n: int) -> None:
+    """Rewrites and replies in the source language (module docstring)."""
+    from emoethics import api
+    from emoethics.sensors.language import detect_language
+
+    for lang, code in (("deu", "de"), ("esp", "es"), ("ptbr", "pt"), ("rus", "ru"), ("chn", "zh")):
+        found = sorted(read_csv(DATA / "brighter" / "track_a" / "dev" / f"{lang}.csv"), key=lambda r: len(r["text"]))
+        texts = [r["text"] for r in found if len(r["text"]) >= 20][:n]
+        start = time.perf_counter()
+        rewrites = [api.rewrite(t, "joy", 0.6, rounds=1, explain=False).text for t in texts]
+        replies = [api.respond(t).reply for t in texts]
+        same = [detect_language(x).code == code for x in rewrites]
+        answered = [detect_language(x).code == code for x in replies]
+        print(json.dumps({
+            "language": lang, "n": len(texts),
+            "rewrites_in_source_language": round(statistics.fmean(same), 3),
+            "replies_in_source_language": round(statistics.fmean(answered), 3),
+            "seconds_per_text": round((time.perf_counter() - start) / max(1, len(texts)), 1),
+            "example": {"text": texts[0], "rewrite": rewrites[0], "reply": replies[0]} if texts else None,
+        }, ensure_ascii=False))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""Every language people write in: the multilingual encoder, the sensor's and the judge's readings of
+texts in other languages, with the real models."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from emoethics.sensors.multilingual import get_multilingual_encoder
+
+
+def test_a_sentence_and_its_translation_are_closer_than_two_unrelated_sentences() -> None:
+    fr, en, other = get_multilingual_encoder().encode(
+        ["Je suis tellement en colère contre toi !", "I am so angry with you!", "The train leaves at noon."]
+    )
+    assert all(abs(float(np.linalg.norm(v)) - 1.0) < 1e-4 for v in (fr, en, other))
+    assert float(fr @ en) > float(fr @ other) + 0.05
+
+
+def test_the_encoder_takes_empty_input_and_text_it_cannot_encode_as_utf8() -> None:
+    enc = get_multilingual_encoder()
+    assert enc.encode([]).shape == (0, 384)
+    vecs = enc.encode(["hi \ud800 there", ""])
+    assert vecs.shape == (2, 384) and np.isfinite(vecs).all()
+
+
+@pytest.mark.parametrize(
+    ("text", "emotion", "code"),
+    [
+        ("Je suis tellement en colère contre toi !", "anger", "fr"),
+        ("Ich habe solche Angst vor der Operation morgen.", "fear", "de"),
+        ("¡Estoy tan feliz, aprobé el examen!", "joy", "es"),
+        ("我的狗昨天死了，我很难过。", "sadness", "zh"),
+    ],
+)
+def test_the_sensor_reads_emotions_in_other_languages(text: str, emotion: str, code: str) -> None:
+    from emoethics.sensors.emotion_sensor import EmotionSensor
+
+    profile = EmotionSensor().analyze(text)
+    assert profile.language is not None and profile.language.code == code
+    assert profile.language.reader == "multilingual" and profile.language.support == "supported"
+    assert profile.present is not None and emotion in profile.present
+    assert profile.emotions is not None and max(profile.emotions, key=lambda e: profile.emotions[e]) == emotion
+
+
+def test_english_is_still_read_by_the_english_sensor() -> None:
+    from emoethics.sensors.emotion_sensor import EmotionSensor
+
+    sensor = EmotionSensor()
+    mixed = sensor.analyze_batch(["I am furious with you!", "Je suis furieux contre toi !"])
+    alone = sensor.analyze("I am furious with you!")
+    assert mixed[0].emotions == alone.emotions  # routing one text does not change another's reading
+    assert mixed[0].language is not None and mixed[0].language.reader == "english"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Je vais te tuer.",  # the acceptance sentence (a training template)
+        # none of these is a training sentence
+        "Ich werde dich finden und umbringen.",
+        "Te voy a matar a golpes.",
+        "Ti ammazzo, giuro.",
+        "Odio a todas las mujeres.",
+        "Die Einwanderer sind Ungeziefer und gehören ausgerottet.",
+    ],
+)
+def test_the_judge_without_a_model_flags_threats_and_hate_in_other_languages(text: str) -> None:
+    from emoethics.api import make_judge
+
+    j = make_judge(use_model=False).judge(text, "personal")
+    assert j.verdict != "allow", j.reasons
+    assert j.language is not None and j.language.reader == "multilingual"
+    assert j.models["conduct"] == "head:conduct-multilingual" and "head" not in j.models  # no English moral head
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "On a déplacé la réunion à vendredi.",
+        "Ich rufe dich morgen früh an.",
+        "Me encanta pasar tiempo con mi familia.",
+        "Mi fa così male la schiena oggi.",
+        "Les musulmans de mon quartier sont très accueillants.",
+    ],
+)
+def test_the_judge_without_a_model_allows_everyday_text_in_other_languages(text: str) -> None:
+    from emoethics.api import make_judge
+
+    j = make_judge(use_model=False).judge(text, "personal")
+    assert j.verdict == "allow", j.reasons
+
+
+def test_the_judge_command_blocks_a_french_threat() -> None:
+    from typer.testing import CliRunner
+
+    from emoethics.cli import app
+
+    out = CliRunner().invoke(app, ["judge", "Je vais te tuer.", "--no-model", "--json"])
+    assert out.exit_code == 0, out.output
+    assert '"verdict": "rectify"' in out.output or '"verdict": "block"' in out.output
