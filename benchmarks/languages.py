@@ -7,9 +7,10 @@ One JSON line per language, then a summary line:
   macro-F1 of predicting every label;
 - ``intensity_pearson``: mean Pearson of the sensor's intensities with BRIGHTER track B dev's 0-3
   ratings, over the emotions rated (10 languages);
-- ``conduct_lolo``: the multilingual conduct head trained without the language's contrast sentences
-  and tested on them (harmful flagged at the review threshold, harmless allowed), as
-  ``training/train_conduct.py --encoder multilingual --loko`` measured it (``conduct-e5-manifest.json``);
+- ``conduct_dev``: the multilingual conduct head on the language's dev templates of the multilingual
+  contrast set, kept out of its training until then (harmful flagged at the review threshold,
+  harmless allowed), as ``training/train_conduct.py --encoder multilingual`` measured it
+  (``conduct-e5-manifest.json``; ``conduct_lolo`` too where it was run with ``--loko``);
 - ``judge``: the judge without a model (context ``personal``) on the test splits of MLMA French and
   Arabic and Korean HateSpeech, which neither head was trained on: share of harmful texts flagged (any
   verdict but allow) and of harmless texts allowed;
@@ -113,11 +114,10 @@ def main() -> None:
             round(statistics.fmean(per), 3) if per else None
         )
     manifest = HEADS_DIR / "conduct-e5-manifest.json"
-    lolo = (
-        json.loads(manifest.read_text(encoding="utf-8")).get("leave_one_language_out", {}) if manifest.is_file() else {}
-    )
-    for code, v in lolo.items():
-        rows.setdefault(code, {"language": code})["conduct_lolo"] = v
+    measured = json.loads(manifest.read_text(encoding="utf-8")) if manifest.is_file() else {}
+    for key, name in (("dev_by_language", "conduct_dev"), ("leave_one_language_out", "conduct_lolo")):
+        for code, v in measured.get(key, {}).items():
+            rows.setdefault(code, {"language": code})[name] = v
     judge = make_judge(use_model=False)
     shared = []
     for lang in ("fr", "ar"):
