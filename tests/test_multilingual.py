@@ -54,41 +54,31 @@ def test_english_is_still_read_by_the_english_sensor() -> None:
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "harmful"),
     [
-        "Je vais te tuer.",  # the acceptance sentence (a training template)
-        # none of these is a training sentence
-        "Ich werde dich finden und umbringen.",
-        "Te voy a matar a golpes.",
-        "Ti ammazzo, giuro.",
-        "Odio a todas las mujeres.",
-        "Die Einwanderer sind Ungeziefer und gehören ausgerottet.",
+        ("Je vais te tuer.", True),  # the acceptance sentence (a training template)
+        # none of the others is a training sentence
+        ("Ich werde dich finden und umbringen.", True),
+        ("Te voy a matar a golpes.", True),
+        ("Ti ammazzo, giuro.", True),
+        ("Odio a todas las mujeres.", True),
+        ("Die Einwanderer sind Ungeziefer und gehören ausgerottet.", True),
+        ("On a déplacé la réunion à vendredi.", False),
+        ("Ich rufe dich morgen früh an.", False),
+        ("Me encanta pasar tiempo con mi familia.", False),
+        ("Mi fa così male la schiena oggi.", False),
+        ("Les musulmans de mon quartier sont très accueillants.", False),
     ],
 )
-def test_the_judge_without_a_model_flags_threats_and_hate_in_other_languages(text: str) -> None:
+def test_the_judge_without_a_model_flags_threats_and_hate_in_other_languages_and_allows_everyday_text(
+    text: str, harmful: bool
+) -> None:
     from emoethics.api import make_judge
 
     j = make_judge(use_model=False).judge(text, "personal")
-    assert j.verdict != "allow", j.reasons
+    assert (j.verdict != "allow") == harmful, j.reasons
     assert j.language is not None and j.language.reader == "multilingual"
     assert j.models["conduct"] == "head:conduct-multilingual" and "head" not in j.models  # no English moral head
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "On a déplacé la réunion à vendredi.",
-        "Ich rufe dich morgen früh an.",
-        "Me encanta pasar tiempo con mi familia.",
-        "Mi fa così male la schiena oggi.",
-        "Les musulmans de mon quartier sont très accueillants.",
-    ],
-)
-def test_the_judge_without_a_model_allows_everyday_text_in_other_languages(text: str) -> None:
-    from emoethics.api import make_judge
-
-    j = make_judge(use_model=False).judge(text, "personal")
-    assert j.verdict == "allow", j.reasons
 
 
 def test_the_judge_command_blocks_a_french_threat() -> None:
