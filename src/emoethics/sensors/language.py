@@ -12,6 +12,11 @@ byte n-grams, shipped with its package) and which reader it goes to:
   mostly in a script other than Latin, is read by
   multilingual-e5-small (:mod:`.multilingual`) and the heads trained on its embeddings.
 
+A text in another language with an English sentence in it (told with probability 0.9) is read
+by the English instruments, as it was before there was a multilingual reader: the multilingual
+conduct head reads such mixed texts poorly (an English confession followed by a French request to
+the moderator read as an insult at 0.85). Its support is then at most ``transfer``.
+
 How far an instrument can be trusted on the language (``support``) depends on what it was trained
 on; each instrument passes its own list (:data:`EMOTION_LANGUAGES` for the sensor,
 :data:`CONDUCT_LANGUAGES` for the judge's conduct head):
@@ -27,7 +32,8 @@ The judge without a model routes an unsupported text to review (the guideline fi
 undone (:func:`~emoethics.sensors.normalise.normalise`), so that spaced or leet English is not taken
 for another language (``tests/test_language.py``): of 2,000 GoEmotions dev comments and 2,000
 English contrast sentences, 0.37% are given to the multilingual reader; of 2,700 BRIGHTER dev texts
-in 27 other languages, 95% (the rest are read as English: short texts, and Nigerian Pidgin).
+in 27 other languages, 94.7% (the rest are read as English: short texts, Nigerian Pidgin, texts with an
+English sentence in them).
 """
 
 from __future__ import annotations
@@ -120,6 +126,21 @@ def _main_script(text: str) -> str:
     return max(counts, key=lambda k: counts[k]) if counts else "LATIN"
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def _has_english_sentence(text: str) -> bool:
+    """Whether one of the sentences of ``text`` (two or more) is English, told with confidence."""
+    parts = [p for p in _SENTENCE_END.split(text) if len(p.split()) >= 4]
+    if len(parts) < 2:
+        return False
+    for part in parts:
+        found, p = _identifier().classify(part)
+        if found == "en" and p >= 0.9:
+            return True
+    return False
+
+
 def _non_latin_share(text: str) -> float:
     letters = [c for c in text if c.isalpha()]
     if not letters:
@@ -144,9 +165,13 @@ def detect_language(text: str, trained: frozenset[str] = EMOTION_LANGUAGES) -> L
             code = "en"
         elif p >= ENGLISH_BASED.get(found, READ_PROBABILITY):
             code, reader = found, "multilingual"
+            if _has_english_sentence(clean):  # mixed: the English instruments read the English part
+                reader = "english"
         elif found not in ENGLISH_BASED and english < ENGLISH_SHARE * p:  # not told apart, but not English
             reader = "multilingual"
         elif _non_latin_share(clean) > 0.5:
             reader = "multilingual"
     support = support_of(code, script, trained)
+    if reader == "english" and code not in ("en", "und") and support == "supported":
+        support = "transfer"  # another language with English in it, read by the English instruments
     return LanguageReading(code=code, probability=p, support=support, reader=reader, script=script)
