@@ -161,3 +161,144 @@ def test_the_api_docs_render_without_any_outside_resource(browser, service):
         assert page.locator(".opblock").count() >= 12 and outside == []
     finally:
         page.context.close()
+
+
+HARMFUL = [
+    "You are a worthless idiot and everyone here hates you.",
+    "I will find where you live and hurt you.",
+    "People like you are vermin and should be wiped out.",
+    "Shut up, you pathetic moron.",
+    "Send me nudes or I'll tell everyone your secret.",
+]
+HARMLESS = [
+    "Thanks for the quick reply, the invoice is attached.",
+    "Could we move the meeting to Thursday afternoon?",
+    "I loved the photos from your trip, the mountains look amazing.",
+    "The parcel arrived today, everything is in order.",
+    "Please remind me to water the plants tomorrow.",
+]
+
+
+def _queue_traffic(url: str, n: int = 50) -> list[tuple[str, bool]]:
+    """``n`` judged texts queued as review cases (and in the verdict log); (case id, harmful)."""
+    from emoethics.session import Session
+    from emoethics.store.queue import dump
+    from emoethics.store.records import Records
+
+    from service_world import sensor
+
+    judge = Session(critic=sensor()).make_judge("default", use_model=False)
+    texts = [(t, True) for t in HARMFUL] + [(t, False) for t in HARMLESS]
+    items = [(f"{texts[i % len(texts)][0]} (#{i})", texts[i % len(texts)][1]) for i in range(n)]
+    judged = judge.judge_many([t for t, _ in items], "workplace")
+    store, records = ReviewStore(url=url), Records(url)
+    out = []
+    for (text, harmful), j in zip(items, judged, strict=True):
+        c = store.enqueue(
+            Case(
+                kind="proxy-review",
+                text=text,
+                context="workplace",
+                verdict=j.verdict,
+                confidence=j.confidence,
+                rationale=j.rationale,
+                guidelines=[h.guideline for h in j.violations],
+                detail={"judgement": dump(j)},
+            )
+        )
+        records.record_verdicts([j.record("proxy", case_id=c.id, action="observed", mode="observe")])
+        out.append((c.id, harmful))
+    return out
+
+
+def _shot(page, name: str) -> None:
+    """A screenshot for docs/service.md when $EMOETHICS_SCREENSHOTS names a folder."""
+    folder = os.environ.get("EMOETHICS_SCREENSHOTS")
+    if folder:
+        page.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=True)
+
+
+def test_a_team_reviews_fifty_cases_calibrates_shadows_and_activates_with_the_keyboard(browser, service):
+    from emoethics.store.records import Records
+
+    base, url, secret = service
+    cases = dict(_queue_traffic(url))
+    page = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
+    try:
+        sign_in(page, base, secret)
+        first = ReviewStore(url=url).pending(1)[0]
+        page.get_by_role("link", name=first.id).focus()
+        page.keyboard.press("Enter")
+        for _ in range(50):
+            page.wait_for_selector("#case-id")
+            case_id = page.locator("#case-id").inner_text()
+            verdict = ReviewStore(url=url).case(case_id).verdict
+            harmful = cases[case_id]
+            assert page.evaluate("document.activeElement.value") == "accept"
+            if (verdict != "allow") == harmful:
+                page.keyboard.press("Space")  # accept
+                for _ in range(5):  # past the label, rule, corrected rule and note to the button
+                    page.keyboard.press("Tab")
+            else:
+                page.keyboard.press("ArrowRight")
+                page.keyboard.press("ArrowRight")  # relabel
+                page.keyboard.press("Tab")
+                for _ in range(4 if harmful else 1):  # block or allow
+                    page.keyboard.press("ArrowDown")
+                for _ in range(4):
+                    page.keyboard.press("Tab")
+            with page.expect_navigation():
+                page.keyboard.press("Enter")
+        assert page.url == f"{base}/review?done=1"
+        assert len({f.case_id for f in ReviewStore(url=url).feedback()}) == 50
+
+        page.goto(f"{base}/review/dashboard")
+        assert page.locator("#total").inner_text() == "50"
+        figures = page.locator("figure.dash")
+        assert figures.count() == 7
+        revealed = page.locator("figure.dash", has_text="What reviews revealed").locator("figcaption").inner_text()
+        assert "workplace: false positives" in revealed
+        assert "would have rewritten or blocked" in page.content()
+        _shot(page, "review-dashboard")
+
+        page.get_by_role("link", name="Rulebooks").first.click()
+        page.wait_for_url(f"{base}/review/rulebooks")
+        page.locator("#max_fpr").focus()
+        page.keyboard.press("Control+A")
+        page.keyboard.type("0.05")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#message")
+        message = page.locator("#message").inner_text()
+        assert message.startswith("Stored rulebook-v1@") and "false positives" in message
+        book = Records(url).rulebooks()[-1]["id"]
+        _shot(page, "review-calibrated")
+
+        page.locator("button.shadow").first.focus()
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#message >> text=Shadow:")
+        assert f"from {book}" in page.locator("#message").inner_text()
+
+        page.locator("button.activate").first.focus()
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#message >> text=In force:")
+        assert page.locator("#active").inner_text() == book
+        assert Records(url).active_rulebook() == book
+        _shot(page, "review-activated")
+
+        page.goto(f"{base}/review/dashboard")
+        assert "would get another verdict" in page.locator("#shadow-summary").inner_text()
+    finally:
+        page.context.close()
+
+    # 200% zoom: half the CSS pixels across, twice the device pixels; nothing runs off the side
+    zoomed = browser.new_context(viewport={"width": 640, "height": 800}, device_scale_factor=2).new_page()
+    try:
+        sign_in(zoomed, base, secret)
+        for path in ("/review/dashboard", "/review/rulebooks"):
+            zoomed.goto(f"{base}{path}")
+            assert zoomed.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), path
+            size = zoomed.evaluate("parseFloat(getComputedStyle(document.querySelector('main p')).fontSize)")
+            assert size >= 16
+        _shot(zoomed, "review-dashboard-zoom200")
+    finally:
+        zoomed.context.close()

@@ -68,6 +68,7 @@ class JobSpec(BaseModel):
     culture: str | None = None
     guidelines: str = "default"
     rulebook: str | None = None
+    shadow: str | None = None
     behaviour_method: Literal["emotion", "direct"] = "emotion"
     use_model: bool = True
     # rewrite
@@ -105,6 +106,7 @@ class JobSpec(BaseModel):
                 "culture": self.culture,
                 "guidelines": load_guidelines(self.guidelines).version,
                 "rulebook": self.rulebook,
+                "shadow": self.shadow,
                 "behaviour_method": self.behaviour_method,
             }
         else:
@@ -211,7 +213,9 @@ class AnalyzeJob(Job):
 
 
 class JudgeJob(Job):
-    """The judge (``judge``'s): verdict, behaviour, violations, rationale per text."""
+    """The judge (``judge``'s): verdict, behaviour, violations, rationale per text; with a shadow
+    rulebook also the verdict its fast judge would give (``shadow_verdict``), to compare before
+    activating it."""
 
     kind = "judge"
     columns = [
@@ -229,6 +233,12 @@ class JudgeJob(Job):
 
     def __init__(self, spec: JobSpec, settings: Settings) -> None:
         self.spec = spec
+        self.shadow = None
+        if spec.shadow:
+            self.columns = [*JudgeJob.columns, ("shadow_verdict", "str"), ("shadow_rulebook", "str")]
+            self.shadow = Session(settings).make_judge(
+                spec.guidelines, model=spec.emotion_model, rulebook=spec.shadow, use_model=False
+            )
         self.judge = Session(settings).make_judge(
             spec.guidelines,
             model=spec.emotion_model,
@@ -243,16 +253,27 @@ class JudgeJob(Job):
 
     def run_one(self, text: str) -> dict[str, Any]:
         j = self.judge.judge(text, self.spec.context, self.spec.culture)
-        return strip_usage(j.model_dump(mode="json"))
+        return self._with_shadow([text], [strip_usage(j.model_dump(mode="json"))])[0]
 
     def run_group(self, texts: list[str]) -> list[dict[str, Any] | None] | None:
         if self.judge.backend is not None:  # one model call per text, each retried on its own
             return None
         judged = self.judge.judge_many(texts, self.spec.context, self.spec.culture)
-        return [strip_usage(j.model_dump(mode="json")) for j in judged]
+        return list(self._with_shadow(texts, [strip_usage(j.model_dump(mode="json")) for j in judged]))
+
+    def _with_shadow(self, texts: list[str], results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if self.shadow is None:
+            return results
+        for r, j in zip(results, self.shadow.judge_many(texts, self.spec.context, self.spec.culture), strict=True):
+            r["shadow"] = {"verdict": j.verdict, "rulebook": j.rulebook_version}
+        return results
 
     def flatten(self, result: dict[str, Any]) -> dict[str, Any]:
         b = result.get("behaviour") or {}
+        shadow = result.get("shadow") or {}
+        more = (
+            {"shadow_verdict": shadow.get("verdict"), "shadow_rulebook": shadow.get("rulebook")} if self.shadow else {}
+        )
         return {
             "verdict": result.get("verdict"),
             "behaviour": b.get("level"),
@@ -264,7 +285,7 @@ class JudgeJob(Job):
             "confidence": result.get("confidence"),
             "injections": len(result.get("injections", [])),
             "rationale": result.get("rationale"),
-        }
+        } | more
 
 
 class RewriteJob(Job):

@@ -15,7 +15,7 @@ from ..errors import EmoethicsError
 from .app import app, err
 
 # The command modules register their commands on ``app`` when imported; --help lists them in this order.
-for _family in ("emotions", "ethics", "batch", "service", "proxy"):
+for _family in ("emotions", "ethics", "calibration", "batch", "service", "proxy"):
     importlib.import_module(f"{__name__}.{_family}")
 
 __all__ = ["app", "main"]

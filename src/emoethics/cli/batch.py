@@ -433,6 +433,13 @@ def batch_judge(
     culture: CultureOpt = None,
     guidelines: GuidelinesOpt = DEFAULT_GUIDELINES,
     rulebook: RulebookOpt = None,
+    shadow: Annotated[
+        str | None,
+        typer.Option(
+            help="A candidate rulebook (file, stored id, 'latest'): each row also gets the verdict its fast "
+            "judge would give (shadow_verdict), to see what a switch would change."
+        ),
+    ] = None,
     behaviour_method: Annotated[
         str, typer.Option(help="What decides the behaviour level: emotion or direct.")
     ] = "emotion",
@@ -453,6 +460,7 @@ def batch_judge(
             culture=culture,
             guidelines=guidelines,
             rulebook=str(rulebook) if rulebook else None,
+            shadow=shadow,
             behaviour_method=behaviour_method,
             use_model=not no_model,
         ),

@@ -85,7 +85,18 @@ def proxy(
         str | None, typer.Option(help="Guideline set: default or a YAML file.", rich_help_panel="Proxy")
     ] = None,
     rulebook: Annotated[
-        str | None, typer.Option(help="A rulebook file, id or 'latest' (from sshf learn).", rich_help_panel="Proxy")
+        str | None,
+        typer.Option(
+            help="A rulebook file, id, 'latest' or 'active' (the one 'sshf activate' put in force).",
+            rich_help_panel="Proxy",
+        ),
+    ] = None,
+    shadow: Annotated[
+        str | None,
+        typer.Option(
+            help="A candidate rulebook judged beside the one in force: the dashboard shows where they differ.",
+            rich_help_panel="Proxy",
+        ),
     ] = None,
     host: Annotated[str | None, typer.Option(help="Address to listen on; beyond loopback needs --public.")] = None,
     port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port; default 8100.")] = None,
@@ -136,6 +147,7 @@ def proxy(
             "log_content": False if no_log_content else None,
             "guidelines": guidelines,
             "rulebook": rulebook,
+            "shadow": shadow,
             "max_body_bytes": max_body,
             "capacity": capacity,
             "host": host,
@@ -174,6 +186,7 @@ def proxy(
         url=url,
         guidelines=config.guidelines,
         rulebook=config.rulebook,
+        shadow=config.shadow,
         judge_model=config.policy.judge_model != "never",
     )
     app_ = create_proxy_app(config, library=library)

@@ -39,6 +39,7 @@ I'll pay rent" read as a property violation).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Sequence
@@ -54,8 +55,10 @@ from ..llm.base import Backend, Message
 from ..llm.usage import Usage
 from ..prompting import examples, render
 from ..sensors.language import CONDUCT_LANGUAGES, LanguageReading, detect_language
+from ..store.verdicts import VerdictRecord
 from ..textio import check_text
 from .address import AddressReading, read_address
+from .calibrate import EDGE
 from .guidelines import Conduct, Guardrail, GuidelineSet, Verdict, stricter
 from .heads import MoralReading, embed_texts
 from .injection import Injection, find_injections_many, sanitise, without_injections
@@ -132,6 +135,11 @@ class Judgement(BaseModel):
     wrong_span: tuple[int, int] | None = Field(
         default=None, description="Character span of that sentence in judged_text."
     )
+    conduct_probabilities: dict[str, float] | None = Field(
+        default=None,
+        description="The conduct head's probability per category, on the sentence or text it rests on "
+        "(what calibration fits thresholds to).",
+    )
     address: AddressReading | None = Field(default=None, description="Whom the text addresses or attacks.")
     rationale: str
     rationale_dropped: list[str] = Field(
@@ -160,6 +168,33 @@ class Judgement(BaseModel):
     signatures: str | None = None
     models: dict[str, str]
     usage: Usage
+
+    def record(self, source: str, *, verdict: str | None = None, **more: Any) -> VerdictRecord:
+        """What the verdict log keeps of this judgement (``verdict``: the one acted on, when a
+        policy changed it; ``more``: action, mode, case_id, shadow_rulebook, shadow_verdict)."""
+        return VerdictRecord(
+            source=source,
+            context=self.context,
+            language=self.language.code if self.language is not None else "und",
+            verdict=verdict or self.verdict,
+            judged_verdict=self.verdict,
+            guideline=self.violations[0].guideline if self.violations else None,
+            rulebook=self.rulebook_version,
+            emotions={r.spectrum: round(r.intensity, 3) for r in self.profile.readings},
+            **more,
+        )
+
+
+@dataclasses.dataclass
+class GateThresholds:
+    """Where the fast judge's gates start flagging in one context (:mod:`.calibrate`): the conduct
+    head's review threshold per guideline (empty: the head's own), the moral head's P(wrong) from
+    which it disagrees with an allowed verdict, and whether a text in an unsupported language goes
+    to review."""
+
+    moral: float
+    language_review: bool
+    conduct: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
 class Judge:
@@ -323,7 +358,45 @@ class Judge:
         texts = [check_text(t) for t in texts]
         return self._judge_all(texts, self.guidelines.guardrail(context, culture), [])
 
+    def _gates(self, guardrail: Guardrail) -> tuple[Guardrail, GateThresholds]:
+        """The guardrail and the gate thresholds for its context: the judge's own, or those an
+        active rulebook's calibration fitted to reviewers' decisions (:mod:`.calibrate`)."""
+        cal = getattr(self.rulebook, "calibration", None)
+        fitted = cal.for_context(guardrail.context) if cal is not None else None
+        gates = GateThresholds(
+            moral=self.head_threshold, language_review=self.guidelines.unsupported_language == "review"
+        )
+        if fitted is None:
+            return guardrail, gates
+        t = fitted.thresholds
+        gates.conduct = {g.removeprefix("conduct:"): v for g, v in t.items() if g.startswith("conduct:")}
+        gates.moral = t.get("moral", gates.moral)
+        gates.language_review = t.get("language", 0.5 if gates.language_review else 2.0) <= 1.0
+        low, high = guardrail.allowed
+        low -= t.get("behaviour_low", EDGE) - EDGE  # the allowed range moved out (or in) by the fit
+        high += t.get("behaviour_high", EDGE) - EDGE
+        low, high = max(-1.0, min(low, high)), min(1.0, max(low, high))
+        review = (min(guardrail.review[0], low), max(guardrail.review[1], high))
+        guardrail = guardrail.model_copy(update={"allowed": (low, high), "review": review})
+        return guardrail, gates
+
+    def _calibrated(self, conduct: Any, gates: GateThresholds) -> Any:
+        """A conduct reading with the fitted review threshold of its category's guideline."""
+        if conduct is None or not gates.conduct:
+            return conduct
+        rule = self.guidelines.conduct_head.get(conduct.category)
+        t = gates.conduct.get(rule.guideline) if rule is not None else None
+        if t is None:
+            return conduct
+        return dataclasses.replace(
+            conduct,
+            review_threshold=t,
+            threshold=max(conduct.threshold, t),
+            clear_threshold=min(conduct.clear_threshold, t),
+        )
+
     def _judge_all(self, texts: list[str], guardrail: Guardrail, history: list[str]) -> list[Judgement]:
+        guardrail, gates = self._gates(guardrail)
         found = find_injections_many(texts)
         plans = [_readings_of(text, injections) for text, injections in zip(texts, found, strict=True)]
         cleans = list(dict.fromkeys(clean for plan in plans for clean, _, _ in plan))
@@ -363,8 +436,9 @@ class Judge:
                     name,
                     profiles[clean],
                     morals.get(clean),
-                    conducts.get(clean),
+                    self._calibrated(conducts.get(clean), gates),
                     language,
+                    gates,
                 )
                 for clean, used, name in plan
             ]
@@ -383,6 +457,7 @@ class Judge:
         moral: MoralReading | None,
         conduct: Any,
         language: LanguageReading,
+        gates: GateThresholds,
     ) -> Judgement:
         """Judge one reading of ``text``: ``clean`` is what the models read, ``profile`` and
         ``moral`` the sensor's and the moral head's readings of it."""
@@ -444,14 +519,14 @@ class Judge:
         if wrong and not hits:
             verdict = stricter(verdict, "review")
             reasons.append("the judge model finds it morally wrong without naming a guideline")
-        if p_wrong is not None and p_wrong >= self.head_threshold and not hits and verdict == "allow":
+        if p_wrong is not None and p_wrong >= gates.moral and not hits and verdict == "allow":
             verdict = "review"
             reasons.append(
                 f'the moral head disagrees (P(wrong) = {p_wrong:.2f}, on "{moral.sentence if moral else clean}")'
             )
 
         if language.support == "unsupported" and self.backend is None and verdict == "allow":
-            if self.guidelines.unsupported_language == "review":
+            if gates.language_review:
                 verdict = "review"
                 reasons.append(
                     f"written in '{language.code}' (P = {language.probability:.2f}), a language the fast path's "
@@ -503,6 +578,9 @@ class Judge:
             wrong_probability=p_wrong,
             wrong_sentence=moral.sentence if moral else None,
             wrong_span=moral.span if moral else None,
+            conduct_probabilities=(
+                {k: round(v, 4) for k, v in conduct.probabilities.items()} if conduct is not None else None
+            ),
             address=address,
             rationale=rationale,
             rationale_dropped=dropped,

@@ -38,6 +38,7 @@ from ..llm.base import Backend
 from ..prompting import render
 from ..store.queue import Case, Feedback, ReviewStore
 from ..store.records import Records
+from .calibrate import Calibration
 from .guidelines import Conduct, GuidelineSet, Severity
 from .judge import GuidelineHit
 from .signatures import emotion_vector
@@ -104,6 +105,9 @@ class Rulebook(BaseModel):
     examples: list[RuleExample]
     feedback_used: list[str] = Field(default_factory=list)
     evaluation: dict[str, Any] = Field(default_factory=dict)
+    calibration: Calibration | None = Field(
+        default=None, description="Gate thresholds fitted to reviewers' decisions (``sshf calibrate``)."
+    )
 
     @property
     def id(self) -> str:
@@ -152,16 +156,57 @@ class Rulebook(BaseModel):
         return path
 
 
+def calibrated_rulebook(
+    base: Rulebook | None, calibration: Calibration, guidelines: GuidelineSet, feedback_used: list[str]
+) -> Rulebook:
+    """The next version of ``base`` (or a first rulebook with no learned rules) carrying
+    ``calibration``; ``feedback_used`` names the decisions it was fitted to."""
+    contexts = sorted(
+        {c.context for c in calibration.contexts if c.context != "*"} | set(base.contexts if base else [])
+    )
+    if base is None:
+        return Rulebook(
+            version=1,
+            parent=None,
+            created=_now(),
+            guidelines_version=guidelines.version,
+            generator="none",
+            analyzer="none",
+            contexts=contexts,
+            rules=[],
+            examples=[],
+            feedback_used=sorted(feedback_used),
+            calibration=calibration,
+        )
+    return base.model_copy(
+        update={
+            "version": base.version + 1,
+            "parent": base.id,
+            "created": _now(),
+            "contexts": contexts,
+            "feedback_used": sorted(set(base.feedback_used) | set(feedback_used)),
+            "calibration": calibration,
+        }
+    )
+
+
 def rulebooks_dir() -> Path:
     return data_dir() / "rulebooks"
 
 
-def load_rulebook(path: Path | str) -> Rulebook:
-    """A rulebook from a JSON file, or from the database by id (``rulebook-v3@...``) or ``latest``."""
+def load_rulebook(path: Path | str, url: str | None = None) -> Rulebook:
+    """A rulebook from a JSON file, or from the database by id (``rulebook-v3@...``), ``latest``
+    or ``active`` (the one activated last, :meth:`.Records.activate_rulebook`); ``url`` names the
+    database (default: the configured one)."""
     key = str(path)
+    if key == "active":
+        active = Records(url).active_rulebook()
+        if active is None:
+            raise ConfigError("no rulebook is active: activate one with 'emoethics sshf activate ID'")
+        key = active
     if key == "latest" or (key.startswith("rulebook-v") and not Path(key).exists()):
         try:
-            return Rulebook.model_validate(Records().rulebook_content(key))
+            return Rulebook.model_validate(Records(url).rulebook_content(key))
         except InputError as e:
             raise ConfigError(str(e)) from None
     path = Path(path).expanduser()

@@ -88,6 +88,9 @@ class ProxyConfig(BaseModel):
     database_url: str | None = None
     guidelines: str = "default"
     rulebook: str | None = None
+    shadow: str | None = Field(
+        default=None, description="A candidate rulebook judged beside the one in force, for the verdict log only."
+    )
     policy: Policy = Field(default_factory=Policy)
 
     @model_validator(mode="before")
@@ -283,6 +286,7 @@ def create_proxy_app(
         url=url,
         guidelines=config.guidelines,
         rulebook=config.rulebook,
+        shadow=config.shadow,
         judge_model=config.policy.judge_model != "never",
     )
     library.guardrail(config.policy.context, config.policy.culture)  # a bad default context fails now
@@ -384,11 +388,20 @@ def create_proxy_app(
         out = [j.log(user, config.log_content) if j is not None else summary_of(None, user) for j in judged]
         return {"choices": out, "verdict": strictest(judged)}
 
-    def record(ex: Exchange, output: Any, error: str | None = None, cases: list[Case] | None = None) -> None:
-        """Write the run of ``ex``, with the review cases that name it (one transaction); a
-        second call for the same exchange (a client leaving after the end) writes nothing."""
+    def record(
+        ex: Exchange,
+        output: Any,
+        error: str | None = None,
+        cases: list[Case] | None = None,
+        judged: list[Judged | None] | None = None,
+    ) -> None:
+        """Write the run of ``ex``, with the review cases that name it and the verdicts on its
+        texts (one transaction); a second call for the same exchange (a client leaving after the
+        end) writes nothing."""
         if not ex.recorded.acquire(blocking=False):
             return
+        decisions = [d for j in judged or [] if j is not None for d in j.fields.values()]
+        verdicts = library.verdict_records(decisions, policy.mode) if decisions else []
         library.record_run(
             ex.inputs,
             output,
@@ -397,6 +410,7 @@ def create_proxy_app(
             run_id=ex.run_id,
             models={"upstream": upstream.id},
             cases=cases or [],
+            verdicts=verdicts,
         )
 
     def headers_of(judged: list[Judged | None], run_id: str) -> dict[str, str]:
@@ -519,7 +533,7 @@ def create_proxy_app(
         except Abandoned:
             await in_thread(record, ex, None, CLIENT_GONE)
             return error_response(499, CLIENT_GONE, "client_closed_request")
-        await in_thread(record, ex, output_of(judged, ex.user), None, cases_of(judged))
+        await in_thread(record, ex, output_of(judged, ex.user), None, cases_of(judged), judged)
         summary = attached(judged, ex)
         headers = headers_of(judged, ex.run_id)
         if not req.stream:
@@ -658,7 +672,7 @@ def create_proxy_app(
         summary["released_before_judgement"] = len(content.released)
         output = output_of([judged], ex.user)
         output["released_before_judgement"] = len(content.released)
-        await in_thread(record, ex, output, None, cases)
+        await in_thread(record, ex, output, None, cases, [judged])
         yield event(chunk(base, {}, finish, emoethics=summary))
         yield DONE
 

@@ -21,10 +21,12 @@ from ..emotions.profile import EmotionProfile
 from ..ethics.guidelines import DEFAULT_GUIDELINES, Guardrail, GuidelineSet, load_guidelines
 from ..ethics.judge import Judge, Judgement
 from ..ethics.rectify import Rectification
+from ..ethics.sshf import load_rulebook
 from ..llm.base import Backend
 from ..session import Session
 from ..store.queue import Case, dump
 from ..store.records import Records
+from ..store.verdicts import VerdictRecord
 from .batcher import JudgeBatcher
 
 
@@ -44,6 +46,7 @@ class ProxyLibrary:
         url: str | None = None,
         guidelines: str | GuidelineSet = DEFAULT_GUIDELINES,
         rulebook: str | None = None,
+        shadow: str | None = None,
         judge_backend: Backend | None = None,
         rectifier: Backend | None = None,
         analyzer: Analyzer | None = None,
@@ -53,7 +56,10 @@ class ProxyLibrary:
         self.settings = self.session.settings
         self.records = Records(url)
         self.guidelines = load_guidelines(guidelines)
-        self.rulebook_name = rulebook
+        #: the rulebook in force and a candidate judged beside it (for the verdict log only), read
+        #: once from this proxy's database (an id, 'latest', 'active') or a file
+        self.rulebook = load_rulebook(rulebook, url=self.records.url) if rulebook else None
+        self.shadow = load_rulebook(shadow, url=self.records.url) if shadow else None
         self.judge_model_enabled = judge_model
         #: one language-model operation at a time (the embedded model is not thread-safe)
         self.model_slot = threading.Lock()
@@ -82,7 +88,38 @@ class ProxyLibrary:
 
     def fast_judge(self) -> Judge:
         """The CPU judge: sensor, signatures, moral head and guardrail (and a rulebook's signatures)."""
-        return self.session.make_judge(self.guidelines, rulebook=self.rulebook_name, use_model=False)
+        return self.session.make_judge(self.guidelines, rulebook=self.rulebook, use_model=False)
+
+    def shadow_judge(self) -> Judge | None:
+        """The fast judge with the shadow rulebook (``--shadow``), or None."""
+        if self.shadow is None:
+            return None
+        return self.session.make_judge(self.guidelines, rulebook=self.shadow, use_model=False)
+
+    def verdict_records(self, decisions: list[Any], mode: str) -> list[VerdictRecord]:
+        """What the verdict log keeps of the decisions on one exchange, with the shadow rulebook's
+        verdicts on the same texts when there is one."""
+        records = [
+            d.judgement.record(
+                "proxy",
+                verdict=d.verdict,
+                action=d.action,
+                mode=mode,
+                case_id=d.case.id if d.case is not None else None,
+            )
+            for d in decisions
+        ]
+        shadow = self.shadow_judge()
+        if shadow is not None and decisions:
+            by_context: dict[str, list[int]] = {}
+            for i, d in enumerate(decisions):
+                by_context.setdefault(d.judgement.context, []).append(i)
+            for context, idx in by_context.items():
+                judged = shadow.judge_many([decisions[i].judgement.text for i in idx], context)
+                for i, j in zip(idx, judged, strict=True):
+                    records[i].shadow_rulebook = j.rulebook_version
+                    records[i].shadow_verdict = j.verdict
+        return records
 
     @property
     def has_judge_model(self) -> bool:
@@ -90,7 +127,7 @@ class ProxyLibrary:
 
     def full_judge(self) -> Judge:
         """The judge with its language model (made on first use)."""
-        return self.session.make_judge(self.guidelines, rulebook=self.rulebook_name)
+        return self.session.make_judge(self.guidelines, rulebook=self.rulebook)
 
     def rectifier(self) -> Backend:
         return self.session.backend("generator")
@@ -170,9 +207,10 @@ class ProxyLibrary:
         models: dict[str, Any] | None = None,
         run_id: str | None = None,
         cases: Sequence[Case] = (),
+        verdicts: Sequence[VerdictRecord] = (),
     ) -> str:
         """Record one exchange in the run log (``emoethics runs --kind proxy``), with the review
-        cases that name it, in one transaction."""
+        cases that name it and its verdicts, in one transaction."""
         return self.records.record_run(
             "proxy",
             inputs,
@@ -184,6 +222,7 @@ class ProxyLibrary:
             source="proxy",
             run_id=run_id,
             cases=cases,
+            verdicts=verdicts,
         )
 
     @staticmethod

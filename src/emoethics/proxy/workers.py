@@ -40,6 +40,7 @@ def app_from_environment() -> FastAPI:
         url=config.database_url,
         guidelines=config.guidelines,
         rulebook=config.rulebook,
+        shadow=config.shadow,
         judge_model=config.policy.judge_model != "never",
     )
     return create_proxy_app(config, library=library)

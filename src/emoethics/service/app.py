@@ -32,7 +32,7 @@ from ..ethics.rectify import Rectification
 from ..store import db
 from ..store.keys import ApiKey, KeyStore
 from ..store.queue import Case, Feedback
-from . import web
+from . import loop_pages, web
 from .jobs import Job, JobRunner
 from .schemas import (
     AnalyzeRequest,
@@ -120,6 +120,7 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
     app.add_middleware(LimitsMiddleware, max_bytes=config.max_body_bytes)
     _error_handlers(app)
     app.include_router(_api(worker, jobs))
+    app.include_router(loop_pages.router)  # before web's /review/{case_id}
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=web.HERE / "static"), name="static")
     app.mount("/docs-assets", StaticFiles(directory=_swagger_ui_files()), name="docs-assets")

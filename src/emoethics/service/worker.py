@@ -18,6 +18,7 @@ from ..config import Role, Settings
 from ..emotions.analysis import Analyzer
 from ..errors import EmoethicsError
 from ..ethics.judge import Judge
+from ..ethics.sshf import Rulebook, load_rulebook
 from ..llm.base import Backend
 from ..llm.usage import Usage, usage_record
 from ..session import Session
@@ -66,11 +67,20 @@ class Worker:
         return self.session.make_analyzer(role="critic")
 
     def judge(self, guidelines: str, rulebook: str | None = None) -> Judge:
-        j = self.session.make_judge(guidelines, rulebook=rulebook)
+        """The judge of a guideline set, with ``rulebook`` or else the one in force (``sshf activate``)."""
+        j = self.session.make_judge(guidelines, rulebook=self.rulebook(rulebook or self.records.active_rulebook()))
         if j.guidelines.version not in self._saved_guidelines:
             self.records.save_guidelines(j.guidelines)
             self._saved_guidelines.add(j.guidelines.version)
         return j
+
+    def fast_judge(self, rulebook: str | None = None, guidelines: str = "default") -> Judge:
+        """The judge without a language model (what calibration and shadow comparison use)."""
+        return self.session.make_judge(guidelines, rulebook=self.rulebook(rulebook), use_model=False)
+
+    def rulebook(self, name: str | None) -> Rulebook | None:
+        """A rulebook by file, stored id, 'latest' or 'active', from this service's database."""
+        return load_rulebook(name, url=self.records.url) if name else None
 
     def model_ids(self) -> dict[str, str]:
         out: dict[str, str] = {role: b.id for role, b in self.session.backends().items()}
@@ -143,7 +153,9 @@ class Worker:
         guidelines: str,
         rulebook: str | None,
     ) -> Any:
-        return self.judge(guidelines, rulebook).judge(text, context, culture, history=history)
+        judgement = self.judge(guidelines, rulebook).judge(text, context, culture, history=history)
+        self.records.record_verdicts([judgement.record("service")])
+        return judgement
 
     def review(self, text: str, context: str | None, culture: str | None, rounds: int, guidelines: str) -> Any:
         return self.session.review(

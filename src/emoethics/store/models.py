@@ -3,7 +3,9 @@
 One table per thing people or machines leave behind: ``runs`` (every analysis, rewrite and
 judgement with its inputs, outputs, model ids and usage), ``cases`` (the human review queue),
 ``feedback`` (people's decisions), ``guideline_files`` and ``rulebooks`` (versions of the rules
-the judge applied), ``api_keys`` (who may call the service), ``rate_windows`` (how often each key
+the judge applied), ``rulebook_activations`` (which rulebook is in force, since when, who said so),
+``verdicts`` (one row per judged text, with what a candidate rulebook would have said: what the
+dashboard counts), ``api_keys`` (who may call the service), ``rate_windows`` (how often each key
 called, for rate limits every worker shares) and ``jobs`` (the service's long requests). The
 schema itself is created and upgraded by the Alembic migrations in ``store/migrations``; change a
 model, then add a migration.
@@ -25,6 +27,11 @@ def new_id() -> str:
 
 def utcnow() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+
+
+def utcnow_exact() -> datetime.datetime:
+    """Now, to the microsecond (for rows whose order within a second matters)."""
+    return datetime.datetime.now(datetime.UTC)
 
 
 class Base(DeclarativeBase):
@@ -134,3 +141,41 @@ class JobRow(Base):
     request: Mapped[dict[str, Any]] = mapped_column(JSON)
     result: Mapped[Any] = mapped_column(JSON, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class RulebookActivationRow(Base):
+    """One activation (or deactivation, ``rulebook_id`` empty) of a rulebook: the newest row says
+    which rulebook is in force; nothing is overwritten, so every switch can be traced and undone."""
+
+    __tablename__ = "rulebook_activations"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    created: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utcnow_exact, index=True)
+    rulebook_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    previous: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    actor: Mapped[str] = mapped_column(String(128), default="anonymous")
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class VerdictRow(Base):
+    """One judged text: where it came from, what was decided, by which rulebook, and what a shadow
+    (candidate) rulebook would have decided."""
+
+    __tablename__ = "verdicts"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    created: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    run_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    source: Mapped[str] = mapped_column(String(32), default="library")
+    context: Mapped[str] = mapped_column(String(64), index=True)
+    language: Mapped[str] = mapped_column(String(16), default="und", index=True)
+    verdict: Mapped[str] = mapped_column(String(16), index=True)
+    judged_verdict: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(16), default="")
+    mode: Mapped[str] = mapped_column(String(16), default="enforce")
+    guideline: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
+    rulebook: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    case_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    emotions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    shadow_rulebook: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    shadow_verdict: Mapped[str | None] = mapped_column(String(16), nullable=True)

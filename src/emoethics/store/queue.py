@@ -35,7 +35,7 @@ class Case(BaseModel):
 
     id: str = Field(default_factory=lambda: uuid.uuid4().hex[:12])
     created: str = Field(default_factory=_now)
-    kind: Literal["unresolved-debate", "low-confidence", "sshf-sample", "proxy-review"]
+    kind: Literal["unresolved-debate", "low-confidence", "sshf-sample", "proxy-review", "traffic-sample"]
     text: str
     context: str
     culture: str = "any"

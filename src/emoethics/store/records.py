@@ -16,8 +16,9 @@ from sqlalchemy import desc, select
 
 from ..errors import InputError
 from . import db
-from .models import CaseRow, GuidelineFileRow, RulebookRow, RunRow, new_id
+from .models import CaseRow, GuidelineFileRow, RulebookActivationRow, RulebookRow, RunRow, VerdictRow, new_id
 from .queue import Case
+from .verdicts import VerdictRecord
 
 
 class Run(BaseModel):
@@ -66,10 +67,12 @@ class Records:
         source: str = "library",
         run_id: str | None = None,
         cases: Sequence[Case] = (),
+        verdicts: Sequence[VerdictRecord] = (),
     ) -> str:
         """Record a run; ``run_id`` chooses its id (one already shown to a client), else a new one.
-        ``cases`` (review cases that name the run) are written in the same transaction, so a
-        case never points to a run that is not there, even after a crash."""
+        ``cases`` (review cases that name the run) and ``verdicts`` (one per judged text) are
+        written in the same transaction, so a case never points to a run that is not there, even
+        after a crash."""
         row = RunRow(
             id=run_id or new_id(),
             kind=kind,
@@ -87,7 +90,15 @@ class Records:
             s.flush()
             for case in cases:
                 s.add(CaseRow(**case.model_dump()))
+            for v in verdicts:
+                s.add(VerdictRow(**v.model_dump(), run_id=row.id))
             return row.id
+
+    def record_verdicts(self, verdicts: Sequence[VerdictRecord]) -> int:
+        """Record judged texts that belong to no run (a replay, a batch), in one transaction."""
+        with db.session(self.url) as s:
+            s.add_all([VerdictRow(**v.model_dump()) for v in verdicts])
+        return len(verdicts)
 
     def runs(self, kind: str | None = None, limit: int = 50) -> list[Run]:
         q = select(RunRow).order_by(desc(RunRow.created)).limit(limit)
@@ -155,4 +166,53 @@ class Records:
                     "feedback_used": r.feedback_used,
                 }
                 for r in s.scalars(select(RulebookRow).order_by(RulebookRow.version, RulebookRow.created))
+            ]
+
+    # which rulebook is in force
+    def activate_rulebook(self, rulebook_id: str | None, actor: str = "anonymous", note: str = "") -> dict[str, Any]:
+        """Put a stored rulebook in force (``None``: none, the judge's own thresholds), recording who
+        did it and which one it replaced; undone by activating the previous one."""
+        with db.session(self.url) as s:
+            if rulebook_id is not None and s.get(RulebookRow, rulebook_id) is None:
+                raise InputError(f"no rulebook '{rulebook_id}' in {db.describe(self.url)}: save it first")
+            last = s.scalars(
+                select(RulebookActivationRow).order_by(
+                    desc(RulebookActivationRow.created), desc(RulebookActivationRow.id)
+                )
+            ).first()
+            row = RulebookActivationRow(
+                rulebook_id=rulebook_id, previous=last.rulebook_id if last else None, actor=actor, note=note
+            )
+            s.add(row)
+            s.flush()
+            return {"id": row.id, "rulebook": rulebook_id, "previous": row.previous, "actor": actor}
+
+    def active_rulebook(self) -> str | None:
+        """The id of the rulebook in force, or ``None``."""
+        with db.session(self.url) as s:
+            last = s.scalars(
+                select(RulebookActivationRow).order_by(
+                    desc(RulebookActivationRow.created), desc(RulebookActivationRow.id)
+                )
+            ).first()
+            return last.rulebook_id if last else None
+
+    def activations(self) -> list[dict[str, Any]]:
+        """Every activation, newest first."""
+        with db.session(self.url) as s:
+            rows = s.scalars(
+                select(RulebookActivationRow).order_by(
+                    desc(RulebookActivationRow.created), desc(RulebookActivationRow.id)
+                )
+            )
+            return [
+                {
+                    "id": r.id,
+                    "created": r.created.isoformat(),
+                    "rulebook": r.rulebook_id,
+                    "previous": r.previous,
+                    "actor": r.actor,
+                    "note": r.note,
+                }
+                for r in rows
             ]
