@@ -51,6 +51,8 @@ def make_proxy(
         judge_backend=judge or scripted_judge(),
         rectifier=rectifier or scripted_rectifier(),
         judge_model=policy.judge_model != "never",
+        rulebook=config.get("rulebook"),
+        shadow=config.get("shadow"),
     )
     cfg = ProxyConfig(upstream=upstream_url, upstream_key_env=key_env, database_url=url, policy=policy, **config)
     app = create_proxy_app(cfg, library=library)

@@ -18,3 +18,30 @@ def test_each_benchmark_script_prints_its_usage_on_help(script: str) -> None:
     )
     assert p.returncode == 0, p.stderr
     assert p.stdout.startswith("usage:") and script in p.stdout
+
+
+SHARED = ROOT.parent / "shared" / "data" / "davidson_hate_offensive"
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="the shared abuse sets are not beside the repository")
+def test_the_review_loop_benchmark_runs_its_replay_end_to_end(tmp_path: Path) -> None:
+    """The smoke replay (200 messages, 60 reviewed): calibration, the held-out figures with their
+    intervals, and both speed measurements come out, in the shape the README quotes."""
+    import json
+
+    out = tmp_path / "loop.json"
+    p = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "review_loop.py"), "--smoke", "--output", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert p.returncode == 0, p.stderr
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["replay"]["messages"] == 200 and report["replay"]["reviewed"] == 60
+    for side in ("held_out_before", "held_out_after"):
+        fpr = report[side]["false_positive_rate"]
+        assert fpr["low"] <= fpr["value"] <= fpr["high"] and fpr["n"] + report[side]["recall"]["n"] == 140
+    assert report["rulebook"].startswith("rulebook-v1@")
+    assert report["speed_calibration"]["reviewed_cases"] == 1000
+    assert report["speed_dashboard"]["verdicts"] == 5000 and report["speed_dashboard"]["ms_median"]["all"] > 0

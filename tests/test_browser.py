@@ -211,11 +211,11 @@ def _queue_traffic(url: str, n: int = 50) -> list[tuple[str, bool]]:
     return out
 
 
-def _shot(page, name: str) -> None:
+def _shot(page, name: str, full_page: bool = True) -> None:
     """A screenshot for docs/service.md when $EMOETHICS_SCREENSHOTS names a folder."""
     folder = os.environ.get("EMOETHICS_SCREENSHOTS")
     if folder:
-        page.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=True)
+        page.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=full_page)
 
 
 def test_a_team_reviews_fifty_cases_calibrates_shadows_and_activates_with_the_keyboard(browser, service):
@@ -287,6 +287,9 @@ def test_a_team_reviews_fifty_cases_calibrates_shadows_and_activates_with_the_ke
 
         page.goto(f"{base}/review/dashboard")
         assert "would get another verdict" in page.locator("#shadow-summary").inner_text()
+        assert page.locator("#total").inner_text() == "50"  # the texts judged again are no traffic
+        page.locator("#h-shadow").scroll_into_view_if_needed()
+        _shot(page, "review-shadow", full_page=False)
     finally:
         page.context.close()
 

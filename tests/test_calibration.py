@@ -299,3 +299,21 @@ def test_calibrate_activate_and_shadow_from_the_command_line(tmp_path, judge):
     assert code == 2 and "no rulebook 'rulebook-v7@nothere'" in err and "Traceback" not in err
     code, _, err = run_cli(["sshf", "calibrate", "--max-fpr", "0.9"], tmp_path)
     assert code == 2 and "Traceback" not in err
+
+
+def test_a_batch_judge_with_a_shadow_rulebook_writes_its_verdict_beside_each_row(tmp_path):
+    import csv
+
+    lenient = book_with({"conduct:respect": OFF, "behaviour_low": OFF, "moral": OFF})
+    path = lenient.save(tmp_path / "lenient.json")
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(json.dumps({"text": t}) for t in (INSULT, POLITE)) + "\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    code, _, err = run_cli(
+        ["batch", "judge", str(src), "-o", str(out), "--no-model", "--context", "workplace", "--shadow", str(path)],
+        tmp_path,
+    )
+    assert code == 0, err
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [r["shadow_verdict"] for r in rows] == ["allow", "allow"]
+    assert rows[0]["verdict"] != "allow" and rows[0]["shadow_rulebook"] == lenient.id

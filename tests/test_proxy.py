@@ -409,3 +409,21 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", FUZZ_APP)
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 def test_fuzz_finds_no_server_error(case):
     case.call_and_validate(headers={"Authorization": f"Bearer {FUZZ_SECRET}"}, checks=[not_a_server_error], timeout=120)
+
+
+def test_a_shadow_rulebook_is_judged_beside_the_one_in_force_and_only_logged(proxy, tmp_path):
+    from emoethics.store.verdicts import Filters, VerdictLog
+
+    from test_calibration import book_with
+
+    lenient = book_with({g: 2.0 for g in ("conduct:respect", "conduct:no-harm", "behaviour_low", "moral")})
+    Records(f"sqlite:///{tmp_path / 'proxy.db'}").save_rulebook(lenient)
+    client, url, _, _ = proxy(policy={"context": "workplace", "mode": "observe"}, shadow=lenient.id)
+    headers, done = ask(client, "abuse me")
+    assert done.choices[0].message.content == ABUSE and headers["x-emoethics-verdict"] != "allow"
+    ask(client, "tell me a fact")
+    rows = {r["verdict"]: r for r in VerdictLog(url).rows(Filters())}
+    flagged = rows[headers["x-emoethics-verdict"]]
+    assert flagged["shadow_rulebook"] == lenient.id and flagged["shadow_verdict"] == "allow"
+    assert flagged["mode"] == "observe" and flagged["action"] == "observed" and flagged["run_id"]
+    assert rows["allow"]["shadow_verdict"] == "allow"

@@ -28,8 +28,10 @@ TABLES = [
     "guideline_files",
     "jobs",
     "rate_windows",
+    "rulebook_activations",
     "rulebooks",
     "runs",
+    "verdicts",
 ]
 
 
@@ -192,3 +194,66 @@ def test_a_queue_kept_as_json_lines_by_earlier_versions_is_imported_once(tmp_pat
     assert [c.id for c in store.cases()] == [old.id] and [f.id for f in store.feedback()] == [fb.id]
     assert (tmp_path / "review_queue.jsonl.imported").is_file() and not (tmp_path / "feedback.jsonl").exists()
     assert len(ReviewStore(tmp_path).cases()) == 1
+
+
+def test_the_verdict_log_counts_by_day_context_and_shadow_and_activations_are_ordered(url):
+    import datetime
+
+    from emoethics.store.verdicts import Filters, VerdictLog, VerdictRecord
+
+    day = datetime.datetime(2026, 12, 1, 9, tzinfo=datetime.UTC)
+    rows = [
+        VerdictRecord(created=day, context="workplace", verdict="allow", judged_verdict="allow", mode="observe"),
+        VerdictRecord(
+            created=day,
+            context="workplace",
+            verdict="block",
+            judged_verdict="block",
+            mode="observe",
+            guideline="respect",
+            shadow_rulebook="rb",
+            shadow_verdict="allow",
+        ),
+        VerdictRecord(
+            created=day + datetime.timedelta(days=1),
+            context="personal",
+            language="fr",
+            verdict="review",
+            judged_verdict="review",
+        ),
+    ]
+    Records(url).record_verdicts(rows)
+    log = VerdictLog(url)
+    by_day = {(r["day"], r["verdict"]): (r["n"], r["would_act"], r["observed"]) for r in log.by_day(Filters())}
+    assert by_day == {
+        ("2026-12-01", "allow"): (1, 0, 1),
+        ("2026-12-01", "block"): (1, 1, 1),
+        ("2026-12-02", "review"): (1, 0, 0),
+    }
+    assert log.by_context_and_verdict(Filters(language="fr")) == {"personal": {"review": 1}}
+    assert log.counts("guideline", Filters(context="workplace")) == {"": 1, "respect": 1}
+    assert log.shadow(Filters())["matrix"] == {"block": {"allow": 1}} and log.shadow(Filters())["changed"] == 1
+    assert [r["verdict"] for r in log.rows(Filters(day="2026-12-02"))] == ["review"]
+    rec = Records(url)
+    for i in range(3):
+        rec.save_rulebook(_rulebook(i))
+    for i in (0, 1, 2, 1):
+        rec.activate_rulebook(_rulebook(i).id, actor=f"r{i}")
+    assert rec.active_rulebook() == _rulebook(1).id
+    assert [a["previous"] for a in rec.activations()][:2] == [_rulebook(2).id, _rulebook(1).id]
+
+
+def _rulebook(i: int):
+    from emoethics.ethics.sshf import Rulebook
+
+    return Rulebook(
+        version=i + 1,
+        parent=None,
+        created="2026-12-03T00:00:00Z",
+        guidelines_version="g",
+        generator="none",
+        analyzer="none",
+        contexts=[],
+        rules=[],
+        examples=[],
+    )

@@ -1,6 +1,6 @@
 """Which model plays which role.
 
-emoethics uses collaborating models (PAPER.md section 3): a ``generator`` that writes, a
+emoethics uses collaborating models (docs/specification.md section 2): a ``generator`` that writes, a
 ``critic`` that measures the emotion a text actually expresses, a ``judge`` that assesses
 behaviour against ethical guidelines (DIKE) and an ``adversary`` that challenges its verdicts
 (ERIS). Each role is a :class:`BackendSpec`. Settings come from, in increasing priority:

@@ -147,7 +147,7 @@ def sshf_shadow(
     items = read_texts(texts, context or active.guidelines.contexts()[0])
     with progress() as bar:
         bar.add_task(f"judging {len(items)} texts twice", total=None)
-        rows = shadow_compare(active, cand, items, source="cli")
+        rows = shadow_compare(active, cand, items)
     if record:
         rec.record_verdicts(rows)
     changed = [(t, r) for (t, _), r in zip(items, rows, strict=True) if r.verdict != r.shadow_verdict]

@@ -1,6 +1,6 @@
 """Empathetic replies: detect the user's emotional state and answer in a tone adapted to it.
 
-The care setting of PAPER.md section 3. The tone for each detected emotion is data
+The care setting of docs/specification.md section 2. The tone for each detected emotion is data
 (``prompts/tones.yaml``); the reply reports what was detected, the tone chosen, and why.
 """
 

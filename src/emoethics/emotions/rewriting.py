@@ -1,6 +1,6 @@
 """Rewriting a text at a target emotion and intensity, with a generator and an independent critic.
 
-The loop (PAPER.md section 3): the generator rewrites the text, its prompt naming the target
+The loop (docs/specification.md section 2): the generator rewrites the text, its prompt naming the target
 level word; the critic measures the emotion the candidate actually expresses; if the measured
 level is not within ``tolerance`` levels of the target, the gap is fed back and the generator
 tries again, up to ``rounds`` times. The best candidate seen (nearest level, then nearest

@@ -1,4 +1,4 @@
-"""The adversarial reviewer (ERIS in PAPER.md section 5) and its debate with the judge.
+"""The adversarial reviewer (ERIS in docs/specification.md section 5) and its debate with the judge.
 
 The adversary argues the opposite reading of the judge's verdict in the given context and culture,
 to catch both harm the judge let through and over-censorship. The judge answers and may change

@@ -49,10 +49,10 @@ EDGE = 0.005
 OFF = 2.0
 #: How much closer than a harmless reviewed case's score a loosened threshold may not come.
 MARGIN = 0.03
-#: A context gets thresholds of its own from this many reviewed cases, with at least
-#: :data:`MIN_HARMLESS` harmless ones; below, it shares the pooled thresholds.
-MIN_CASES = 100
-MIN_HARMLESS = 30
+#: A context gets thresholds of its own when its harmless reviewed cases leave room for this many
+#: false positives at the chosen rate (150 harmless cases at 0.02); below, it shares the pooled
+#: thresholds (fewer would fit the thresholds to the few harmless cases seen).
+MIN_FALSE_POSITIVES = 3
 #: A threshold on a probability never goes below this (a gate that fires on everything is no gate).
 FLOOR = 0.05
 Truth = Literal["harmful", "harmless", "disputed"]
@@ -339,7 +339,7 @@ def calibrate(
     groups: list[tuple[str, list[ReviewedCase]]] = [("*", usable)]
     for ctx, rows in sorted(by_context.items()):
         n_harmless = sum(r.truth == "harmless" for r in rows)
-        if len(rows) >= MIN_CASES and n_harmless >= MIN_HARMLESS and len(by_context) > 1:
+        if math.floor(max_fpr * n_harmless + 1e-9) >= MIN_FALSE_POSITIVES and len(by_context) > 1:
             groups.append((ctx, rows))
     defaults = default_thresholds(judge, gates)
     start = np.array([defaults[g] for g in gates])

@@ -5,13 +5,13 @@ their own with ``--guidelines FILE``) with four sections:
 
 - ``conduct``: codes of conduct, each with a principle, a description, examples of violation and
   of compliance, and the severity of a violation (``review``, ``rectify`` or ``block``);
-- ``virtues``: the Wheel of Virtues (PAPER.md section 4), each virtue the balance between a vice
+- ``virtues``: the Wheel of Virtues (docs/specification.md section 3), each virtue the balance between a vice
   of deficiency and a vice of excess;
 - ``behaviours``: behaviour spectra (e.g. personal correspondence from hostile to devoted) with
   named levels at signed intensities, like an emotion spectrum;
 - ``guardrails``: per context (domain, audience, culture) the allowed and the review range of
   behaviour intensity on a spectrum; behaviour outside the review range is forbidden and the
-  judge's verdict is ``rectify`` (rewritten into the allowed range, PAPER.md section 5).
+  judge's verdict is ``rectify`` (rewritten into the allowed range, docs/specification.md section 4).
 
 A set is versioned by the hash of its content, so every verdict names the exact rules it used.
 """

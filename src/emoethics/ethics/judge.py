@@ -1,4 +1,4 @@
-"""The judge (DIKE in PAPER.md section 5): assess a text's behaviour through its emotions.
+"""The judge (DIKE in docs/specification.md section 4): assess a text's behaviour through its emotions.
 
 For one text (or the last turn of a conversation) in a context:
 

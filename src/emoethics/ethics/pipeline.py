@@ -1,4 +1,4 @@
-"""The whole pipeline: write at a target emotion, judge, review, rectify (PAPER.md sections 3-5).
+"""The whole pipeline: write at a target emotion, judge, review, rectify (docs/specification.md sections 2-5).
 
 :func:`guard` takes a draft through the checks: the judge assesses it; a verdict of ``review`` or a
 low-confidence one goes to the adversary; a draft to ``rectify`` (or ``block``) is rewritten into the

@@ -1,4 +1,4 @@
-"""Rectification (PAPER.md section 5): rewrite a violating text into the allowed range.
+"""Rectification (docs/specification.md section 4): rewrite a violating text into the allowed range.
 
 The judge says what is wrong: the behaviour level is outside the context's allowed range, or
 guidelines are violated. The target behaviour is the allowed level nearest to the text's own.

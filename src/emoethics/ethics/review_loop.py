@@ -22,7 +22,7 @@ from typing import Any
 from ..errors import InputError
 from ..store.queue import ReviewStore
 from ..store.records import Records
-from ..store.verdicts import VerdictRecord
+from ..store.verdicts import SHADOW, VerdictRecord
 from ..textio import decode
 from .calibrate import ReviewedCase, calibrate, gate_scores, reviewed_cases
 from .sshf import Rulebook, calibrated_rulebook
@@ -134,7 +134,7 @@ def calibrate_rulebook(
 
 
 def shadow_compare(
-    active: Any, candidate: Any, texts: list[tuple[str, str]], source: str = "shadow", candidate_id: str = ""
+    active: Any, candidate: Any, texts: list[tuple[str, str]], source: str = SHADOW, candidate_id: str = ""
 ) -> list[VerdictRecord]:
     """Judge ``texts`` ((text, context) pairs) with the judge in force and a candidate's; one
     record each, carrying the candidate's verdict."""

@@ -1,6 +1,6 @@
 """Emotion signatures of behaviour levels: the emotion-mediated half of the judge (DIKE).
 
-PAPER.md section 5: the model rewrites seed texts at every level of a behaviour spectrum (e.g.
+docs/specification.md section 4: the model rewrites seed texts at every level of a behaviour spectrum (e.g.
 correspondence from hostile to devoted), the emotions of every rewrite are measured, and the
 mean emotion vector of each level is its *signature*. A new text's behaviour is then read through
 its emotion profile ("emotion-mediated"), which the paper compares with asking the model for the

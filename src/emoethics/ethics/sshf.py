@@ -1,4 +1,4 @@
-"""SSHF: self-supervised learning with human feedback (PAPER.md section 4), kept as a rulebook.
+"""SSHF: self-supervised learning with human feedback (docs/specification.md section 3), kept as a rulebook.
 
 For each guideline and context the loop:
 

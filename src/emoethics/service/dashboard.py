@@ -190,7 +190,7 @@ def observe_share(rows: list[dict[str, Any]], f: Filters) -> Figure:
     )
 
 
-def emotion_heat(samples: list[dict[str, float]]) -> Figure:
+def emotion_heat(samples: list[dict[str, float]], f: Filters) -> Figure:
     """Per spectrum, how the traffic's intensities spread over ten bins from -1 to +1."""
     spectra = sorted({k for s in samples for k in s})
     width, row, left = 640, 24, 170
@@ -215,6 +215,7 @@ def emotion_heat(samples: list[dict[str, float]]) -> Figure:
                     width=cell - 1,
                     height=16,
                     css="neg" if lo < 0 else "pos",
+                    href=link(f),
                 )
             )
         mean = sum(values) / len(values) if values else 0.0
@@ -232,18 +233,12 @@ def emotion_heat(samples: list[dict[str, float]]) -> Figure:
 
 def review_rates(store: ReviewStore, f: Filters) -> dict[str, Any]:
     """False-positive and false-negative rates the reviewed cases revealed, per context, with intervals."""
-    by_case: dict[str, list[Any]] = {}
-    for fb in store.feedback():
-        if fb.case_id:
-            by_case.setdefault(fb.case_id, []).append(fb)
     tally: dict[str, list[int]] = {}
     disputed = 0
-    for c in store.cases():
-        if c.id not in by_case or (f.context and c.context != f.context):
-            continue
+    for c, decisions in store.decided(f.context or None):
         if f.guideline and f.guideline not in c.guidelines:
             continue
-        t = truth_of(c, by_case[c.id])
+        t = truth_of(c, decisions)
         if t is None:
             continue
         if t[0] == "disputed":
@@ -363,7 +358,7 @@ def dashboard_data(log: VerdictLog, store: ReviewStore, f: Filters) -> dict[str,
             horizontal("Verdicts per context", [(c, v, "context") for c, v in sorted(contexts.items())], f),
             _guideline_figure(by_guideline, f),
             observe_share(days, f),
-            emotion_heat(log.emotions(f)),
+            emotion_heat(log.emotions(f), f),
             interval_figure(rates),
             queue_age(store),
         ],

@@ -48,15 +48,9 @@ def verdicts(request: Request, key: Signed) -> HTMLResponse:
 @router.get("/review/reviewed")
 def reviewed(request: Request, key: Signed, context: str = "") -> HTMLResponse:
     store = request.app.state.worker.store
-    by_case: dict[str, list[Any]] = {}
-    for fb in store.feedback():
-        if fb.case_id:
-            by_case.setdefault(fb.case_id, []).append(fb)
     rows = []
-    for c in store.cases():
-        if c.id not in by_case or (context and c.context != context):
-            continue
-        t = truth_of(c, by_case[c.id])
+    for c, decisions in store.decided(context or None):
+        t = truth_of(c, decisions)
         if t is None:
             continue
         flagged = c.verdict != "allow"

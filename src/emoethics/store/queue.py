@@ -166,6 +166,28 @@ class ReviewStore:
             s.add(FeedbackRow(**fb.model_dump()))
         return fb
 
+    def decided(self, context: str | None = None) -> list[tuple[Case, list[Feedback]]]:
+        """The cases someone decided on, each with its decisions in order, without the cases'
+        ``detail`` (what the dashboard counts; cheap with many large judgements stored)."""
+        light = [f for f in _CASE_FIELDS if f != "detail"]
+        q = (
+            select(*[getattr(CaseRow, f) for f in light])
+            .where(CaseRow.id.in_(select(FeedbackRow.case_id).where(FeedbackRow.case_id.is_not(None))))
+            .order_by(CaseRow.created, CaseRow.id)
+        )
+        if context:
+            q = q.where(CaseRow.context == context)
+        by_case: dict[str, list[Feedback]] = {}
+        with db.session(self.url) as s:
+            for f in s.scalars(
+                select(FeedbackRow)
+                .where(FeedbackRow.case_id.is_not(None))
+                .order_by(FeedbackRow.created, FeedbackRow.id)
+            ):
+                by_case.setdefault(f.case_id or "", []).append(_feedback(f))
+            cases = [Case.model_validate(dict(zip(light, row, strict=True))) for row in s.execute(q)]
+        return [(c, by_case.get(c.id, [])) for c in cases]
+
     def feedback(self, case_id: str | None = None) -> list[Feedback]:
         q = select(FeedbackRow).order_by(FeedbackRow.created, FeedbackRow.id)
         if case_id:

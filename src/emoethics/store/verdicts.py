@@ -21,6 +21,8 @@ from .models import VerdictRow
 
 #: The verdicts that change what a client sees (what observe mode "would block").
 ACTING = ("rectify", "block")
+#: The source of the rows a shadow comparison of stored texts writes.
+SHADOW = "shadow"
 #: How many of the newest rows the emotion distribution is drawn from.
 EMOTION_SAMPLE = 2000
 
@@ -54,8 +56,10 @@ class Filters(BaseModel):
     verdict: str = ""
     day: str = ""
 
-    def apply(self, q: Any) -> Any:
-        conds = []
+    def apply(self, q: Any, traffic: bool = True) -> Any:
+        """``q`` narrowed to these filters; ``traffic``: without the rows a shadow comparison wrote
+        (source ``shadow``: texts judged again, not traffic)."""
+        conds = [VerdictRow.source != SHADOW] if traffic else []
         for name in ("context", "guideline", "language", "rulebook", "verdict"):
             value = getattr(self, name)
             if value:
@@ -115,7 +119,8 @@ class VerdictLog:
         q = f.apply(
             select(VerdictRow.shadow_rulebook, VerdictRow.verdict, VerdictRow.shadow_verdict, func.count())
             .where(VerdictRow.shadow_verdict.is_not(None))
-            .group_by(VerdictRow.shadow_rulebook, VerdictRow.verdict, VerdictRow.shadow_verdict)
+            .group_by(VerdictRow.shadow_rulebook, VerdictRow.verdict, VerdictRow.shadow_verdict),
+            traffic=False,
         )
         matrix: dict[str, dict[str, int]] = {}
         books: set[str] = set()
@@ -136,7 +141,7 @@ class VerdictLog:
 
     def rows(self, f: Filters, limit: int = 200) -> list[dict[str, Any]]:
         """The newest matching rows (the list behind a chart)."""
-        q = f.apply(select(VerdictRow)).order_by(desc(VerdictRow.created)).limit(limit)
+        q = f.apply(select(VerdictRow), traffic=False).order_by(desc(VerdictRow.created)).limit(limit)
         with db.session(self.url) as s:
             return [
                 {c: getattr(r, c) for c in VerdictRecord.model_fields} | {"id": r.id, "run_id": r.run_id}
