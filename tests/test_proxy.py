@@ -413,7 +413,6 @@ def test_fuzz_finds_no_server_error(case):
 
 def test_a_shadow_rulebook_is_judged_beside_the_one_in_force_and_only_logged(proxy, tmp_path):
     from emoethics.store.verdicts import Filters, VerdictLog
-
     from test_calibration import book_with
 
     lenient = book_with({g: 2.0 for g in ("conduct:respect", "conduct:no-harm", "behaviour_low", "moral")})
