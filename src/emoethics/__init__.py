@@ -13,6 +13,8 @@ The public API::
     text = emoethics.compose("A note to my neighbour", emotion="anger", intensity=0.9, context="personal")
 """
 
+from importlib import metadata as _metadata
+
 from .api import (
     analyze,
     analyze_many,
@@ -39,7 +41,10 @@ from .ethics.pipeline import Composition
 from .ethics.rectify import Rectification
 from .session import Session, get_backend, register_backend
 
-__version__ = "0.1.0"
+try:  # the one place the version is written is pyproject.toml
+    __version__ = _metadata.version("emoethics")
+except _metadata.PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"
 __all__ = [
     "analyze",
     "analyze_many",

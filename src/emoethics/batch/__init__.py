@@ -5,7 +5,7 @@
   losing or repeating an item;
 - :mod:`.retry` retries transient backend failures with exponential backoff, jitter and the
   server's Retry-After;
-- :mod:`.jobs` says what one item is for each kind of job, on top of :mod:`emoethics.api`;
+- :mod:`.jobs` says what one item is for each kind of job, with the models of a :class:`~emoethics.session.Session`;
 - :mod:`.runner` runs a job locally (bounded concurrency, per-item errors, a usage summary);
 - :mod:`.ray_engine` runs the same job on a Ray cluster, Ray Data partitioning the input.
 

@@ -1,8 +1,9 @@
 """What a batch job does with one text (or a group of texts): analyse, judge or rewrite it.
 
 A :class:`JobSpec` is a plain, picklable description of the job (it travels to Ray workers); its
-:meth:`~JobSpec.build` makes the :class:`Job` that does the work through :mod:`emoethics.api`, the
-same analysers, judge and rewriting loop as the single-text commands. Analysis sends several texts
+:meth:`~JobSpec.build` makes the :class:`Job` that does the work with a
+:class:`~emoethics.session.Session`'s models: the same analysers, judge and rewriting loop as the
+single-text commands. Analysis sends several texts
 per call where it can: an LLM analyser numbers them in one prompt (``prompts/analyze_batch.md``)
 and any text whose answer is missing or invalid is analysed on its own; the emotion sensor
 encodes a whole group at once, and so does the judge without its language model (its injection
