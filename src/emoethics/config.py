@@ -70,6 +70,9 @@ ENVIRONMENT: dict[str, str] = {
     "EMOETHICS_THREADS": "CPU threads of the embedded model (default: every core)",
     "EMOETHICS_NO_LOG": "1: the CLI does not record its runs in the run log",
     "EMOETHICS_DEBUG": "1: internal errors print their traceback",
+    "<proxy --upstream-key-env>": "the proxy's upstream key (default OPENAI_API_KEY): a variable the user names",
+    "EMOETHICS_PROXY_WORKER": "set by `proxy --workers N` for its worker processes: their configuration",
+    "EMOETHICS_SCREENSHOTS": "tests only: where the browser test saves the screenshots of docs/service.md",
 }
 #: Prefixes of the variables handed to worker processes (batch jobs on Ray).
 FORWARDED_PREFIXES = ("EMOETHICS_", "OPENAI_")

@@ -50,6 +50,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_core import PydanticCustomError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..config import env
 from ..errors import BackendError, ConfigError, EmoethicsError, InputError
 from ..store.keys import ApiKey, KeyStore
 from ..store.queue import Case
@@ -273,8 +274,6 @@ def create_proxy_app(
     config: ProxyConfig | None = None, *, library: ProxyLibrary | None = None, upstream: Any = None
 ) -> FastAPI:
     """The proxy's ASGI application. ``library`` and ``upstream`` replace the ones the config makes."""
-    import os
-
     from ..service.security import LimitsMiddleware, RateLimiter
     from ..store import db
     from .limits import too_large_body
@@ -298,7 +297,7 @@ def create_proxy_app(
         if config.upstream:
             upstream = HttpUpstream(
                 config.upstream,
-                api_key=os.environ.get(config.upstream_key_env),
+                api_key=env(config.upstream_key_env),
                 timeout=config.upstream_timeout,
                 auth=config.upstream_credentials(),
             )
