@@ -23,7 +23,17 @@ DATA = {
     "emoethics.sensors.normalise",
 }
 #: (layer, first name below emoethics): lower numbers are further down.
-LAYERS = {"llm": 1, "store": 1, "sensors": 1, "emotions": 2, "ethics": 2, "session": 3, "api": 3, "evals": 4}
+LAYERS = {
+    "llm": 1,
+    "store": 1,
+    "sensors": 1,
+    "emotions": 2,
+    "ethics": 2,
+    "session": 3,
+    "api": 3,
+    "plugins": 3,
+    "evals": 4,
+}
 INTERFACES = 5  # cli, service, batch, proxy, render, plots, the package itself
 
 

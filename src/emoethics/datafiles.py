@@ -21,16 +21,29 @@ __all__ = ["data_dir", "builtin_names", "load_named"]
 M = TypeVar("M", bound=BaseModel)
 
 
+#: Named files that plugins add to a folder of built-ins (:func:`register_named`).
+_registered: dict[Path, dict[str, Path]] = {}
+
+
+def register_named(folder: Path, name: str, path: Path) -> None:
+    """Make ``name`` load ``path`` wherever the built-ins of ``folder`` are loaded by name (a
+    plugin's guideline set or emotion model)."""
+    if not Path(path).is_file():
+        raise ConfigError(f"no file {path} to register as '{name}'")
+    _registered.setdefault(folder, {})[name] = Path(path)
+
+
 def builtin_names(folder: Path) -> list[str]:
-    """Names of the YAML files shipped in ``folder``."""
-    return sorted(p.stem for p in folder.glob("*.yaml"))
+    """Names of the YAML files shipped in ``folder``, and of those plugins registered for it."""
+    return sorted({p.stem for p in folder.glob("*.yaml")} | set(_registered.get(folder, {})))
 
 
 def load_named(key: str, folder: Path, cls: type[M], what: str) -> M:
     """A built-in YAML file of ``folder`` by name, or a user's file by path, validated as ``cls``
     (cached until the file changes)."""
     builtins = builtin_names(folder)
-    path = folder / f"{key}.yaml" if key in builtins else Path(key).expanduser()
+    extra = _registered.get(folder, {})
+    path = extra[key] if key in extra else folder / f"{key}.yaml" if key in builtins else Path(key).expanduser()
     if not path.is_file():
         raise ConfigError(f"unknown {what} '{key}': not a built-in ({', '.join(builtins)}) and no such file")
     return _load_cached(path.resolve(), path.stat().st_mtime, cls, what)  # type: ignore[return-value]

@@ -124,6 +124,9 @@ class JobSpec(BaseModel):
 
     def build(self) -> Job:
         """The job, with its models loaded lazily; wrong options fail here, before any item."""
+        from ..plugins import load_plugins
+
+        load_plugins()  # a Ray worker process loads them too
         settings = without_sdk_retries(self.resolved_settings())
         if self.kind == "analyze":
             return AnalyzeJob(self, settings)

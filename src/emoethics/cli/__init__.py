@@ -15,7 +15,7 @@ from ..errors import EmoethicsError
 from .app import app, err
 
 # The command modules register their commands on ``app`` when imported; --help lists them in this order.
-for _family in ("emotions", "ethics", "calibration", "batch", "service", "proxy"):
+for _family in ("emotions", "ethics", "calibration", "batch", "service", "proxy", "plugins"):
     importlib.import_module(f"{__name__}.{_family}")
 
 __all__ = ["app", "main"]
@@ -24,6 +24,9 @@ __all__ = ["app", "main"]
 def main() -> None:
     """Entry point: run the app, turning every expected failure into one line and an exit code."""
     try:
+        from ..plugins import load_plugins
+
+        load_plugins()  # before the options are parsed: --backend and --guidelines may name a plugin's
         app()
     except EmoethicsError as e:
         err.print(f"[red]error:[/] {e}", highlight=False, soft_wrap=True)

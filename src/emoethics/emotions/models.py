@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..datafiles import builtin_names, load_named
+from ..datafiles import builtin_names, load_named, register_named
 from ..errors import ConfigError
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -208,6 +208,11 @@ def resolve_target(
             raise ConfigError(f"intensity on '{spec.id}' must be in [-1, 1], got {intensity}")
         value = intensity
     return Target(spectrum=spec.id, intensity=value, level=spec.nearest(value).word)
+
+
+def register_emotion_model(name: str, path: str | Path) -> None:
+    """Make the emotion model in ``path`` loadable by ``name`` (``--emotion-model NAME``; plugins)."""
+    register_named(DATA_DIR, name, Path(path))
 
 
 def builtin_models() -> list[str]:

@@ -25,7 +25,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..datafiles import builtin_names, load_named
+from ..datafiles import builtin_names, load_named, register_named
 from ..errors import ConfigError
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -251,6 +251,11 @@ class GuidelineSet(_Strict):
             for v in self.virtues
         ]
         return "\n".join(lines)
+
+
+def register_guidelines(name: str, path: str | Path) -> None:
+    """Make the guideline set in ``path`` loadable by ``name`` (``--guidelines NAME``; plugins)."""
+    register_named(DATA_DIR, name, Path(path))
 
 
 def builtin_guidelines() -> list[str]:

@@ -274,10 +274,12 @@ def create_proxy_app(
     config: ProxyConfig | None = None, *, library: ProxyLibrary | None = None, upstream: Any = None
 ) -> FastAPI:
     """The proxy's ASGI application. ``library`` and ``upstream`` replace the ones the config makes."""
+    from ..plugins import load_plugins
     from ..service.security import LimitsMiddleware, RateLimiter
     from ..store import db
     from .limits import too_large_body
 
+    load_plugins()
     config = config or ProxyConfig()
     url = config.database_url or db.database_url()
     db.engine(url)

@@ -83,6 +83,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 def create_app(config: ServiceConfig | None = None) -> FastAPI:
     """The service's ASGI application."""
+    from ..plugins import load_plugins
+
+    load_plugins()
     config = config or ServiceConfig()
     url = config.database_url or db.database_url()
     db.engine(url)  # create or upgrade the schema now, not on the first request
