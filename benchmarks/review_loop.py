@@ -59,12 +59,7 @@ def replay(n: int, seed: int) -> list[dict]:
 
 
 def judge_all(judge, rows: list[dict]) -> list:
-    out: list = [None] * len(rows)
-    for ctx in CONTEXTS:
-        idx = [i for i, r in enumerate(rows) if r["context"] == ctx]
-        for i, j in zip(idx, judge.judge_many([rows[i]["text"] for i in idx], ctx), strict=True):
-            out[i] = j
-    return out
+    return judge.judge_in_contexts([(r["text"], r["context"]) for r in rows])
 
 
 def rates(rows: list[dict], verdicts: list[str]) -> dict:

@@ -358,6 +358,17 @@ class Judge:
         texts = [check_text(t) for t in texts]
         return self._judge_all(texts, self.guidelines.guardrail(context, culture), [])
 
+    def judge_in_contexts(self, items: list[tuple[str, str]]) -> list[Judgement]:
+        """Judge (text, context) pairs, in their order, one :meth:`judge_many` batch per context."""
+        by_context: dict[str, list[int]] = {}
+        for i, (_, context) in enumerate(items):
+            by_context.setdefault(context, []).append(i)
+        out: list[Judgement | None] = [None] * len(items)
+        for context, idx in by_context.items():
+            for i, j in zip(idx, self.judge_many([items[i][0] for i in idx], context), strict=True):
+                out[i] = j
+        return [j for j in out if j is not None]
+
     def _gates(self, guardrail: Guardrail) -> tuple[Guardrail, GateThresholds]:
         """The guardrail and the gate thresholds for its context: the judge's own, or those an
         active rulebook's calibration fitted to reviewers' decisions (:mod:`.calibrate`)."""

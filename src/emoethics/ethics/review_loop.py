@@ -85,27 +85,20 @@ def read_labelled(path: Path, default_context: str) -> list[tuple[str, str, bool
 
 def labelled_cases(judge: Any, items: list[tuple[str, str, bool]], source: str) -> list[ReviewedCase]:
     """Labelled texts judged now, as reviewed cases."""
-    out: list[ReviewedCase] = []
-    by_context: dict[str, list[int]] = {}
-    for i, (_, ctx, _) in enumerate(items):
-        by_context.setdefault(ctx, []).append(i)
-    for ctx, idx in by_context.items():
-        judged = judge.judge_many([items[i][0] for i in idx], ctx)
-        for i, j in zip(idx, judged, strict=True):
-            harmful = items[i][2]
-            out.append(
-                ReviewedCase(
-                    id=f"{source}:{i + 1}",
-                    context=j.context,
-                    language=j.language.code if j.language is not None else "und",
-                    truth="harmful" if harmful else "harmless",
-                    verdict=j.verdict,
-                    scores=gate_scores(j.model_dump(mode="json"), judge),
-                    decisions=["block" if harmful else "allow"],
-                    reviewers=[source],
-                )
-            )
-    return out
+    judged = judge.judge_in_contexts([(text, context) for text, context, _ in items])
+    return [
+        ReviewedCase(
+            id=f"{source}:{n}",
+            context=j.context,
+            language=j.language.code if j.language is not None else "und",
+            truth="harmful" if harmful else "harmless",
+            verdict=j.verdict,
+            scores=gate_scores(j.model_dump(mode="json"), judge),
+            decisions=["block" if harmful else "allow"],
+            reviewers=[source],
+        )
+        for n, ((_, _, harmful), j) in enumerate(zip(items, judged, strict=True), 1)
+    ]
 
 
 def calibrate_rulebook(
@@ -138,13 +131,8 @@ def shadow_compare(
 ) -> list[VerdictRecord]:
     """Judge ``texts`` ((text, context) pairs) with the judge in force and a candidate's; one
     record each, carrying the candidate's verdict."""
-    by_context: dict[str, list[int]] = {}
-    for i, (_, ctx) in enumerate(texts):
-        by_context.setdefault(ctx, []).append(i)
-    rows: list[VerdictRecord | None] = [None] * len(texts)
-    for ctx, idx in by_context.items():
-        batch = [texts[i][0] for i in idx]
-        now, then = active.judge_many(batch, ctx), candidate.judge_many(batch, ctx)
-        for i, a, b in zip(idx, now, then, strict=True):
-            rows[i] = a.record(source, shadow_rulebook=candidate_id or b.rulebook_version, shadow_verdict=b.verdict)
-    return [r for r in rows if r is not None]
+    now, then = active.judge_in_contexts(texts), candidate.judge_in_contexts(texts)
+    return [
+        a.record(source, shadow_rulebook=candidate_id or b.rulebook_version, shadow_verdict=b.verdict)
+        for a, b in zip(now, then, strict=True)
+    ]

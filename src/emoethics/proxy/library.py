@@ -111,14 +111,10 @@ class ProxyLibrary:
         ]
         shadow = self.shadow_judge()
         if shadow is not None and decisions:
-            by_context: dict[str, list[int]] = {}
-            for i, d in enumerate(decisions):
-                by_context.setdefault(d.judgement.context, []).append(i)
-            for context, idx in by_context.items():
-                judged = shadow.judge_many([decisions[i].judgement.text for i in idx], context)
-                for i, j in zip(idx, judged, strict=True):
-                    records[i].shadow_rulebook = j.rulebook_version
-                    records[i].shadow_verdict = j.verdict
+            judged = shadow.judge_in_contexts([(d.judgement.text, d.judgement.context) for d in decisions])
+            for record, j in zip(records, judged, strict=True):
+                record.shadow_rulebook = j.rulebook_version
+                record.shadow_verdict = j.verdict
         return records
 
     @property
