@@ -18,7 +18,6 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from ..llm.base import Backend
-from ..llm.local import MAX_GRAMMAR_LENGTH
 from ..llm.structured import parse_text, text_schema
 from ..llm.usage import Usage
 from ..prompting import examples, render
@@ -136,8 +135,9 @@ def rewrite_text(
         messages[-1] = {"role": "user", "content": f"{messages[-1]['content']}\n{guidance}"}
     # Room for a longer, more emotional rewrite; the length cap keeps grammar-constrained
     # decoding from running out of tokens inside the string (a small model at an extreme level
-    # can repeat itself until it does). Up to MAX_GRAMMAR_LENGTH the cap goes into the grammar.
-    max_chars = min(MAX_GRAMMAR_LENGTH, 3 * len(text) + 300) if len(text) <= 700 else int(1.3 * len(text)) + 100
+    # can repeat itself until it does). Up to the backend's longest string the cap goes into the schema.
+    longest = generator.max_string_length or 3 * len(text) + 300
+    max_chars = min(longest, 3 * len(text) + 300) if len(text) <= 700 else int(1.3 * len(text)) + 100
     schema = text_schema(max_chars)
     max_tokens = max_chars // 2 + 32
     trace: list[RewriteRound] = []

@@ -27,7 +27,6 @@ from ..emotions.profile import EmotionProfile
 from ..emotions.rewriting import RewriteResult, rewrite_text
 from ..errors import MalformedOutputError
 from ..llm.base import Backend
-from ..llm.local import MAX_GRAMMAR_LENGTH
 from ..llm.structured import parse_text, text_schema
 from ..prompting import render
 from ..sensors.embedding import similarity
@@ -171,7 +170,8 @@ def rectify_text(
     # attempt 1: correct what breaks the guidelines (the content); later attempts: the rewriting
     # loop toward the allowed behaviour's emotions, from the best text so far
     n_chars = len(before.judged_text)
-    cap = min(MAX_GRAMMAR_LENGTH, 2 * n_chars + 200) if n_chars <= 700 else int(1.3 * n_chars) + 100
+    longest = generator.max_string_length or 2 * n_chars + 200
+    cap = min(longest, 2 * n_chars + 200) if n_chars <= 700 else int(1.3 * n_chars) + 100
     schema = text_schema(cap)
     calls = 0
 

@@ -42,6 +42,9 @@ class Backend(ABC):
     """A chat model. ``id`` ("local:qwen2.5-coder-1.5b-instruct", "openai:gpt-4o") names it."""
 
     kind: str = "backend"
+    #: The longest ``maxLength`` a JSON schema may give a string for this backend (None: any);
+    #: callers cap the texts they ask for at it.
+    max_string_length: int | None = None
 
     def __init__(self, model: str, cache: ResponseCache | None = None, max_reasks: int = 2) -> None:
         self.model = model

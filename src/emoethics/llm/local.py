@@ -21,11 +21,16 @@ from .cpu_check import build_identity, check_decodes
 from .prefix_states import PrefixStates
 from .weights import resolve_model_path
 
+#: llama.cpp's grammar parser aborts the process (it does not raise) on string length limits much
+#: above this: longer limits are dropped, and ``max_tokens`` bounds the output instead.
+MAX_GRAMMAR_LENGTH = 1000
+
 
 class LocalBackend(Backend):
     """A GGUF chat model run in this process (default: Qwen2.5-Coder-1.5B-Instruct Q4_K_M)."""
 
     kind = "local"
+    max_string_length = MAX_GRAMMAR_LENGTH
 
     def __init__(
         self,
@@ -104,11 +109,6 @@ class LocalBackend(Backend):
             prompt_tokens=usage.get("prompt_tokens", 0),
             completion_tokens=usage.get("completion_tokens", 0),
         )
-
-
-#: llama.cpp's grammar parser aborts the process (it does not raise) on string length limits much
-#: above this: longer limits are dropped, and ``max_tokens`` bounds the output instead.
-MAX_GRAMMAR_LENGTH = 1000
 
 
 def grammar_safe(schema: Any) -> Any:
