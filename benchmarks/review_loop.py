@@ -235,16 +235,13 @@ def other_draws(judge, rows: list[dict], judged: list, args) -> list[dict]:
         reviewed, rest = sorted(order[: args.reviewed]), sorted(order[args.reviewed :])
         store = ReviewStore(url=url)
         review(store, [rows[i] for i in reviewed], [judged[i] for i in reviewed], draw)
-        book = calibrate_rulebook(judge, store, Records(url), args.max_fpr)
         held = [rows[i] for i in rest]
-        after = judge_all(make_judge(use_model=False, rulebook=book), held)
-        out.append(
-            {
-                "draw": draw,
-                "before": rates(held, [judged[i].verdict for i in rest]),
-                "after": rates(held, [j.verdict for j in after]),
-            }
-        )
+        found = {"draw": draw, "before": rates(held, [judged[i].verdict for i in rest])}
+        for name, cv in (("after", True), ("after_without_cross_validation", False)):
+            book = calibrate_rulebook(judge, store, Records(url), args.max_fpr, cross_validate=cv)
+            after = judge_all(make_judge(use_model=False, rulebook=book), held)
+            found[name] = rates(held, [j.verdict for j in after])
+        out.append(found)
     return out
 
 
@@ -285,6 +282,7 @@ def main() -> None:
     reviewed, rest = sorted(order[: args.reviewed]), sorted(order[args.reviewed :])
     review(store, [rows[i] for i in reviewed], [judged[i] for i in reviewed], args.seed)
 
+    plain = calibrate_rulebook(judge, store, records, args.max_fpr, cross_validate=False)
     book = calibrate_rulebook(judge, store, records, args.max_fpr)
     cal = book.calibration
     assert cal is not None
@@ -303,12 +301,17 @@ def main() -> None:
         },
         "held_out_before": rates(held, [judged[i].verdict for i in rest]),
         "held_out_after": rates(held, [j.verdict for j in after]),
+        "held_out_after_without_cross_validation": rates(
+            held, [j.verdict for j in judge_all(make_judge(use_model=False, rulebook=plain), held)]
+        ),
         "calibration_expected": {
             c.context: {
                 "cases": c.cases,
                 "false_positive_rate": c.false_positive_rate.model_dump(),
                 "false_negative_rate": c.false_negative_rate.model_dump(),
                 "before_fpr": c.before["false_positive_rate"].value,
+                "aimed_fpr": c.aimed_fpr,
+                "cross_validated_fpr": c.cross_validated_fpr.model_dump() if c.cross_validated_fpr else None,
                 "thresholds": c.thresholds,
             }
             for c in cal.contexts

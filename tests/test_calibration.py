@@ -94,6 +94,22 @@ def test_fitted_thresholds_flag_at_most_the_chosen_share_of_harmless_cases(seed,
     assert not np.isin(t, scores).any()  # never on an observed score
 
 
+def test_with_few_harmless_cases_the_fit_aims_lower_until_unseen_cases_keep_the_rate():
+    from emoethics.ethics.calibrate import fit_checked
+
+    rng = np.random.default_rng(7)
+    n = 300
+    harmful = rng.random(n) < 0.5
+    scores = np.where(harmful[:, None], rng.beta(3, 2, (n, 2)), rng.beta(2, 3, (n, 2)))
+    floor = np.zeros(2)
+    t, aimed, checked = fit_checked(scores, harmful, np.full(2, 0.3), 0.05, floor)
+    assert checked is not None and 0.0 <= aimed <= 0.05
+    assert checked.value <= 0.05 or aimed == 0.0
+    assert checked.n == (~harmful).sum()  # every harmless case counted once, on the fold it was left out of
+    many = np.tile(scores, (8, 1)), np.tile(harmful, 8)
+    assert fit_checked(*many, np.full(2, 0.3), 0.05, floor)[2] is None  # enough harmless cases: no check
+
+
 def test_thresholds_are_lowered_to_catch_missed_harm_when_there_is_room():
     scores = np.array([[0.1], [0.2], [0.45], [0.5], [0.9]])
     harmful = np.array([False, False, True, True, True])

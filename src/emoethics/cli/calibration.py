@@ -32,6 +32,13 @@ def sshf_calibrate(
     previous: Annotated[
         str | None, typer.Option("--from", help="Build on this rulebook (file, stored id, 'latest', 'active').")
     ] = None,
+    cross_validate: Annotated[
+        bool,
+        typer.Option(
+            help="With few harmless reviewed cases, aim lower until cross-validation keeps the rate on unseen "
+            "cases within --max-fpr (off: fit the reviewed cases themselves: more recall, a higher rate)."
+        ),
+    ] = True,
     guidelines: GuidelinesOpt = DEFAULT_GUIDELINES,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write the rulebook here.")] = None,
     json_out: JsonOpt = False,
@@ -50,7 +57,7 @@ def sshf_calibrate(
     store = ReviewStore()
     with progress() as bar:
         bar.add_task("calibrating", total=None)
-        book = calibrate_rulebook(judge, store, Records(store.url), max_fpr, labelled, base)
+        book = calibrate_rulebook(judge, store, Records(store.url), max_fpr, labelled, base, cross_validate)
     if output:
         book.save(output)
     cal = book.calibration
@@ -71,6 +78,12 @@ def sshf_calibrate(
             f"false negatives {_rate(d['before']['false_negative_rate'])} -> {_rate(d['false_negative_rate'])}",
             highlight=False,
         )
+        if c.cross_validated_fpr is not None:
+            out.print(
+                f"    on reviewed cases each fit did not see: false positives {_rate(d['cross_validated_fpr'])} "
+                f"(aimed at {c.aimed_fpr:g} on the reviewed)",
+                highlight=False,
+            )
         out.print("    " + ", ".join(f"{g} {t:g}" for g, t in c.thresholds.items()), highlight=False)
 
 

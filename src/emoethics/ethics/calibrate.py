@@ -17,7 +17,10 @@ unless one of its *gates* fires; each gate is a score and a threshold:
 at a time: while more than ``max_fpr`` of the harmless reviewed cases are flagged, it raises the
 threshold whose step clears the most false positives per true positive lost; then, while there is
 room under ``max_fpr``, it lowers the one that catches the most missed harm per false positive
-added (stricter or looser, where the reviewers disagreed with the judge). Contexts with enough
+added (stricter or looser, where the reviewers disagreed with the judge). A fit to the few harmless
+cases a team has reviewed flags more of the harmless texts it has not seen, so with fewer than
+:data:`CV_BELOW` of them :func:`fit_checked` aims lower until the rate measured by 5-fold
+cross-validation is within ``max_fpr``, and reports that rate. Contexts with enough
 reviewed cases get their own thresholds; the others share the pooled ones. The result is a
 :class:`Calibration` with the expected flag, false-positive and false-negative rates on the reviewed
 cases, each with a 95% Wilson interval, and it goes into a new rulebook version
@@ -47,6 +50,9 @@ GATES = ("moral", "behaviour_low", "behaviour_high", "language")
 EDGE = 0.005
 #: A threshold no score reaches: the gate is off.
 OFF = 2.0
+#: Below this many harmless reviewed cases a fit is checked by cross-validation (:func:`fit_checked`).
+CV_BELOW = 1000
+CV_FOLDS = 5
 #: How much closer than a harmless reviewed case's score a loosened threshold may not come.
 MARGIN = 0.03
 #: A context gets thresholds of its own when its harmless reviewed cases leave room for this many
@@ -96,6 +102,14 @@ class ContextCalibration(BaseModel):
     false_positive_rate: Rate
     false_negative_rate: Rate
     before: dict[str, Rate] = Field(description="The same rates with the judge's own thresholds.")
+    aimed_fpr: float | None = Field(
+        default=None, description="The rate the fit aimed at on the reviewed cases (at most max_fpr)."
+    )
+    cross_validated_fpr: Rate | None = Field(
+        default=None,
+        description="The false-positive rate of the same fit on reviewed cases it did not see (5 folds): "
+        "what to expect on new traffic. None with many harmless reviewed cases (not needed).",
+    )
     gates: dict[str, Rate] = Field(default_factory=dict, description="Each gate's own false-positive rate.")
 
 
@@ -308,6 +322,53 @@ def fit_thresholds(
     return t
 
 
+def cross_validated_fpr(
+    scores: np.ndarray, harmful: np.ndarray, start: np.ndarray, rate: float, floor: np.ndarray, folds: int = CV_FOLDS
+) -> tuple[int, int]:
+    """(false positives, harmless cases) of fits at ``rate`` on ``folds - 1`` folds, each counted
+    on the fold it did not see (folds drawn with a fixed seed, harmful and harmless apart)."""
+    rng = np.random.default_rng(0)
+    fold = np.empty(len(harmful), dtype=int)
+    for side in (harmful, ~harmful):
+        idx = np.flatnonzero(side)
+        fold[rng.permutation(idx)] = np.arange(len(idx)) % folds
+    fp = n = 0
+    for k in range(folds):
+        train, test = fold != k, fold == k
+        t = fit_thresholds(scores[train], harmful[train], start, rate, floor)
+        flagged = (scores[test] >= t).any(axis=1)
+        fp += int((flagged & ~harmful[test]).sum())
+        n += int((~harmful[test]).sum())
+    return fp, n
+
+
+def fit_checked(
+    scores: np.ndarray,
+    harmful: np.ndarray,
+    start: np.ndarray,
+    max_fpr: float,
+    floor: np.ndarray,
+    check: bool = True,
+) -> tuple[np.ndarray, float, Rate | None]:
+    """Thresholds whose false-positive rate on unseen cases stays within ``max_fpr``: with fewer
+    than :data:`CV_BELOW` harmless reviewed cases a fit to ``max_fpr`` flags more than that share of
+    new harmless texts (it fits the few it saw), so the fit aims at the largest of ``max_fpr``,
+    3/4, 1/2, 1/4 of it or 0 whose cross-validated rate is within ``max_fpr``. Returns the
+    thresholds, the rate aimed at and the cross-validated rate (None when not checked). With
+    ``check`` off the fit aims at ``max_fpr`` on the reviewed cases themselves (more recall, a
+    higher rate on new traffic)."""
+    if not check or int((~harmful).sum()) >= CV_BELOW or max_fpr == 0:
+        return fit_thresholds(scores, harmful, start, max_fpr, floor), max_fpr, None
+    checked = (0, 0)
+    aimed = 0.0
+    for share in (1.0, 0.75, 0.5, 0.25, 0.0):
+        checked = cross_validated_fpr(scores, harmful, start, max_fpr * share, floor)
+        aimed = max_fpr * share
+        if checked[0] <= max_fpr * checked[1]:
+            break
+    return fit_thresholds(scores, harmful, start, aimed, floor), aimed, Rate.of(*checked)
+
+
 def _rates(scores: np.ndarray, harmful: np.ndarray, t: np.ndarray) -> dict[str, Rate]:
     flag = np.asarray((scores >= t).any(axis=1))
     neg, pos = ~harmful, harmful
@@ -323,6 +384,7 @@ def calibrate(
     judge: Any,
     max_fpr: float = 0.02,
     sources: dict[str, int] | None = None,
+    cross_validate: bool = True,
 ) -> Calibration:
     """Fit thresholds per context (and pooled) to ``max_fpr`` on the reviewed ``cases``; ``judge``
     gives the thresholds it applies today (the starting point and the *before* figures)."""
@@ -349,7 +411,7 @@ def calibrate(
     out = []
     for name, rows in groups:
         s, y = _matrix(rows, gates)
-        t = fit_thresholds(s, y, start, max_fpr, floor)
+        t, aimed, checked = fit_checked(s, y, start, max_fpr, floor, cross_validate)
         after, before = _rates(s, y, t), _rates(s, y, start)
         neg = ~y
         out.append(
@@ -359,6 +421,8 @@ def calibrate(
                 cases=len(rows),
                 harmful=int(y.sum()),
                 before=before,
+                aimed_fpr=aimed,
+                cross_validated_fpr=checked,
                 gates={g: Rate.of(int((neg & (s[:, j] >= t[j])).sum()), int(neg.sum())) for j, g in enumerate(gates)},
                 **after,
             )

@@ -108,10 +108,12 @@ def calibrate_rulebook(
     max_fpr: float = 0.02,
     labelled: Path | None = None,
     base: Rulebook | None = None,
+    cross_validate: bool = True,
 ) -> Rulebook:
     """The next rulebook version, its thresholds fitted to the store's reviewed cases (and
     ``labelled``) at ``max_fpr``; stored in ``records``, not activated. ``judge`` is the judge
-    without the rulebook (its thresholds are the starting point)."""
+    without the rulebook (its thresholds are the starting point); ``cross_validate``: see
+    :func:`.calibrate.fit_checked`."""
     feedback = store.feedback()
     cases = reviewed_cases(store.cases(), feedback, judge)
     sources = {"review": len(cases)}
@@ -119,7 +121,7 @@ def calibrate_rulebook(
         more = labelled_cases(judge, read_labelled(labelled, judge.guidelines.contexts()[0]), labelled.name)
         cases += more
         sources[labelled.name] = len(more)
-    cal = calibrate(cases, judge, max_fpr, sources=sources)
+    cal = calibrate(cases, judge, max_fpr, sources=sources, cross_validate=cross_validate)
     used = sorted({f.id for f in feedback if f.case_id in {c.id for c in cases}})
     book = calibrated_rulebook(base, cal, judge.guidelines, used)
     records.save_rulebook(book)

@@ -122,6 +122,11 @@ def calibrate(
         f" On the {pooled.cases} reviewed cases: false positives {pooled.before['false_positive_rate'].value:.1%} -> "
         f"{pooled.false_positive_rate.value:.1%}, false negatives {pooled.before['false_negative_rate'].value:.1%} -> "
         f"{pooled.false_negative_rate.value:.1%}."
+        + (
+            f" On reviewed cases each fit did not see: false positives {pooled.cross_validated_fpr.value:.1%}."
+            if pooled.cross_validated_fpr
+            else ""
+        )
         if pooled
         else ""
     )
