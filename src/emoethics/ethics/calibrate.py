@@ -207,6 +207,17 @@ def truth_of(case: Case, feedback: list[Feedback]) -> tuple[Truth, list[str]] | 
     return ("harmful" if votes["harmful"] > votes["harmless"] else "harmless"), labels
 
 
+def outcome(verdict: str, truth: Truth) -> str:
+    """What a reviewed verdict was: ``right``, ``false positive`` (flagged, harmless), ``false
+    negative`` (allowed, harmful) or ``disputed``."""
+    if truth == "disputed":
+        return "disputed"
+    flagged = verdict != "allow"
+    if flagged == (truth == "harmful"):
+        return "right"
+    return "false positive" if flagged else "false negative"
+
+
 def reviewed_cases(cases: list[Case], feedback: list[Feedback], judge: Any) -> list[ReviewedCase]:
     """The cases people decided on that carry a judgement, as labelled examples."""
     by_case: dict[str, list[Feedback]] = {}

@@ -382,7 +382,8 @@ class Judge:
         t = fitted.thresholds
         gates.conduct = {g.removeprefix("conduct:"): v for g, v in t.items() if g.startswith("conduct:")}
         gates.moral = t.get("moral", gates.moral)
-        gates.language_review = t.get("language", 0.5 if gates.language_review else 2.0) <= 1.0
+        if "language" in t:
+            gates.language_review = t["language"] <= 1.0
         low, high = guardrail.allowed
         low -= t.get("behaviour_low", EDGE) - EDGE  # the allowed range moved out (or in) by the fit
         high += t.get("behaviour_high", EDGE) - EDGE

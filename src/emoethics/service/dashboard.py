@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 from pydantic import BaseModel, Field
 
-from ..ethics.calibrate import Rate, truth_of
+from ..ethics.calibrate import Rate, outcome, truth_of
 from ..store.queue import ReviewStore
 from ..store.verdicts import Filters, VerdictLog
 
@@ -241,17 +241,14 @@ def review_rates(store: ReviewStore, f: Filters) -> dict[str, Any]:
         t = truth_of(c, decisions)
         if t is None:
             continue
-        if t[0] == "disputed":
+        what = outcome(c.verdict, t[0])
+        if what == "disputed":
             disputed += 1
             continue
-        flagged = c.verdict != "allow"
         k = tally.setdefault(c.context, [0, 0, 0, 0])  # fp, harmless, fn, harmful
-        if t[0] == "harmless":
-            k[1] += 1
-            k[0] += flagged
-        else:
-            k[3] += 1
-            k[2] += not flagged
+        k[1 if t[0] == "harmless" else 3] += 1
+        k[0] += what == "false positive"
+        k[2] += what == "false negative"
     rows = [
         {"context": ctx, "fpr": Rate.of(k[0], k[1]), "fnr": Rate.of(k[2], k[3])} for ctx, k in sorted(tally.items())
     ]

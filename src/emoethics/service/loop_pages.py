@@ -15,7 +15,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ..errors import EmoethicsError
-from ..ethics.calibrate import truth_of
+from ..ethics.calibrate import outcome, truth_of
 from ..store.verdicts import Filters, VerdictLog
 from .dashboard import dashboard_data
 from .security import check_csrf, hide_database
@@ -53,17 +53,7 @@ def reviewed(request: Request, key: Signed, context: str = "") -> HTMLResponse:
         t = truth_of(c, decisions)
         if t is None:
             continue
-        flagged = c.verdict != "allow"
-        outcome = (
-            "disputed"
-            if t[0] == "disputed"
-            else "false positive"
-            if flagged and t[0] == "harmless"
-            else "false negative"
-            if not flagged and t[0] == "harmful"
-            else "right"
-        )
-        rows.append({"case": c, "truth": t[0], "labels": t[1], "outcome": outcome})
+        rows.append({"case": c, "truth": t[0], "labels": t[1], "outcome": outcome(c.verdict, t[0])})
     return page(request, "reviewed.html", rows=rows[-500:], context=context)
 
 

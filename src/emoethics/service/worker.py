@@ -54,6 +54,7 @@ class Worker:
         self.records = Records(url)
         self.store = ReviewStore(url=self.records.url)
         self._saved_guidelines: set[str] = set()
+        self._stored_rulebooks: dict[str, Rulebook] = {}
         self._slots = threading.BoundedSemaphore(max(1, concurrency))
 
     # -- models, made once by the session --------------------------------------------------------
@@ -79,8 +80,16 @@ class Worker:
         return self.session.make_judge(guidelines, rulebook=self.rulebook(rulebook), use_model=False)
 
     def rulebook(self, name: str | None) -> Rulebook | None:
-        """A rulebook by file, stored id, 'latest' or 'active', from this service's database."""
-        return load_rulebook(name, url=self.records.url) if name else None
+        """A rulebook by file, stored id, 'latest' or 'active', from this service's database. A
+        stored version never changes (its id is a hash of its content), so each is read once."""
+        if not name:
+            return None
+        if name.startswith("rulebook-v") and name in self._stored_rulebooks:
+            return self._stored_rulebooks[name]
+        book = load_rulebook(name, url=self.records.url)
+        if name.startswith("rulebook-v"):
+            self._stored_rulebooks[name] = book
+        return book
 
     def model_ids(self) -> dict[str, str]:
         out: dict[str, str] = {role: b.id for role, b in self.session.backends().items()}
