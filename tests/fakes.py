@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from emoethics.emotions.models import EmotionModel, load_model
-from emoethics.emotions.profile import EmotionProfile, SpectrumReading
 from emoethics.llm.base import Backend, Completion
+from emoethics.schema.emotion_models import EmotionModel, load_model
+from emoethics.schema.profile import EmotionProfile, SpectrumReading
 
 
 class ScriptedBackend(Backend):

@@ -15,7 +15,6 @@ from emoethics import api
 from emoethics.batch.checkpoint import scan_csv, scan_jsonl
 from emoethics.batch.io import detect_format, iter_csv, iter_jsonl, iter_parquet, jsonl_record
 from emoethics.emotions.analysis import LLMAnalyzer, _norm, parse_readings
-from emoethics.emotions.models import load_model, resolve_target
 from emoethics.errors import ConfigError, EmoethicsError, InputError
 from emoethics.ethics.guidelines import load_guidelines
 from emoethics.ethics.injection import find_injections, readings, sanitise, without_injections
@@ -23,6 +22,7 @@ from emoethics.ethics.signatures import load_signatures
 from emoethics.ethics.sshf import load_rulebook
 from emoethics.llm.base import parse_json
 from emoethics.llm.openai_backend import retry_after
+from emoethics.schema.emotion_models import load_model, resolve_target
 from emoethics.textio import check_text, decode
 
 from fakes import ScriptedBackend

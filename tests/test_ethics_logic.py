@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emoethics.emotions.models import load_model, resolve_target
 from emoethics.ethics.address import read_address
 from emoethics.ethics.adversary import contentiousness, debate
 from emoethics.ethics.guidelines import load_guidelines
@@ -19,6 +18,7 @@ from emoethics.ethics.pipeline import compose_text
 from emoethics.ethics.rectify import allowed_level, rectify_text
 from emoethics.ethics.signatures import add_examples, compare_methods, learn_signatures, remeasure_signatures
 from emoethics.ethics.sshf import learn_rulebook
+from emoethics.schema.emotion_models import load_model, resolve_target
 from emoethics.store.queue import Feedback, ReviewStore
 from emoethics.store.records import Records
 

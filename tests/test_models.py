@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from emoethics.emotions.models import builtin_models, load_model, resolve_target
 from emoethics.errors import ConfigError
+from emoethics.schema.emotion_models import builtin_models, load_model, resolve_target
 
 
 def test_builtin_models_load_and_have_seven_levels():

@@ -19,7 +19,7 @@ from openai import OpenAI
 from schemathesis.checks import not_a_server_error
 
 from emoethics.errors import ConfigError
-from emoethics.proxy.app import proxy_settings
+from emoethics.proxy.settings import proxy_settings
 from emoethics.proxy.streaming import split_sentences
 from emoethics.store.keys import KeyStore
 from emoethics.store.queue import ReviewStore

@@ -25,9 +25,10 @@ from openai import OpenAI
 
 from emoethics.errors import ConfigError
 from emoethics.proxy import ProxyLibrary
-from emoethics.proxy.app import CLIENT_GONE, proxy_settings
+from emoethics.proxy.exchange import CLIENT_GONE
 from emoethics.proxy.guard import windows
 from emoethics.proxy.redact import scrub
+from emoethics.proxy.settings import proxy_settings
 from emoethics.store.queue import ReviewStore
 from emoethics.store.records import Records
 from emoethics.textio import MAX_CHARS

@@ -180,7 +180,7 @@ def test_the_proxy_refuses_over_the_rate_limit_with_a_429_in_the_openai_shape(tm
 
 def test_a_worker_builds_the_same_proxy_from_the_environment_with_the_upstream_credentials(tmp_path, monkeypatch):
     from emoethics.config import Settings
-    from emoethics.proxy.app import proxy_settings
+    from emoethics.proxy.settings import proxy_settings
 
     config, _ = proxy_settings(
         {}, {"upstream": "http://user:s3cret-pass@127.0.0.1:9/v1", "judge_model": "never", "context": "workplace"}

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from emoethics.emotions.models import load_model, resolve_target
 from emoethics.emotions.rewriting import rewrite_text, sweep_text
+from emoethics.schema.emotion_models import load_model, resolve_target
 
 from fakes import ScriptedAnalyzer, ScriptedBackend
 

@@ -13,6 +13,7 @@ import pytest
 
 import emoethics
 from emoethics.emotions.ensemble import EnsembleAnalyzer
+from emoethics.encoders.minilm import Encoder, StaticEncoder, get_encoder
 from emoethics.errors import ModelFileError
 from emoethics.evals.datasets import Example
 from emoethics.sensors.calibration import (
@@ -23,14 +24,7 @@ from emoethics.sensors.calibration import (
     tune_relative_rule,
     tune_rule,
 )
-from emoethics.sensors.embedding import (
-    EMOTION_ENCODER,
-    STATIC_ENCODER,
-    Encoder,
-    StaticEncoder,
-    get_emotion_encoder,
-    get_encoder,
-)
+from emoethics.sensors.embedding import EMOTION_ENCODER, STATIC_ENCODER, get_emotion_encoder
 from emoethics.sensors.emotion_sensor import DEFAULT_HEADS, EMOTIONS, DecisionRule, EmotionSensor, label_sets
 
 from fakes import ScriptedAnalyzer

@@ -16,7 +16,7 @@ from emoethics.batch import JobSpec, run_batch
 from emoethics.config import LLM_BACKENDS, BackendSpec, load_settings
 from emoethics.errors import ConfigError
 from emoethics.llm.base import Backend, Completion
-from emoethics.llm.usage import Usage, usage_record
+from emoethics.schema.usage import Usage, usage_record
 from emoethics.service import ServiceConfig, create_app
 from emoethics.service.worker import Worker
 from emoethics.store.keys import KeyStore

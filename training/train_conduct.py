@@ -26,7 +26,7 @@ Writes ``src/emoethics/ethics/heads/conduct.npz`` and ``conduct-manifest.json`` 
 sha256, recipe, dev and test metrics). Embeddings are cached in ``training/.cache``.
 
 ``--encoder multilingual`` trains the head the judge reads texts in other languages with, on
-multilingual-e5-small's embeddings (``emoethics.sensors.multilingual``), and writes ``conduct-e5.npz``
+multilingual-e5-small's embeddings (``emoethics.encoders.e5``), and writes ``conduct-e5.npz``
 and ``conduct-e5-manifest.json``. Its data are the same (Davidson's offensive tweets and Stormfront's
 harmless sentences thinned to a third, to keep the encoding time in bounds) plus:
 
@@ -162,8 +162,8 @@ def load_rows(multilingual: bool = False) -> list[dict]:
 def embeddings(texts: list[str], encoder: str = "moral") -> np.ndarray:
     """``encoder``'s embeddings of the normalised texts; each text's vector is cached (keyed by a
     digest of the normalised text, in a file per encoder), so only new texts are encoded."""
+    from emoethics.encoders.e5 import MODEL_SHA256
     from emoethics.ethics.heads import HEADS_DIR, MORAL_ENCODER_FILE
-    from emoethics.sensors.multilingual import MODEL_SHA256
 
     if encoder == "multilingual":
         enc = "e5-" + MODEL_SHA256[:12]

@@ -54,7 +54,7 @@ FOLDS = 5
 
 def embed(texts: list[str]) -> np.ndarray:
     """Embeddings of ``texts`` (rows in order), cached on disk by content."""
-    from emoethics.sensors.embedding import get_encoder
+    from emoethics.encoders.minilm import get_encoder
 
     unique = sorted(set(texts))
     key = hashlib.sha256("\n\x00".join(unique).encode("utf-8")).hexdigest()[:16]

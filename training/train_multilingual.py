@@ -44,7 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emoethics.sensors.multilingual import MODEL_SHA256, get_multilingual_encoder
+from emoethics.encoders.e5 import MODEL_SHA256, get_multilingual_encoder
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"

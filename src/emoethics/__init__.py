@@ -29,8 +29,6 @@ from .api import (
     sweep,
 )
 from .config import BackendSpec, Settings, load_settings
-from .emotions.models import EmotionModel, Target, builtin_models, load_model
-from .emotions.profile import EmotionProfile, SpectrumReading
 from .emotions.respond import Reply
 from .emotions.rewriting import RewriteResult, SweepResult
 from .errors import BackendError, ConfigError, EmoethicsError, InputError, MalformedOutputError
@@ -39,6 +37,8 @@ from .ethics.guidelines import GuidelineSet, load_guidelines
 from .ethics.judge import Judgement
 from .ethics.pipeline import Composition
 from .ethics.rectify import Rectification
+from .schema.emotion_models import EmotionModel, Target, builtin_models, load_model
+from .schema.profile import EmotionProfile, SpectrumReading
 from .session import Session, get_backend, register_backend
 
 try:  # the one place the version is written is pyproject.toml

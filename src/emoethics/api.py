@@ -15,8 +15,6 @@ from typing import Literal
 
 from .config import Settings, load_settings
 from .emotions.analysis import Analyzer
-from .emotions.models import DEFAULT_MODEL, EmotionModel
-from .emotions.profile import EmotionProfile
 from .emotions.respond import Reply
 from .emotions.rewriting import RewriteResult, SweepResult
 from .ethics.adversary import Review
@@ -26,6 +24,8 @@ from .ethics.pipeline import Composition
 from .ethics.rectify import Rectification
 from .ethics.sshf import Rulebook
 from .llm.base import Backend, Message
+from .schema.emotion_models import DEFAULT_MODEL, EmotionModel
+from .schema.profile import EmotionProfile
 from .session import Session, default_session
 from .store.queue import ReviewStore
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from .emotions.profile import EmotionProfile
 from .emotions.rewriting import SweepResult
 from .errors import InputError
+from .schema.profile import EmotionProfile
 
 FORMATS = (".png", ".svg", ".pdf")
 

@@ -19,9 +19,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .emotions.models import register_emotion_model
 from .errors import ConfigError
 from .ethics.guidelines import register_guidelines
+from .schema.emotion_models import register_emotion_model
 from .session import BackendFactory, register_backend
 
 GROUP = "emoethics.plugins"
@@ -66,7 +66,7 @@ class Registry:
         self.plugin.guidelines.append(name)
 
     def emotion_model(self, name: str, path: str | Path) -> None:
-        """An emotion model (YAML, as ``emotions/data/plutchik.yaml``)."""
+        """An emotion model (YAML, as ``schema/data/plutchik.yaml``)."""
         register_emotion_model(name, path)
         self.plugin.emotion_models.append(name)
 

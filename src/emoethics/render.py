@@ -9,9 +9,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .emotions.profile import EmotionProfile
 from .emotions.respond import Reply
 from .emotions.rewriting import RewriteResult, SweepResult
+from .schema.profile import EmotionProfile
 
 BAR_HALF = 10
 

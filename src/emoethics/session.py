@@ -18,8 +18,6 @@ from typing import Any, Literal
 from .config import ANALYSER_ONLY, LLM_BACKENDS, BackendSpec, Role, Settings, cache_dir, load_settings
 from .emotions.analysis import Analyzer, LLMAnalyzer
 from .emotions.analysis import analyze_many as analyze_texts
-from .emotions.models import DEFAULT_MODEL, EmotionModel, load_model, resolve_target
-from .emotions.profile import EmotionProfile
 from .emotions.respond import Reply, reply_to
 from .emotions.rewriting import RewriteResult, SweepResult, rewrite_text, sweep_text
 from .errors import ConfigError
@@ -32,6 +30,8 @@ from .ethics.signatures import load_signatures
 from .ethics.sshf import Rulebook, load_rulebook
 from .llm.base import Backend, Message
 from .llm.cache import ResponseCache
+from .schema.emotion_models import DEFAULT_MODEL, EmotionModel, load_model, resolve_target
+from .schema.profile import EmotionProfile
 from .store.queue import ReviewStore
 from .textio import check_text
 
@@ -418,7 +418,7 @@ def _sensor(em: EmotionModel, calibration: str | None, fast: bool = False) -> An
 
 def _same_kind(analyzer: Analyzer, em: EmotionModel, calibration: str | None) -> Analyzer:
     """An analyser like ``analyzer`` (sensor or language model) for emotion model ``em``."""
-    from .sensors.embedding import StaticEncoder
+    from .encoders.minilm import StaticEncoder
     from .sensors.emotion_sensor import EmotionSensor
 
     if isinstance(analyzer, EmotionSensor):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..errors import BackendError, ConfigError, EmoethicsError, InputError, ModelFileError
-from ..llm.usage import Usage
+from ..schema.usage import Usage
 from ..textio import check_text
 from .io import CsvLog, JsonlLog, Record
 from .jobs import Job

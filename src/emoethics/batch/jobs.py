@@ -19,8 +19,8 @@ from pydantic import BaseModel, ConfigDict
 
 from ..config import BackendSpec, Settings, load_settings
 from ..emotions.analysis import LLMAnalyzer
-from ..emotions.models import load_model, resolve_target
 from ..llm.base import Backend
+from ..schema.emotion_models import load_model, resolve_target
 from ..session import Session
 
 Kind = Literal["analyze", "judge", "rewrite"]

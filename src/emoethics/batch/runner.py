@@ -23,7 +23,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from ..errors import InputError
-from ..llm.usage import Usage
+from ..schema.usage import Usage
 from .checkpoint import Checkpoint, DoneSet, prepare
 from .groups import BatchOptions, Sink, groups, process
 from .io import BASE_COLUMNS, CsvLog, JsonlLog, Record, count_records, detect_format, iter_records, jsonl_to_parquet

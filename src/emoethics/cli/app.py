@@ -23,9 +23,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ..config import ANALYSER_ONLY, Settings, env_flag, load_settings
-from ..emotions.models import builtin_models
 from ..errors import EmoethicsError, InputError
-from ..llm.usage import usage_record
+from ..schema.emotion_models import builtin_models
+from ..schema.usage import usage_record
 from ..textio import check_text, decode, read_bytes_limited
 
 app = typer.Typer(

@@ -36,9 +36,9 @@ from rich.text import Text
 from ..batch import BatchOptions, JobSpec, Summary, run_batch
 from ..batch.checkpoint import Checkpoint
 from ..config import Settings
-from ..emotions.models import DEFAULT_MODEL
 from ..errors import BackendError, ConfigError
 from ..ethics.guidelines import DEFAULT_GUIDELINES
+from ..schema.emotion_models import DEFAULT_MODEL
 from .app import (
     Calibration,
     EmotionModelOpt,

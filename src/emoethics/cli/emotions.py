@@ -22,8 +22,8 @@ import typer
 
 from .. import api
 from ..config import Settings
-from ..emotions.models import DEFAULT_MODEL, builtin_models, load_model
 from ..errors import InputError
+from ..schema.emotion_models import DEFAULT_MODEL, builtin_models, load_model
 from ..textio import Item, read_bytes_limited, read_items
 from .app import (
     BaseUrl,

@@ -129,7 +129,7 @@ def proxy(
 
     from ..ethics.guidelines import load_guidelines
     from ..proxy import ProxyLibrary, create_proxy_app
-    from ..proxy.app import proxy_settings
+    from ..proxy.settings import proxy_settings
     from ..proxy.workers import FACTORY, WORKER_ENV, worker_environment
 
     config, server = proxy_settings(

@@ -16,11 +16,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 from ..llm.base import Backend, Message
-from ..llm.usage import Usage
 from ..prompting import examples, render
+from ..schema.emotion_models import EmotionModel, Spectrum, load_model
+from ..schema.profile import EmotionProfile, SpectrumReading
+from ..schema.usage import Usage
 from ..textio import check_text
-from .models import EmotionModel, Spectrum, load_model
-from .profile import EmotionProfile, SpectrumReading
 
 #: How the model's confidence words map to numbers.
 CONFIDENCE = {"low": 0.35, "medium": 0.65, "high": 0.9}

@@ -9,9 +9,9 @@ large batches much cheaper.
 
 from __future__ import annotations
 
-from ..llm.usage import Usage
+from ..schema.profile import EmotionProfile, SpectrumReading
+from ..schema.usage import Usage
 from .analysis import Analyzer
-from .profile import EmotionProfile, SpectrumReading
 
 
 class EnsembleAnalyzer:

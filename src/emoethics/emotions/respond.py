@@ -10,9 +10,9 @@ from pydantic import BaseModel
 
 from ..llm.base import Backend, Message
 from ..prompting import examples, render
+from ..schema.profile import EmotionProfile, SpectrumReading
 from ..textio import check_text
 from .analysis import Analyzer
-from .profile import EmotionProfile, SpectrumReading
 
 
 class Reply(BaseModel):

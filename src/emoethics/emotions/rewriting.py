@@ -17,16 +17,16 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from ..encoders.minilm import ENCODER_ID, similarity
 from ..llm.base import Backend
 from ..llm.structured import parse_text, text_schema
-from ..llm.usage import Usage
 from ..prompting import examples, render
-from ..sensors.embedding import ENCODER_ID, similarity
+from ..schema.emotion_models import EmotionModel, Level, Spectrum, Target
+from ..schema.profile import EmotionProfile
+from ..schema.usage import Usage
 from ..textio import check_text
 from .analysis import Analyzer
 from .features import FeatureChanges, explain_changes
-from .models import EmotionModel, Level, Spectrum, Target
-from .profile import EmotionProfile
 
 
 class RewriteRound(BaseModel):

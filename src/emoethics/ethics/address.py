@@ -23,7 +23,7 @@ import re
 
 from pydantic import BaseModel, Field
 
-from ..emotions.profile import EmotionProfile
+from ..schema.profile import EmotionProfile
 
 SECOND_PERSON = re.compile(r"\b(you|your|yours|yourself|yourselves|u|ur|ya|thee|thou)\b", re.I)
 THIRD_PERSON = re.compile(

@@ -18,8 +18,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from ..llm.base import Backend
-from ..llm.usage import Usage
 from ..prompting import render
+from ..schema.usage import Usage
 from ..store.queue import Case, ReviewStore, dump
 from .guidelines import VERDICT_ORDER, Verdict
 from .judge import Judgement, _context_line

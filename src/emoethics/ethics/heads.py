@@ -5,7 +5,7 @@ One logistic regression per format of :data:`~emoethics.ethics.items.ETHICS_FORM
 what data, with which dev accuracy). Inference is numpy only: features -> standardise -> sigmoid.
 
 Each head names its encoder (``encoder`` in the npz; ``original`` when absent): ``original`` is
-all-MiniLM-L6-v2 as published (ONNX int8, :func:`~emoethics.sensors.embedding.get_encoder`),
+all-MiniLM-L6-v2 as published (ONNX int8, :func:`~emoethics.encoders.minilm.get_encoder`),
 ``moral`` the same model fine-tuned on the moral tasks by ``training/finetune_moral_encoder.py``
 (``heads/minilm-moral-int8.onnx``, its sha256 checked against ``heads/moral-encoder-manifest.json``,
 :func:`get_moral_encoder`). ``training/train_ethics.py`` chooses it per head with the features.
@@ -32,9 +32,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..encoders.e5 import MultilingualEncoder, get_multilingual_encoder
+from ..encoders.minilm import Encoder, get_encoder, manifest_sha256
 from ..errors import ConfigError
-from ..sensors.embedding import Encoder, get_encoder, manifest_sha256
-from ..sensors.multilingual import MultilingualEncoder, get_multilingual_encoder
 from ..sensors.normalise import normalise
 from .items import ETHICS_FORMATS, EthicsItem
 

@@ -310,7 +310,7 @@ def looks_injected(part: str) -> bool:
 @lru_cache(maxsize=1)
 def _exemplars() -> np.ndarray:
     """Embeddings of the known injections (``heads/injections.txt``)."""
-    from ..sensors.embedding import get_encoder
+    from ..encoders.minilm import get_encoder
 
     lines = [x.strip() for x in EXEMPLARS.read_text(encoding="utf-8").splitlines()]
     return get_encoder().encode([_fold(normalise(x)) for x in lines if x and not x.startswith("#")])
@@ -318,7 +318,7 @@ def _exemplars() -> np.ndarray:
 
 def similarity_to_injections(parts: list[str]) -> list[float]:
     """For each part, the cosine similarity of its embedding to the nearest known injection."""
-    from ..sensors.embedding import get_encoder
+    from ..encoders.minilm import get_encoder
 
     if not parts:
         return []
@@ -438,7 +438,7 @@ def find_injections_many(texts: list[str], *, semantic: bool = True, learned: bo
         idx = [i for i, (inner, _) in enumerate(opened) if embeddable(inner)]
         embedded = [_fold(normalise(opened[i][0])).strip() for i in idx]
         if idx:
-            from ..sensors.embedding import get_encoder
+            from ..encoders.minilm import get_encoder
 
             vectors = get_encoder().encode(embedded)
             near = (vectors @ _exemplars().T).max(axis=1)

@@ -49,12 +49,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from ..emotions.analysis import Analyzer
-from ..emotions.profile import EmotionProfile
 from ..errors import ConfigError
 from ..llm.base import Backend, Message
-from ..llm.usage import Usage
 from ..prompting import examples, render
-from ..sensors.language import CONDUCT_LANGUAGES, LanguageReading, detect_language
+from ..schema.language import LanguageReading
+from ..schema.profile import EmotionProfile
+from ..schema.usage import Usage
+from ..sensors.language import CONDUCT_LANGUAGES, detect_language
 from ..store.verdicts import VerdictRecord
 from ..textio import check_text
 from .address import AddressReading, read_address
@@ -195,6 +196,58 @@ class GateThresholds:
     moral: float
     language_review: bool
     conduct: dict[str, float] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class TextReading:
+    """One reading of a text as the instruments saw it, computed once and passed along: the text,
+    what the models read of it (``clean``, with the parts set aside in ``injections``), the name of
+    the reading, the sensor's profile, the moral and conduct heads' readings and its language."""
+
+    text: str
+    clean: str
+    injections: list[Injection]
+    name: str
+    profile: EmotionProfile
+    moral: MoralReading | None
+    conduct: Any
+    language: LanguageReading
+
+
+@dataclasses.dataclass
+class BehaviourEvidence:
+    """The behaviour on the guardrail's spectrum: by the emotion signatures, by the judge model
+    (``llm``: its whole answer), the reading that decides (``read``) and the tokens it took."""
+
+    spectrum: Any
+    signatures: Signatures | None
+    by_emotion: BehaviourReading | None
+    direct: BehaviourReading | None
+    read: BehaviourReading
+    llm: dict[str, Any] | None
+    usage: Usage
+
+
+@dataclasses.dataclass
+class Findings:
+    """The evidence on a text: guideline violations, the model's and the moral head's views of
+    wrongness, who it addresses, and what was set aside (as reasons)."""
+
+    hits: list[GuidelineHit]
+    wrong: bool | None
+    p_wrong: float | None
+    address: AddressReading
+    reasons: list[str]
+
+
+@dataclasses.dataclass
+class Decided:
+    """The verdict on a text with the behaviour reading that decided it and the reasons."""
+
+    verdict: Verdict
+    behaviour: BehaviourReading
+    trajectory: Trajectory | None
+    reasons: list[str]
 
 
 class Judge:
@@ -438,54 +491,37 @@ class Judge:
         for text, injections, plan in zip(texts, found, plans, strict=True):
             # the text with every flagged part set aside; the sensor's profile of it has read it already
             language = languages[plan[0][0]]
-            judged = [
-                self._judge_reading(
-                    text,
-                    clean,
-                    used,
-                    guardrail,
-                    history,
-                    name,
-                    profiles[clean],
-                    morals.get(clean),
-                    self._calibrated(conducts.get(clean), gates),
-                    language,
-                    gates,
-                )
-                for clean, used, name in plan
-            ]
+            judged = []
+            for clean, used, name in plan:
+                conduct = self._calibrated(conducts.get(clean), gates)
+                r = TextReading(text, clean, used, name, profiles[clean], morals.get(clean), conduct, language)
+                judged.append(self._judge_reading(r, guardrail, history, gates))
             out.append(_combine(judged, injections))
         return out
 
     def _judge_reading(
-        self,
-        text: str,
-        clean: str,
-        injections: list[Injection],
-        guardrail: Guardrail,
-        history: list[str],
-        reading: str,
-        profile: EmotionProfile,
-        moral: MoralReading | None,
-        conduct: Any,
-        language: LanguageReading,
-        gates: GateThresholds,
+        self, r: TextReading, guardrail: Guardrail, history: list[str], gates: GateThresholds
     ) -> Judgement:
-        """Judge one reading of ``text``: ``clean`` is what the models read, ``profile`` and
-        ``moral`` the sensor's and the moral head's readings of it."""
+        """Judge one reading of a text in four steps: read its behaviour, find the evidence,
+        decide the verdict, explain it."""
+        b = self._read(r, guardrail)
+        found = self._find(r, b)
+        decided = self._decide(r, guardrail, history, gates, b, found)
+        return self._explain(r, guardrail, b, found, decided)
+
+    def _read(self, r: TextReading, guardrail: Guardrail) -> BehaviourEvidence:
+        """The behaviour on the guardrail's spectrum as the emotion signatures read it from the
+        profile and (with a judge model) as the model reads it directly."""
         spectrum = self.guidelines.behaviour(guardrail.behaviour)
         sig = self.signatures.get(spectrum.id)
         usage = Usage()
-        reasons: list[str] = []
-
-        usage.add(profile.usage)
-        by_emotion = sig.classify(profile) if sig else None
-
+        usage.add(r.profile.usage)
+        by_emotion = sig.classify(r.profile) if sig else None
         llm: dict[str, Any] | None = None
         direct = None
         if self.backend is not None:
             with self.backend.metered() as u:
-                llm = self._ask(clean, guardrail)
+                llm = self._ask(r.clean, guardrail)
             usage.add(u)
             lv = spectrum.level(llm["behaviour"])
             direct = BehaviourReading(
@@ -499,115 +535,132 @@ class Judge:
         use_direct = self.behaviour_method == "direct" and direct is not None
         read = direct if use_direct or by_emotion is None else by_emotion
         assert read is not None
+        return BehaviourEvidence(spectrum, sig, by_emotion, direct, read, llm, usage)
 
-        p_wrong = round(moral.probability, 4) if moral is not None else None
-        address = read_address(clean, profile)
-        hits, wrong, set_aside = self._model_evidence(clean, llm, conduct, p_wrong, address)
-        reasons += set_aside
-        if conduct is not None and (conduct.harmful or conduct.doubtful):
-            hits.append(self._conduct_hit(conduct))
+    def _find(self, r: TextReading, b: BehaviourEvidence) -> Findings:
+        """The guideline violations (the judge model's, the conduct head's, the rulebook's), the
+        model's view of wrongness, the moral head's P(wrong) and who the text addresses."""
+        p_wrong = round(r.moral.probability, 4) if r.moral is not None else None
+        address = read_address(r.clean, r.profile)
+        hits, wrong, set_aside = self._model_evidence(r.clean, b.llm, r.conduct, p_wrong, address)
+        if r.conduct is not None and (r.conduct.harmful or r.conduct.doubtful):
+            hits.append(self._conduct_hit(r.conduct))
         if self.rulebook is not None:
-            hits += self.rulebook.matches(clean, profile)
+            hits += self.rulebook.matches(r.clean, r.profile)
+        return Findings(hits, wrong, p_wrong, address, list(set_aside))
 
-        behaviour, note = self._behaviour(read, spectrum, address, hits, wrong, p_wrong, conduct, clean)
+    def _decide(
+        self,
+        r: TextReading,
+        guardrail: Guardrail,
+        history: list[str],
+        gates: GateThresholds,
+        b: BehaviourEvidence,
+        f: Findings,
+    ) -> Decided:
+        """The verdict: the guardrail's for the behaviour, made stricter by each violation, the
+        model's or the moral head's doubt, an unsupported language and an escalating conversation."""
+        reasons = list(f.reasons)
+        behaviour, note = self._behaviour(b.read, b.spectrum, f.address, f.hits, f.wrong, f.p_wrong, r.conduct, r.clean)
         verdict = guardrail.verdict_for(behaviour.intensity)
-        where = {
-            "allow": "inside the allowed range",
-            "review": "inside the review range",
-            "rectify": "outside the review range",
-        }[verdict]
+        where = {"allow": "inside the allowed", "review": "inside the review", "rectify": "outside the review"}[verdict]
         reasons.append(
             f"behaviour '{behaviour.level}' ({behaviour.intensity:+.2f}, {behaviour.method}) is "
-            f"{where} of context '{guardrail.context}' (allowed {list(guardrail.allowed)}, "
+            f"{where} range of context '{guardrail.context}' (allowed {list(guardrail.allowed)}, "
             f"review {list(guardrail.review)})" + (f"; {note}" if note else "")
         )
-
-        for h in hits:
+        for h in f.hits:
             new = stricter(verdict, h.severity)
             if new != verdict:
                 reasons.append(f"violates '{h.guideline}' (severity {h.severity}): \"{h.quote}\"")
             verdict = new
-
-        if wrong and not hits:
+        if f.wrong and not f.hits:
             verdict = stricter(verdict, "review")
             reasons.append("the judge model finds it morally wrong without naming a guideline")
-        if p_wrong is not None and p_wrong >= gates.moral and not hits and verdict == "allow":
+        if f.p_wrong is not None and f.p_wrong >= gates.moral and not f.hits and verdict == "allow":
+            verdict = "review"
+            on = r.moral.sentence if r.moral else r.clean
+            reasons.append(f'the moral head disagrees (P(wrong) = {f.p_wrong:.2f}, on "{on}")')
+        lang = r.language
+        if lang.support == "unsupported" and self.backend is None and verdict == "allow" and gates.language_review:
             verdict = "review"
             reasons.append(
-                f'the moral head disagrees (P(wrong) = {p_wrong:.2f}, on "{moral.sentence if moral else clean}")'
+                f"written in '{lang.code}' (P = {lang.probability:.2f}), a language the fast path's "
+                "instruments were not trained for: a person reviews it"
             )
-
-        if language.support == "unsupported" and self.backend is None and verdict == "allow":
-            if gates.language_review:
-                verdict = "review"
-                reasons.append(
-                    f"written in '{language.code}' (P = {language.probability:.2f}), a language the fast path's "
-                    "instruments were not trained for: a person reviews it"
-                )
-
         trajectory = None
-        if history and sig is not None:
-            trajectory = self._trajectory(history + [clean], sig, profile)
+        if history and b.signatures is not None:
+            trajectory = self._trajectory(history + [r.clean], b.signatures, r.profile)
             if trajectory.escalating:
                 verdict = stricter(verdict, "review")
                 reasons.append(
                     f"the conversation escalates: behaviour moved {trajectory.change:+.2f} from the first turn"
                 )
+        return Decided(verdict, behaviour, trajectory, reasons)
 
-        confidence = _confidence(behaviour, wrong, p_wrong, hits)
-        said, dropped = check_rationale((llm or {}).get("rationale", ""), clean, self._worked_examples())
-        quotes = [_norm(h.quote) for h in hits if h.source == "judge model" and _norm(h.quote)]
-        model_flags = bool(wrong) or bool(quotes)
-        grounded = any(q in _norm(said) for q in quotes) if quotes else _quotes_text(said, clean)
-        if said and (model_flags != (verdict != "allow") or not grounded):
+    def _explain(
+        self, r: TextReading, guardrail: Guardrail, b: BehaviourEvidence, f: Findings, d: Decided
+    ) -> Judgement:
+        """The judgement: the verdict with its reasons, a rationale that rests on the text's words
+        (the model's, when it agrees with the verdict and quotes what it found), and every reading."""
+        said, dropped = check_rationale((b.llm or {}).get("rationale", ""), r.clean, self._worked_examples())
+        quotes = [_norm(h.quote) for h in f.hits if h.source == "judge model" and _norm(h.quote)]
+        model_flags = bool(f.wrong) or bool(quotes)
+        grounded = any(q in _norm(said) for q in quotes) if quotes else _quotes_text(said, r.clean)
+        if said and (model_flags != (d.verdict != "allow") or not grounded):
             dropped.append(said)  # it contradicts the verdict, or does not rest on the words it found
             said = ""
-        rationale = explain(verdict, behaviour, hits, moral, conduct, profile, said)
-        if injections:
-            reasons.append(f"{len(injections)} sentence(s) addressed to the judge were set aside")
-        if reading == "disputed kept":
+        reasons = list(d.reasons)
+        if r.injections:
+            reasons.append(f"{len(r.injections)} sentence(s) addressed to the judge were set aside")
+        if r.name == "disputed kept":
             reasons.append("read with the parts flagged by one mechanism only kept in")
-        models = {"analyzer": profile.analyzer or self.analyzer.name}
-        if self.backend is not None:
-            models["judge"] = self.backend.id
-        if self.head is not None and moral is not None:
-            models["head"] = self.head.id
-        if conduct is not None:
-            models["conduct"] = getattr(conduct, "head_id", None) or (self.conduct.id if self.conduct else "")
+        moral, conduct = r.moral, r.conduct
         return Judgement(
-            text=text,
-            judged_text=clean,
+            text=r.text,
+            judged_text=r.clean,
             context=guardrail.context,
             culture=guardrail.culture,
-            verdict=verdict,
+            verdict=d.verdict,
             reasons=reasons,
-            behaviour=behaviour,
-            behaviour_emotion=by_emotion,
-            behaviour_direct=direct,
+            behaviour=d.behaviour,
+            behaviour_emotion=b.by_emotion,
+            behaviour_direct=b.direct,
             guardrail=guardrail,
-            violations=hits,
-            wrong=wrong,
-            wrong_probability=p_wrong,
+            violations=f.hits,
+            wrong=f.wrong,
+            wrong_probability=f.p_wrong,
             wrong_sentence=moral.sentence if moral else None,
             wrong_span=moral.span if moral else None,
             conduct_probabilities=(
                 {k: round(v, 4) for k, v in conduct.probabilities.items()} if conduct is not None else None
             ),
-            address=address,
-            rationale=rationale,
+            address=f.address,
+            rationale=explain(d.verdict, d.behaviour, f.hits, moral, conduct, r.profile, said),
             rationale_dropped=dropped,
-            confidence=confidence,
-            profile=profile,
-            trajectory=trajectory,
-            injections=injections,
-            reading=reading,
-            language=language,
+            confidence=_confidence(d.behaviour, f.wrong, f.p_wrong, f.hits),
+            profile=r.profile,
+            trajectory=d.trajectory,
+            injections=r.injections,
+            reading=r.name,
+            language=r.language,
             guidelines_version=self.guidelines.version,
             rulebook_version=self.rulebook.id if self.rulebook is not None else None,
-            signatures=sig.id if sig else None,
-            models=models,
-            usage=usage,
+            signatures=b.signatures.id if b.signatures else None,
+            models=self._models(r),
+            usage=b.usage,
         )
+
+    def _models(self, r: TextReading) -> dict[str, str]:
+        """The models behind a judgement, by role."""
+        models = {"analyzer": r.profile.analyzer or self.analyzer.name}
+        if self.backend is not None:
+            models["judge"] = self.backend.id
+        if self.head is not None and r.moral is not None:
+            models["head"] = self.head.id
+        if r.conduct is not None:
+            models["conduct"] = getattr(r.conduct, "head_id", None) or (self.conduct.id if self.conduct else "")
+        return models
 
     def _behaviour(
         self,

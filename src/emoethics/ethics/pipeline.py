@@ -13,12 +13,12 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from ..emotions.analysis import Analyzer
-from ..emotions.models import EmotionModel, Target
 from ..emotions.rewriting import level_description, rewrite_text
 from ..llm.base import Backend
 from ..llm.structured import parse_text, text_schema
-from ..llm.usage import Usage
 from ..prompting import render
+from ..schema.emotion_models import EmotionModel, Target
+from ..schema.usage import Usage
 from ..store.queue import ReviewStore
 from .adversary import LOW_CONFIDENCE, Review, debate
 from .judge import Judge, Judgement

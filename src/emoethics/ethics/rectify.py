@@ -22,14 +22,14 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from ..emotions.analysis import Analyzer
-from ..emotions.models import EmotionModel, Target
-from ..emotions.profile import EmotionProfile
 from ..emotions.rewriting import RewriteResult, rewrite_text
+from ..encoders.minilm import similarity
 from ..errors import MalformedOutputError
 from ..llm.base import Backend
 from ..llm.structured import parse_text, text_schema
 from ..prompting import render
-from ..sensors.embedding import similarity
+from ..schema.emotion_models import EmotionModel, Target
+from ..schema.profile import EmotionProfile
 from .guidelines import VERDICT_ORDER, BehaviourLevel, Guardrail, GuidelineSet
 from .judge import Judge, Judgement
 from .keep import describe, message_points, missing_points

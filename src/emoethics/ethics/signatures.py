@@ -33,11 +33,11 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from ..emotions.analysis import Analyzer, analyze_many
-from ..emotions.profile import EmotionProfile
 from ..errors import ConfigError, EmoethicsError, MalformedOutputError
 from ..llm.base import Backend
 from ..llm.structured import parse_text, text_schema
 from ..prompting import render
+from ..schema.profile import EmotionProfile
 from .guidelines import BehaviourSpectrum
 
 BUILTIN_DIR = Path(__file__).parent / "signatures"

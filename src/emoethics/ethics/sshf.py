@@ -32,10 +32,10 @@ from pydantic import BaseModel, Field
 
 from ..datafiles import data_dir
 from ..emotions.analysis import Analyzer
-from ..emotions.profile import EmotionProfile
 from ..errors import ConfigError, EmoethicsError, InputError
 from ..llm.base import Backend
 from ..prompting import render
+from ..schema.profile import EmotionProfile
 from ..store.queue import Case, Feedback, ReviewStore
 from ..store.records import Records
 from .calibrate import Calibration

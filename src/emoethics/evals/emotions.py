@@ -19,8 +19,8 @@ import time
 from collections.abc import Callable
 
 from ..emotions.analysis import Analyzer
-from ..emotions.profile import EmotionProfile
 from ..errors import EmoethicsError, InputError
+from ..schema.profile import EmotionProfile
 from ..textio import check_text
 from .datasets import PLUTCHIK8, Example
 from .metrics import multilabel_scores, pearson, spearman

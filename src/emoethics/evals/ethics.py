@@ -102,7 +102,7 @@ class LLM:
     def _shots(self, item: EthicsItem) -> list[EthicsItem]:
         if not self.pool:
             return self.fixed
-        from ..sensors.embedding import get_encoder
+        from ..encoders.minilm import get_encoder
 
         enc = get_encoder()
         if self._pool_emb is None:
@@ -222,8 +222,8 @@ def rectification_rate(
     ``generator`` and ``critic`` default to the configured generator and critic analyser."""
     from contextlib import ExitStack
 
-    from ..emotions.models import DEFAULT_MODEL, load_model
     from ..ethics.rectify import rectify_text
+    from ..schema.emotion_models import DEFAULT_MODEL, load_model
     from ..session import default_session
 
     model = load_model(DEFAULT_MODEL)

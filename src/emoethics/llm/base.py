@@ -22,8 +22,8 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from ..errors import MalformedOutputError
+from ..schema.usage import Usage
 from .cache import ResponseCache, cache_key
-from .usage import Usage
 
 T = TypeVar("T")
 Message = dict[str, str]

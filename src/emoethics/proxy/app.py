@@ -28,89 +28,33 @@ Capacity and cancellation: at most ``capacity`` chat requests are in progress at
 refused at once with a 503 and ``Retry-After``. A client that disconnects ends the work on its
 request: the upstream call is cancelled, and the judgement stops before its next window,
 judge-model call or rectification (the run is recorded as abandoned).
+
+The requests are answered by :class:`~.chat.ChatHandler`, a ``sentence`` stream by
+:class:`~.relay.SentenceRelay`; this module holds the application, its routes and error answers.
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
-import threading
-import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..config import env
 from ..errors import BackendError, ConfigError, EmoethicsError, InputError
 from ..store.keys import ApiKey, KeyStore
-from ..store.queue import Case
-from . import fields
-from .choices import Judged, apply, judged_fields, main_index, strictest, summary_of
-from .guard import Abandoned, Decision, Policy, ReplyGuard, UserState, empathy_note, read_user
+from .chat import ChatHandler
+from .exchange import check_culture
 from .library import ProxyLibrary
-from .limits import Capacity, SlotStream
-from .redact import scrub, split_credentials
-from .streaming import DONE, Passes, SentenceRelease, SentenceStream, chunk, event, pieces
-from .upstream import HttpUpstream, LocalUpstream, UpstreamError, completion_id
-
-#: The longest X-Emoethics-Context or X-Emoethics-Culture header value.
-MAX_HEADER_NAME = 64
-
-
-class ProxyConfig(BaseModel):
-    """How the proxy runs (the ``[proxy]`` section of the config file, then the flags)."""
-
-    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
-
-    upstream: str | None = Field(default=None, description="OpenAI-compatible base URL; none: the embedded model.")
-    upstream_key_env: str = Field(default="OPENAI_API_KEY", description="Environment variable with the upstream's key.")
-    upstream_auth: SecretStr | None = Field(
-        default=None,
-        exclude=True,
-        description="user:password for the upstream (taken out of an upstream URL that holds them).",
-    )
-    upstream_timeout: float = Field(default=120.0, gt=0)
-    stream_policy: Literal["hold", "sentence"] = "hold"
-    log_content: bool = Field(default=True, description="Store texts in the run log (off: verdicts only).")
-    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
-    capacity: int = Field(
-        default=32, ge=1, description="Chat requests in progress at once; one more gets a 503 with Retry-After."
-    )
-    database_url: str | None = None
-    guidelines: str = "default"
-    rulebook: str | None = None
-    shadow: str | None = Field(
-        default=None, description="A candidate rulebook judged beside the one in force, for the verdict log only."
-    )
-    policy: Policy = Field(default_factory=Policy)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _credentials_out_of_the_url(cls, data: Any) -> Any:
-        """``http://user:password@host/v1`` becomes the URL without them and ``upstream_auth``."""
-        if isinstance(data, dict) and isinstance(data.get("upstream"), str):
-            clean, credentials = split_credentials(data["upstream"])
-            if credentials is not None:
-                data = {**data, "upstream": clean}
-                data.setdefault("upstream_auth", ":".join(credentials))
-        return data
-
-    def upstream_credentials(self) -> tuple[str, str] | None:
-        """(user, password) for the upstream's basic auth, if any were given."""
-        if self.upstream_auth is None:
-            return None
-        user, _, password = self.upstream_auth.get_secret_value().partition(":")
-        return user, password
+from .openai_errors import ERRORS, error_response, upstream_error
+from .settings import ProxyConfig
+from .upstream import HttpUpstream, LocalUpstream, UpstreamError
 
 
 def lone_surrogate(value: Any, where: str = "body") -> str | None:
@@ -159,38 +103,7 @@ class ChatRequest(BaseModel):
         return data
 
 
-class OpenAIError(BaseModel):
-    message: str
-    type: str
-    param: str | None = None
-    code: str | None = None
-
-
-class ErrorBody(BaseModel):
-    error: OpenAIError
-
-
 BEARER = HTTPBearer(auto_error=False, description="An emoethics API key (`emoethics keys create NAME`).")
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody, "description": why}
-    for code, why in (
-        (400, "bad request (unknown context or culture, invalid body, text that is not valid Unicode)"),
-        (401, "no valid API key"),
-        (413, "body over the size limit"),
-        (429, "rate limit reached (see Retry-After)"),
-        (502, "the upstream failed or answered something unusable"),
-        (503, "the proxy is at its capacity of requests in progress (see Retry-After)"),
-        (504, "the upstream timed out"),
-    )
-}
-
-
-def error_response(
-    status: int, message: str, kind: str, headers: dict[str, str] | None = None, code: str | None = None
-) -> JSONResponse:
-    """An OpenAI error body; the message is scrubbed of anything that looks like a key."""
-    error = OpenAIError(message=scrub(message), type=kind, code=code or (kind if status >= 500 else None))
-    return JSONResponse(ErrorBody(error=error).model_dump(), status_code=status, headers=headers)
 
 
 def client_key(request: Request) -> ApiKey:
@@ -210,64 +123,6 @@ def client_key(request: Request) -> ApiKey:
 
 
 Key = Annotated[ApiKey, Depends(client_key)]
-#: Seconds between checks that a client is still connected.
-DISCONNECT_POLL = 0.1
-#: What a request refused for capacity waits before it tries again (Retry-After, seconds).
-RETRY_AFTER = "1"
-CLIENT_GONE = "the client closed the connection before the answer"
-T = TypeVar("T")
-
-
-@dataclass
-class Exchange:
-    """One chat request on its way: its body, context, culture, user state and run."""
-
-    body: dict[str, Any]
-    context: str
-    culture: str | None
-    user: UserState | None
-    run_id: str
-    inputs: dict[str, Any]
-    start: float = field(default_factory=time.perf_counter)
-    #: set once the client has gone: the work on the request stops at its next step
-    gone: threading.Event = field(default_factory=threading.Event)
-    #: taken by the first write of its run: a run is written once, however the request ends
-    recorded: threading.Lock = field(default_factory=threading.Lock)
-
-
-async def unless_gone(request: Request, gone: threading.Event, work: Awaitable[T]) -> T:
-    """The result of ``work``; when the client disconnects first, ``gone`` is set, ``work`` is
-    cancelled (work in a thread stops at its next step, which checks ``gone``) and
-    :class:`~.guard.Abandoned` is raised."""
-    task = asyncio.ensure_future(work)
-    task.add_done_callback(lambda t: t.cancelled() or t.exception())  # an abandoned task's error is not news
-    try:
-        while True:
-            done, _ = await asyncio.wait({task}, timeout=DISCONNECT_POLL)
-            if done:
-                return task.result()
-            if await request.is_disconnected():
-                gone.set()
-                raise Abandoned(CLIENT_GONE)
-    finally:
-        task.cancel()
-
-
-def check_culture(library: ProxyLibrary, culture: str | None) -> None:
-    """Raise InputError for a culture no guardrail of the guideline set names."""
-    known = library.cultures()
-    if culture and culture not in known:
-        raise InputError(
-            f"unknown culture '{culture}' in guideline set '{library.guidelines.id}' (cultures: {', '.join(known)})"
-        )
-
-
-def header_name(request: Request, name: str) -> str | None:
-    """A short name from a request header (context, culture), or None when it is not given."""
-    value = request.headers.get(name)
-    if value is not None and len(value) > MAX_HEADER_NAME:
-        raise InputError(f"the {name} header is over {MAX_HEADER_NAME} characters")
-    return value or None
 
 
 def create_proxy_app(
@@ -295,38 +150,12 @@ def create_proxy_app(
         check_culture(library, config.policy.culture)
     except InputError as e:
         raise ConfigError(str(e)) from None
-    if upstream is None:
-        if config.upstream:
-            upstream = HttpUpstream(
-                config.upstream,
-                api_key=env(config.upstream_key_env),
-                timeout=config.upstream_timeout,
-                auth=config.upstream_credentials(),
-            )
-        else:
-            upstream = LocalUpstream(library.rectifier(), slot=library.model_slot)
-    policy = config.policy
-    if not config.log_content:
-        policy = policy.model_copy(update={"queue_reviews": False})
-    guard = ReplyGuard(library, policy)
-    capacity = Capacity(config.capacity)
-    # a thread for every request in progress (most wait on the batcher) and a few for the store;
-    # made on first use and shut down with the application (which a test may start again)
-    pools: list[ThreadPoolExecutor] = []
-
-    def in_thread(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Awaitable[T]:
-        """``fn(*args, **kwargs)`` on one of the proxy's threads, awaited."""
-        if not pools:
-            pools.append(ThreadPoolExecutor(config.capacity + 4, thread_name_prefix="emoethics-proxy"))
-        return asyncio.get_running_loop().run_in_executor(pools[0], functools.partial(fn, *args, **kwargs))
+    handler = ChatHandler(config, library, upstream if upstream is not None else upstream_of(config, library))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # noqa: ANN202
         yield
-        await upstream.close()
-        library.close()
-        while pools:
-            pools.pop().shutdown(wait=False, cancel_futures=True)
+        await handler.close()
 
     app = FastAPI(
         title="emoethics proxy",
@@ -340,6 +169,25 @@ def create_proxy_app(
     app.state.limiter = RateLimiter(url)
     app.state.library = library
     app.add_middleware(LimitsMiddleware, max_bytes=config.max_body_bytes, too_large=too_large_body)
+    add_error_handlers(app)
+    app.include_router(openai_router(handler))
+    return app
+
+
+def upstream_of(config: ProxyConfig, library: ProxyLibrary) -> HttpUpstream | LocalUpstream:
+    """The upstream the config names: an OpenAI-compatible server, else the embedded model."""
+    if config.upstream:
+        return HttpUpstream(
+            config.upstream,
+            api_key=env(config.upstream_key_env),
+            timeout=config.upstream_timeout,
+            auth=config.upstream_credentials(),
+        )
+    return LocalUpstream(library.rectifier(), slot=library.model_slot)
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    """Every error the proxy answers as an OpenAI error body."""
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -366,403 +214,29 @@ def create_proxy_app(
     async def internal(request: Request, exc: Exception) -> JSONResponse:
         return error_response(500, "the proxy failed on this request (see its log)", "server_error")
 
-    def context_of(request: Request) -> tuple[str, str | None]:
-        """The guardrail context and culture of a request (headers, else the policy's)."""
-        context = header_name(request, "x-emoethics-context") or policy.context
-        culture = header_name(request, "x-emoethics-culture") or policy.culture
-        check_culture(library, culture)
-        return library.guardrail(context, culture).context, culture
 
-    def inputs_of(req: ChatRequest, body: dict[str, Any], context: str, user: UserState | None) -> dict[str, Any]:
-        base = {
-            "model": req.model,
-            "stream": req.stream,
-            "context": context,
-            "messages_count": len(req.messages),
-            "user_distressed": bool(user and user.distressed),
-        }
-        if config.log_content:
-            base["messages"] = body["messages"]
-        return base
+def openai_router(handler: ChatHandler) -> APIRouter:
+    """The OpenAI-compatible routes: models, health and chat completions."""
+    router = APIRouter(prefix="/v1")
 
-    def output_of(judged: list[Judged | None], user: UserState | None) -> dict[str, Any]:
-        out = [j.log(user, config.log_content) if j is not None else summary_of(None, user) for j in judged]
-        return {"choices": out, "verdict": strictest(judged)}
-
-    def record(
-        ex: Exchange,
-        output: Any,
-        error: str | None = None,
-        cases: list[Case] | None = None,
-        judged: list[Judged | None] | None = None,
-    ) -> None:
-        """Write the run of ``ex``, with the review cases that name it and the verdicts on its
-        texts (one transaction); a second call for the same exchange (a client leaving after the
-        end) writes nothing."""
-        if not ex.recorded.acquire(blocking=False):
-            return
-        decisions = [d for j in judged or [] if j is not None for d in j.fields.values()]
-        verdicts = library.verdict_records(decisions, policy.mode) if decisions else []
-        library.record_run(
-            ex.inputs,
-            output,
-            error=scrub(error) if error else None,
-            seconds=time.perf_counter() - ex.start,
-            run_id=ex.run_id,
-            models={"upstream": upstream.id},
-            cases=cases or [],
-            verdicts=verdicts,
-        )
-
-    def headers_of(judged: list[Judged | None], run_id: str) -> dict[str, str]:
-        main = judged[main_index(judged)]
-        h = {"x-emoethics-verdict": strictest(judged), "x-emoethics-run": run_id, **window_headers(judged)}
-        if main is not None:
-            d = main.main
-            b = d.judgement.behaviour
-            h |= {
-                "x-emoethics-behaviour": f"{b.level} ({b.intensity:+.2f})",
-                "x-emoethics-action": d.action,
-                "x-emoethics-path": d.path,
-                "x-emoethics-context": d.judgement.context,
-            }
-            if d.judgement.language is not None:
-                lang = d.judgement.language
-                h["x-emoethics-language"] = f"{lang.code}; {lang.support}"
-        return h
-
-    def window_headers(judged: list[Judged | None] | None = None) -> dict[str, str]:
-        """The judge's window limit, and (once judged) the most windows a text needed."""
-        h = {"x-emoethics-window-chars": str(guard.window_chars)}
-        counts = [j.windows for j in judged or [] if j is not None]
-        if counts:
-            h["x-emoethics-windows"] = str(max(counts))
-        return h
-
-    async def prepare(req: ChatRequest, request: Request) -> Exchange:
-        context, culture = context_of(request)
-        body = req.model_dump(exclude_none=True)
-        user = None
-        if policy.empathy:
-            user = await in_thread(read_user, library, body["messages"])
-            if user is not None and user.distressed:
-                body["messages"] = [empathy_note(user), *body["messages"]]
-        return Exchange(body, context, culture, user, library.new_run_id(), inputs_of(req, body, context, user))
-
-    async def decide(text: str, ex: Exchange, rewrite: bool = True) -> Decision | None:
-        if not text.replace("\x00", "").strip():
-            return None
-        return await in_thread(
-            guard.decide,
-            text,
-            ex.context,
-            ex.culture,
-            ex.user,
-            run_id=ex.run_id,
-            rewrite=rewrite,
-            stop=ex.gone.is_set,
-        )
-
-    async def judge_message(message: dict[str, Any], ex: Exchange) -> Judged | None:
-        """Every text of ``message`` judged (None: it has none)."""
-        decided = {}
-        for f in judged_fields(message):
-            d = await decide(f.text, ex, rewrite=f.rewritable)
-            if d is not None:
-                decided[f.name] = d
-        return Judged(decided) if decided else None
-
-    async def judge_choice(choice: dict[str, Any], ex: Exchange) -> Judged | None:
-        """A choice judged, and what the decisions deliver put into it."""
-        judged = await judge_message(choice.get("message") or {}, ex)
-        if judged is not None:
-            apply(choice, judged, policy.refusal)
-        return judged
-
-    async def judge_choices(done: dict[str, Any], ex: Exchange) -> list[Judged | None]:
-        return [await judge_choice(choice, ex) for choice in done["choices"]]
-
-    @app.get("/v1/models", responses=ERRORS, dependencies=[Depends(BEARER)], summary="The upstream's models")
+    @router.get("/models", responses=ERRORS, dependencies=[Depends(BEARER)], summary="The upstream's models")
     async def models(key: Key) -> Any:
         try:
-            return await upstream.models()
+            return await handler.upstream.models()
         except UpstreamError as e:
             return upstream_error(e)
 
-    @app.get("/v1/health", summary="Liveness (no key needed)")
+    @router.get("/health", summary="Liveness (no key needed)")
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.post(
-        "/v1/chat/completions",
+    @router.post(
+        "/chat/completions",
         responses=ERRORS,
         dependencies=[Depends(BEARER)],
         summary="A chat completion from the upstream, judged (plain or streamed)",
     )
     async def chat(req: ChatRequest, request: Request, key: Key) -> Any:
-        slot = capacity.take()
-        if slot is None:
-            return error_response(
-                503,
-                f"the proxy is at its capacity of {capacity.size} requests in progress; try again shortly",
-                "server_error",
-                {"Retry-After": RETRY_AFTER},
-                code="overloaded",
-            )
-        response: Any = None
-        try:
-            response = await answer(req, request)
-            return response
-        finally:
-            if isinstance(response, SlotStream):
-                response.slot = slot  # given back when the stream ends
-            else:
-                slot.release()
+        return await handler.chat(req, request)
 
-    async def answer(req: ChatRequest, request: Request) -> Any:
-        """The judged answer to a chat request (a stream's: its response, which judges as it goes)."""
-        ex = await prepare(req, request)
-        n = ex.body.get("n") if isinstance(ex.body.get("n"), int) else 1
-        if req.stream and config.stream_policy == "sentence" and n == 1:
-            return await sentence_stream(ex, request)
-        try:
-            done = await unless_gone(request, ex.gone, upstream.complete(ex.body))
-            judged = await unless_gone(request, ex.gone, judge_choices(done, ex))
-        except UpstreamError as e:
-            await in_thread(record, ex, None, e.message)
-            return upstream_error(e)
-        except Abandoned:
-            await in_thread(record, ex, None, CLIENT_GONE)
-            return error_response(499, CLIENT_GONE, "client_closed_request")
-        await in_thread(record, ex, output_of(judged, ex.user), None, cases_of(judged), judged)
-        summary = attached(judged, ex)
-        headers = headers_of(judged, ex.run_id)
-        if not req.stream:
-            return JSONResponse({**done, "emoethics": summary}, headers=headers)
-        return SlotStream(
-            held_events(done, summary), media_type="text/event-stream", headers={**headers, "cache-control": "no-cache"}
-        )
-
-    def attached(judged: list[Judged | None], ex: Exchange) -> dict[str, Any]:
-        """The ``emoethics`` object: the strictest choice's summary, and every choice's when there are more."""
-        per = [summary_of(j, ex.user) for j in judged]
-        top = per[main_index(judged)]
-        return {**top, "run_id": ex.run_id, "mode": policy.mode, **({"choices": per} if len(per) > 1 else {})}
-
-    async def held_events(done: dict[str, Any], summary: dict[str, Any]) -> AsyncIterator[bytes]:
-        base = base_of(done)
-        for choice in done["choices"]:
-            i = choice.get("index", 0)
-            yield event(chunk(base, {"role": "assistant", "content": ""}, index=i))
-            for delta in fields.deltas(choice.get("message") or {}, pieces):
-                yield event(chunk(base, delta, index=i))
-        for choice in done["choices"]:
-            yield event(
-                chunk(base, {}, choice.get("finish_reason") or "stop", index=choice.get("index", 0), emoethics=summary)
-            )
-        yield DONE
-
-    async def sentence_stream(ex: Exchange, request: Request) -> Any:
-        source = upstream.stream(ex.body).__aiter__()
-        try:
-            first = await unless_gone(request, ex.gone, source.__anext__())
-        except StopAsyncIteration:
-            first = None
-        except UpstreamError as e:
-            await in_thread(record, ex, None, e.message)
-            return upstream_error(e)
-        except Abandoned:
-            await source.aclose()
-            await in_thread(record, ex, None, CLIENT_GONE)
-            return error_response(499, CLIENT_GONE, "client_closed_request")
-        headers = {
-            "x-emoethics-verdict": "pending",
-            "x-emoethics-run": ex.run_id,
-            "x-emoethics-context": ex.context,
-            "cache-control": "no-cache",
-            **window_headers(),
-        }
-        return SlotStream(released_events(first, source, ex), media_type="text/event-stream", headers=headers)
-
-    def releasable(ex: Exchange) -> Passes:
-        """Whether a window of ``ex``'s stream, with the text before it, may go out now."""
-
-        async def passes(text: str) -> bool:
-            if not text.replace("\x00", "").strip():
-                return True
-            return await in_thread(guard.releasable, text, ex.context, ex.culture, ex.user)
-
-        return passes
-
-    def released_of(s: SentenceStream) -> str | int:
-        """What the run log keeps of the released content: the text, or its length without texts."""
-        return s.content.released if config.log_content else len(s.content.released)
-
-    async def released_events(
-        first: dict[str, Any] | None, source: AsyncGenerator[dict[str, Any], None], ex: Exchange
-    ) -> AsyncIterator[bytes]:
-        base = base_of(first or {})
-        s = SentenceStream(SentenceRelease(judge_chars=guard.window_chars))
-        try:
-            yield event(chunk(base, {"role": "assistant", "content": ""}))
-            try:
-                async for out in released_windows(first, source, s, ex, base):
-                    yield out
-            except UpstreamError as e:
-                await in_thread(record, ex, {"released": released_of(s)}, e.message)
-                yield event({"error": {"message": scrub(e.message), "type": e.kind, "code": e.kind}})
-                return
-            try:
-                async for out in sentence_end(s, ex, base):
-                    yield out
-            except EmoethicsError as e:  # the judgement failed: nothing more is released
-                await in_thread(record, ex, {"released": len(s.content.released)}, str(e))
-                yield event({"error": {"message": scrub(str(e)), "type": "server_error", "code": "judgement_failed"}})
-        except (asyncio.CancelledError, GeneratorExit):  # the client went away: the work stops
-            ex.gone.set()
-            await asyncio.shield(
-                in_thread(
-                    record, ex, {"released": len(s.content.released)}, "the client closed the stream before its end"
-                )
-            )
-            raise
-
-    async def released_windows(
-        first: dict[str, Any] | None,
-        source: AsyncGenerator[dict[str, Any], None],
-        s: SentenceStream,
-        ex: Exchange,
-        base: dict[str, Any],
-    ) -> AsyncIterator[bytes]:
-        """The upstream's chunks taken in, and each window of content released once it is judged."""
-        passes = releasable(ex)
-        chunks = upstream_chunks(first, source)
-        try:
-            async for c in chunks:
-                take(s, c)
-                for window in await s.content.release(passes):
-                    yield event(chunk(base, {"content": window}))
-        finally:
-            await chunks.aclose()
-            await source.aclose()
-
-    async def sentence_end(s: SentenceStream, ex: Exchange, base: dict[str, Any]) -> AsyncIterator[bytes]:
-        """The whole reply judged, then what is left to send of it, and the final chunk."""
-        content = s.content
-        message = {"role": "assistant", "content": content.full, **s.other}
-        judged = await judge_message(message, ex)
-        finish = s.finish or "stop"
-        choice: dict[str, Any] = {"message": message, "finish_reason": finish}
-        if judged is not None:
-            apply(choice, judged, policy.refusal)
-        summary = attached([judged], ex)
-        cases = cases_of([judged])
-        if judged is None or not judged.changed:
-            out = [{"content": content.pending}] if content.pending else []
-            out += fields.deltas(message, pieces, content=False)
-        elif not content.released:
-            out = fields.deltas(choice["message"], pieces)
-            finish = choice["finish_reason"]
-        else:
-            out = late_verdict(s, judged, choice, summary)
-            cases += [case] if (case := late_case(judged, ex, summary)) else []
-            finish = "content_filter" if judged.blocked or summary["withheld"] else finish
-        for delta in out:
-            yield event(chunk(base, delta))
-        summary["stream_policy"] = "sentence"
-        summary["released_before_judgement"] = len(content.released)
-        output = output_of([judged], ex.user)
-        output["released_before_judgement"] = len(content.released)
-        await in_thread(record, ex, output, None, cases, [judged])
-        yield event(chunk(base, {}, finish, emoethics=summary))
-        yield DONE
-
-    def late_verdict(
-        s: SentenceStream, judged: Judged, choice: dict[str, Any], summary: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        """What is left to send of a reply changed after part of its content went out. When the
-        content (or the whole reply) changed, the content still held is withheld (what went out
-        cannot be taken back); the other texts, rectified, are sent (a blocked reply: none)."""
-        changed = content_changed(judged)
-        pending = s.content.pending
-        summary["withheld"] = len(pending) if changed else 0
-        out = [] if changed or not pending else [{"content": pending}]
-        if not judged.blocked:
-            out += fields.deltas(choice["message"], pieces, content=False)
-        return out
-
-    def late_case(judged: Judged, ex: Exchange, summary: dict[str, Any]) -> Case | None:
-        """The review case of a reply whose content changed after part of it went out."""
-        if not content_changed(judged) or judged.main.case_id is not None or not policy.queue_reviews:
-            return None
-        case = library.review_case(
-            judged.main.judgement, run_id=ex.run_id, note="released window by window before the full judgement"
-        )
-        summary["case_id"] = case.id
-        return case
-
-    return app
-
-
-async def upstream_chunks(
-    first: dict[str, Any] | None, source: AsyncGenerator[dict[str, Any], None]
-) -> AsyncGenerator[dict[str, Any], None]:
-    """The stream's first chunk (already read), then the rest."""
-    if first is not None:
-        yield first
-    async for c in source:
-        yield c
-
-
-def content_changed(judged: Judged) -> bool:
-    """Whether the client is to get other content than the upstream's (rectified, or blocked)."""
-    content = judged.fields.get("content")
-    return judged.blocked or (content is not None and content.action == "rectified")
-
-
-def cases_of(judged: list[Judged | None]) -> list[Case]:
-    """The review cases the decisions on a reply made (written with its run)."""
-    return [d.case for j in judged if j is not None for d in j.fields.values() if d.case is not None]
-
-
-def take(s: SentenceStream, c: dict[str, Any]) -> None:
-    """Add an upstream chunk to ``s``; a chunk that cannot be used is an :class:`UpstreamError`."""
-    try:
-        s.take(c)
-    except ValueError as e:
-        raise UpstreamError(502, f"the upstream streamed a chunk that cannot be used: {e}") from None
-
-
-def base_of(done: dict[str, Any]) -> dict[str, Any]:
-    """The id, created time and model a stream's chunks carry."""
-    return {
-        "id": done.get("id") or completion_id(),
-        "created": done.get("created") or int(time.time()),
-        "model": done.get("model") or "upstream",
-    }
-
-
-def upstream_error(e: UpstreamError) -> JSONResponse:
-    headers = {"Retry-After": e.retry_after} if e.retry_after else None
-    return error_response(e.status, e.message, e.kind, headers)
-
-
-POLICY_KEYS = tuple(Policy.model_fields)
-SERVER_KEYS = ("host", "port", "public")
-
-
-def proxy_settings(section: dict[str, Any], flags: dict[str, Any]) -> tuple[ProxyConfig, dict[str, Any]]:
-    """(ProxyConfig, {host, port, public}) from the config file's ``[proxy]`` section and the flags
-    (a flag that is None leaves the file's value). One flat table: the policy's keys sit beside the rest."""
-    from pydantic import ValidationError
-
-    from ..errors import ConfigError
-
-    values = dict(section) | {k: v for k, v in flags.items() if v is not None}
-    server = {k: values.pop(k) for k in SERVER_KEYS if k in values}
-    policy = {k: values.pop(k) for k in POLICY_KEYS if k in values}
-    try:
-        return ProxyConfig(**values, policy=Policy(**policy)), server
-    except ValidationError as e:
-        err = e.errors()[0]
-        raise ConfigError(f"proxy settings: '{'.'.join(map(str, err['loc']))}': {err['msg']}") from None
+    return router

