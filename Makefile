@@ -36,13 +36,15 @@ demo: install
 
 CODE := src tests benchmarks training scripts
 
+# Two processes share the tests (pytest-xdist); the PostgreSQL tests stay together on one.
 test: lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 # Lint, format check and type check (what a pull request must pass).
 lint: install
 	$(BIN)/ruff check $(CODE)
 	$(BIN)/ruff format --check $(CODE)
+	$(BIN)/python scripts/check_function_length.py src
 	$(BIN)/mypy
 
 fmt: install

@@ -16,10 +16,12 @@ judge (one call per text; the emotion sensor and the moral head run on the CPU f
 The server's latency is per call: several texts in one call cost one latency here, while a real
 server's time also grows with the tokens it writes, so the one-text-per-call figures are the
 conservative ones. Results go to ``benchmarks/results/batch.json`` (``batch-concurrency16.json`` with
-``--concurrency 16``).
+``--concurrency 16``), or to ``--results-dir``. ``--smoke`` runs the same three configurations on 16
+texts with a 20 ms server (unless ``--n`` or ``--latency`` is given) and marks the result ``"smoke": true``.
 
     python benchmarks/batch.py
     python benchmarks/batch.py --n 400 --latency 0.2 --concurrency 16
+    python benchmarks/batch.py --smoke --results-dir /tmp/smoke-batch   # a tiny run (CI)
 """
 
 from __future__ import annotations
@@ -89,11 +91,17 @@ def batch(kind: str, src: Path, out: Path, settings, options: BatchOptions) -> d
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--n", type=int, default=200)
-    ap.add_argument("--latency", type=float, default=0.2)
+    ap.add_argument("--n", type=int, default=None, help="texts per run (default 200; 16 with --smoke)")
+    ap.add_argument("--latency", type=float, default=None, help="server latency in s (default 0.2; 0.02 with --smoke)")
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--batch-size", type=int, default=8)
+    ap.add_argument("--results-dir", type=Path, default=RESULTS, help="where the result file goes (created)")
+    ap.add_argument("--smoke", action="store_true", help="a tiny run (16 texts, 20 ms server) for CI")
     args = ap.parse_args()
+    if args.n is None:
+        args.n = 16 if args.smoke else 200
+    if args.latency is None:
+        args.latency = 0.02 if args.smoke else 0.2
     items = texts(args.n)
     runs = [("analyze", args.batch_size), ("analyze", 1), ("judge", 1)]
     report: dict = {
@@ -104,6 +112,8 @@ def main() -> None:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "command": " ".join(["python benchmarks/batch.py"] + sys.argv[1:]),
     }
+    if args.smoke:
+        report["smoke"] = True
     with tempfile.TemporaryDirectory() as tmp, fault_server(latency=args.latency) as srv:
         os.environ["EMOETHICS_CACHE_DIR"] = str(Path(tmp) / "cache")
         src = Path(tmp) / "in.jsonl"
@@ -134,9 +144,9 @@ def main() -> None:
                 f"re-run with warm cache {warm['seconds']:.2f} s, {warm['calls']} calls",
                 flush=True,
             )
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    args.results_dir.mkdir(parents=True, exist_ok=True)
     name = "batch.json" if args.concurrency == 8 else f"batch-concurrency{args.concurrency}.json"
-    (RESULTS / name).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    (args.results_dir / name).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -37,16 +37,26 @@ Protocol, the same for every encoder:
 Embeddings are cached in ``training/.cache/`` (not committed) by encoder file digest and texts.
 
     python benchmarks/encoders.py      # writes benchmarks/results/encoders.json
+    python benchmarks/encoders.py --smoke --results-dir /tmp/smoke-encoders   # a tiny run (CI)
+
+``--results-dir`` puts ``encoders.json`` elsewhere. ``--smoke`` runs the same protocol on tiny samples
+(``SMOKE``: 24 training and 12 dev rows per corpus, 24/12 EmoBank sentences, two values of C, one
+speed round on 32 texts, 100 bootstrap draws), with its embeddings in a temporary folder instead of
+the cache, and marks the result ``"smoke": true``; without the shared data (``../shared/data``) it
+says so on stderr and exits 0, writing nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -55,7 +65,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "training"))
 
-from train_sensor import CACHE, CORPORA, label_matrix, load_emobank, load_sets  # noqa: E402
+from train_sensor import CACHE, CORPORA, DATA, label_matrix, load_emobank, load_sets  # noqa: E402
 
 from emoethics.evals.metrics import pearson  # noqa: E402
 
@@ -69,6 +79,17 @@ SPEED_ROUNDS = 2
 C_GRID = (0.001, 0.003, 0.01, 0.03, 0.1)
 THRESHOLDS = np.round(np.arange(0.05, 0.951, 0.025), 3)
 BOOTSTRAP = 1000
+#: ``--smoke``'s sizes, in place of the ones above.
+SMOKE = {
+    "TRAIN_PER_CORPUS": 24,
+    "DEV_PER_CORPUS": 12,
+    "EMOBANK_TRAIN": 24,
+    "EMOBANK_TEST": 12,
+    "SPEED_TEXTS": 32,
+    "SPEED_ROUNDS": 1,
+    "C_GRID": (0.003, 0.03),
+    "BOOTSTRAP": 100,
+}
 CORPUS_NAMES = {"xed": "XED subtitles", "go": "GoEmotions Reddit", "gne": "GoodNewsEveryone headlines"}
 
 
@@ -368,7 +389,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--encoders", default=",".join(ENCODERS), help="comma-separated names (default: all)")
     ap.add_argument("--no-speed", action="store_true", help="skip the speed and memory probes")
+    ap.add_argument("--results-dir", type=Path, default=RESULTS, help="default: benchmarks/results (created)")
+    ap.add_argument("--smoke", action="store_true", help="the same protocol on tiny samples, one speed round (CI)")
     args = ap.parse_args()
+    if args.smoke:
+        if not DATA.is_dir():
+            print(f"smoke run skipped: the shared data folder {DATA} is missing", file=sys.stderr)
+            return
+        cache = Path(tempfile.mkdtemp(prefix="emoethics-encoders-smoke-"))
+        atexit.register(shutil.rmtree, cache, ignore_errors=True)
+        globals().update(SMOKE, CACHE=cache)
     names = [n for n in args.encoders.split(",") if n]
     for n in names:
         if n not in ENCODERS:
@@ -413,7 +443,9 @@ def main() -> None:
         )
     words = [len(t.split()) for t in data["speed_texts"]]
     report = {
-        "command": "python benchmarks/encoders.py" + (" --no-speed" if args.no_speed else ""),
+        "command": "python benchmarks/encoders.py"
+        + (" --no-speed" if args.no_speed else "")
+        + (" --smoke" if args.smoke else ""),
         "protocol": {
             "seed": SEED,
             "train_per_corpus": TRAIN_PER_CORPUS,
@@ -430,8 +462,10 @@ def main() -> None:
         "skipped": skipped,
         "encoders": results,
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "encoders.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    if args.smoke:
+        report["smoke"] = True
+    args.results_dir.mkdir(parents=True, exist_ok=True)
+    (args.results_dir / "encoders.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print_table(results)
 
 

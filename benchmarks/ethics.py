@@ -39,10 +39,18 @@ flagged (not allowed) is reported.
 Results stream to ``benchmarks/results/ethics.jsonl`` (one line per format and predictor; a re-run
 skips what is there: delete the file to start over; a distress row is keyed by :func:`judge_tag` too,
 so retrained heads are measured afresh); the summary goes to stdout and ``ethics.json``.
+``--results-dir DIR`` writes both files into DIR instead.
+
+``--smoke`` is a tiny run of the same code: majority, keyword and head on a few items of every
+format, the embedded model (llm, cascade) on two short items of one format with a small few-shot pool,
+and ``--distress`` without the model on a sample of the distress and harmful sets; its rows are
+keyed apart and marked ``"smoke": true``. It needs the shared data folder and exits 0 without
+results when that is missing.
 
     python benchmarks/ethics.py --limit 200
     python benchmarks/ethics.py --limit 200 --formats ethics-cm --predictors head,llm,cascade
     python benchmarks/ethics.py --formats none --distress --distress-model 20
+    python benchmarks/ethics.py --smoke --results-dir /tmp/smoke-ethics   # a tiny run (CI)
 """
 
 from __future__ import annotations
@@ -52,6 +60,7 @@ import hashlib
 import json
 import platform
 import random
+import sys
 import time
 from pathlib import Path
 
@@ -83,6 +92,16 @@ FILES = {
 OLD_HEADS = "a439915"
 #: Few-shot pools larger than this are sampled (the LLM predictor embeds its whole pool).
 MAX_POOL = 4000
+#: ``--smoke``: items per format for the predictors without a model, items for the LLM predictors
+#: (on one format only: this one if it is run, of short items, else the first), the few-shot pool they
+#: embed, distress and harmful texts judged, items per split for ``--heads``.
+SMOKE_LLM_FORMAT = "ethics-justice"
+SMOKE_LIMIT = 6
+SMOKE_LLM_ITEMS = 2
+SMOKE_POOL = 100
+SMOKE_DISTRESS = 10
+SMOKE_HEADS_LIMIT = 20
+LLM_PREDICTORS = ("llm", "cascade")
 
 
 def held_out(fmt: str) -> tuple[list[EthicsItem], list[EthicsItem]]:
@@ -184,13 +203,17 @@ def judge_tag() -> str:
     return digest.hexdigest()[:10]
 
 
-def run_distress(settings, model_n: int, seed: int) -> dict:
-    """Share allowed of the distress set and share flagged of the harmful set, old and new rule."""
+def run_distress(settings, model_n: int, seed: int, limit: int = 0) -> dict:
+    """Share allowed of the distress set and share flagged of the harmful set, old and new rule
+    (``limit``: a seeded sample of that many texts of each set)."""
     base = api.make_judge(settings=settings, use_model=False)
     judges = {"new": base, "old": Judge(base.guidelines, None, base.analyzer, needs_target=False)}
     report: dict = {}
     distress = distress_set()
     harmful = harmful_set()
+    if limit:
+        distress = random.Random(seed).sample(distress, min(limit, len(distress)))
+        harmful = random.Random(seed).sample(harmful, min(limit, len(harmful)))
     by_context: dict[str, list[int]] = {}
     for n, (_, ctx, _) in enumerate(harmful):
         by_context.setdefault(ctx, []).append(n)
@@ -344,22 +367,41 @@ def main() -> None:
     ap.add_argument("--distress", action="store_true", help="judge the distressed-but-harmless dev set")
     ap.add_argument("--distress-model", type=int, default=0, help="with the model too, on a sample of N")
     ap.add_argument("--no-cache", action="store_true")
+    ap.add_argument("--results-dir", type=Path, default=RESULTS, help="where ethics.jsonl and ethics.json go")
+    ap.add_argument("--smoke", action="store_true", help="a tiny run of every part (see the module docstring)")
     args = ap.parse_args()
+    if args.smoke:
+        if not DATA.is_dir():
+            print(f"ethics.py --smoke: the shared data folder {DATA} is missing; nothing run", file=sys.stderr)
+            return
+        args.distress, args.distress_model = True, 0
+        args.heads_limit = args.heads_limit or SMOKE_HEADS_LIMIT
+        args.rectify = min(args.rectify, 1)
+    tag = "/smoke" if args.smoke else ""
 
     settings = load_settings(no_cache=args.no_cache)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out_path = RESULTS / "ethics.jsonl"
+    results = args.results_dir
+    results.mkdir(parents=True, exist_ok=True)
+    out_path = results / "ethics.jsonl"
     done = {}
     if out_path.is_file():
         for line in out_path.read_text(encoding="utf-8").splitlines():
             r = json.loads(line)
             done[(r["format"], r["key"])] = r
     backend = get_backend("judge", settings)
-    for fmt in [f for f in args.formats.split(",") if f in ETHICS_FORMATS]:
+    formats = [f for f in args.formats.split(",") if f in ETHICS_FORMATS]
+    llm_format = SMOKE_LLM_FORMAT if SMOKE_LLM_FORMAT in formats else formats[0] if formats else None
+    for fmt in formats:
         items, pool = held_out(fmt)
-        items = sample(items, args.limit, args.seed)
+        if args.smoke and len(pool) > SMOKE_POOL:
+            pool = sample(pool, SMOKE_POOL, 0)
         for name in args.predictors.split(","):
-            key = f"{name}@{args.limit}/{args.seed}"
+            limit = args.limit
+            if args.smoke:
+                if name in LLM_PREDICTORS and fmt != llm_format:
+                    continue
+                limit = SMOKE_LLM_ITEMS if name in LLM_PREDICTORS else SMOKE_LIMIT
+            key = f"{name}@{limit}/{args.seed}{tag}"
             if (fmt, key) in done:
                 continue
             if name == "majority":
@@ -374,8 +416,11 @@ def main() -> None:
                 pred = ev.Cascade(ev.Head(fmt), ev.LLM(backend, fmt, pool))
             else:
                 raise SystemExit(f"unknown predictor {name}")
-            report = ev.evaluate_ethics(items, pred, backend=backend if name in ("llm", "cascade") else None)
+            report = ev.evaluate_ethics(
+                sample(items, limit, args.seed), pred, backend=backend if name in LLM_PREDICTORS else None
+            )
             row = {"format": fmt, "key": key, "predictor_name": name, **report}
+            row |= {"smoke": True} if args.smoke else {}
             done[(fmt, key)] = row
             with out_path.open("a", encoding="utf-8") as f:
                 f.write(json.dumps(row) + "\n")
@@ -385,7 +430,7 @@ def main() -> None:
                 flush=True,
             )
     if args.rectify:
-        key = f"rectify@{args.rectify}/{args.seed}"
+        key = f"rectify@{args.rectify}/{args.seed}{tag}"
         if ("moral-stories", key) not in done:
             items, _ = held_out("moral-stories")
             immoral = [it for it in items if it.label == 0]
@@ -393,6 +438,7 @@ def main() -> None:
             judge = api.make_judge(settings=settings)
             rep = ev.rectification_rate(immoral[: args.rectify], judge, settings)
             row = {"format": "moral-stories", "key": key, "predictor_name": "rectify", **rep}
+            row |= {"smoke": True} if args.smoke else {}
             done[("moral-stories", key)] = row
             with out_path.open("a", encoding="utf-8") as f:
                 f.write(json.dumps(row) + "\n")
@@ -403,25 +449,25 @@ def main() -> None:
             f"{r['llm_calls_per_item']} LLM calls and {r['seconds_per_item']} s per item"
         )
     if args.heads:
-        key = f"heads@{args.old_heads}" + (f"/{args.heads_limit}" if args.heads_limit else "")
+        key = f"heads@{args.old_heads}" + (f"/{args.heads_limit}" if args.heads_limit else "") + tag
         row = {
             "format": "heads",
             "key": key,
             "predictor_name": "head",
             **run_heads(args.old_heads, args.heads_limit),
-        }
+        } | ({"smoke": True} if args.smoke else {})
         done[("heads", key)] = row
         with out_path.open("a", encoding="utf-8") as f:
             f.write(json.dumps(row) + "\n")
     if args.distress:
-        key = f"distress@{args.distress_model}/{args.seed}/{judge_tag()}"
+        key = f"distress@{args.distress_model}/{args.seed}/{judge_tag()}{tag}"
         if ("distress", key) not in done:
             row = {
                 "format": "distress",
                 "key": key,
                 "predictor_name": "judge",
-                **run_distress(settings, args.distress_model, args.seed),
-            }
+                **run_distress(settings, args.distress_model, args.seed, SMOKE_DISTRESS if args.smoke else 0),
+            } | ({"smoke": True} if args.smoke else {})
             done[("distress", key)] = row
             with out_path.open("a", encoding="utf-8") as f:
                 f.write(json.dumps(row) + "\n")
@@ -433,9 +479,10 @@ def main() -> None:
     summary = {
         "machine": f"{platform.processor() or platform.machine()}, {platform.system()}",
         "generator": backend.id,
+        **({"smoke": True} if args.smoke else {}),
         "results": [{k: v for k, v in r.items() if not k.endswith("rows")} for r in done.values()],
     }
-    (RESULTS / "ethics.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    (results / "ethics.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

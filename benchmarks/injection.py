@@ -22,8 +22,19 @@ cost), and the detector's own step per part.
 ``--no-model`` judges without the language model (emotion-mediated reading, moral head): the CPU
 path, fast enough for every set. Responses are cached, so an interrupted run continues.
 
+Results go to ``benchmarks/results/`` (``<set>[-cpu].json``, ``injection-false-positives.json``), or
+to ``--results-dir DIR``. ``--smoke`` is a tiny run of the same code: the first text of every set
+(``benchmarks/data/injection*.jsonl`` unless ``--data`` is given) and its base text, judged on the
+CPU path unless a backend or model is given (the small test model's JSON answers make a judge-model
+run take minutes on 2 cores: ``--smoke --backend local --model smollm2``); with
+``--false-positives``, the first ten texts of each corpus and a
+short detector probe (this part needs the shared data folder: without it the run says so and exits
+0 without results). Its files say ``"smoke": true``.
+
     python benchmarks/injection.py --no-model                       # every set, CPU path
     python benchmarks/injection.py --false-positives
+    python benchmarks/injection.py --smoke --results-dir /tmp/smoke-injection   # a tiny run (CI)
+    python benchmarks/injection.py --smoke --false-positives --results-dir /tmp/smoke-injection
     EMOETHICS_THREADS=1 python benchmarks/injection.py --data benchmarks/data/injection_heldout3.jsonl
     python benchmarks/injection.py --base-url http://127.0.0.1:8000/v1 --model qwen2.5-7b-instruct
 """
@@ -35,6 +46,7 @@ import csv
 import json
 import platform
 import statistics
+import sys
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -50,6 +62,12 @@ DATA_DIR = ROOT / "benchmarks" / "data"
 RESULTS = ROOT / "benchmarks" / "results"
 SHARED = ROOT.parent / "shared" / "data"
 TIMING_SAMPLE = 300
+#: ``--smoke``: injected texts per set, texts per corpus for ``--false-positives``, detector probe repeats,
+#: and the model that judges (the small test model) when none is chosen. The first text of four sets has
+#: the same base text, whose injected part is set aside: with the response cache, two or three model calls.
+SMOKE_LIMIT = 1
+SMOKE_FP_LIMIT = 10
+SMOKE_REPEATS = 50
 
 
 def load(path: Path, limit: int | None) -> list[dict]:
@@ -89,8 +107,9 @@ def real_texts() -> dict[str, list[str]]:
     return {k: list(dict.fromkeys(t for t in v if t.strip())) for k, v in out.items()}  # each text once
 
 
-def false_positives(limit: int | None) -> dict:
-    """How often the finder sets aside part of a real text, and how long it takes per text."""
+def false_positives(limit: int | None, repeats: int = 2000) -> dict:
+    """How often the finder sets aside part of a real text, and how long it takes per text
+    (``repeats``: of the detector's step)."""
     report: dict = {"corpora": {}}
     all_full, all_lists, all_sample = [], [], []
     for name, texts in real_texts().items():
@@ -136,7 +155,7 @@ def false_positives(limit: int | None) -> dict:
             f"{statistics.mean(full_ms):.1f} ms per text",
             flush=True,
         )
-    report["detector_step_ms_per_part"] = detector_step_ms()
+    report["detector_step_ms_per_part"] = detector_step_ms(repeats)
     n = sum(c["texts"] for c in report["corpora"].values())
     k = sum(c["flagged"] for c in report["corpora"].values())
     report.update(
@@ -281,25 +300,37 @@ def main() -> None:
     ap.add_argument("--fp-limit", type=int, default=None, help="Only the first N texts of each corpus.")
     ap.add_argument("--backend"), ap.add_argument("--base-url"), ap.add_argument("--model")
     ap.add_argument("--no-cache", action="store_true")
+    ap.add_argument("--results-dir", type=Path, default=RESULTS, help="where the result files go")
+    ap.add_argument("--smoke", action="store_true", help="a tiny run (see the module docstring)")
     args = ap.parse_args()
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    smoke = {"smoke": True} if args.smoke else {}
+    if args.smoke:
+        if args.false_positives and not SHARED.is_dir():
+            print(f"injection.py --smoke: the shared data folder {SHARED} is missing; nothing run", file=sys.stderr)
+            return
+        args.limit, args.fp_limit = SMOKE_LIMIT, SMOKE_FP_LIMIT
+    results = args.results_dir
+    results.mkdir(parents=True, exist_ok=True)
     if args.false_positives:
-        report = false_positives(args.fp_limit)
+        report = smoke | false_positives(args.fp_limit, SMOKE_REPEATS if args.smoke else 2000)
         report["machine"] = platform.machine()
-        (RESULTS / "injection-false-positives.json").write_text(
+        (results / "injection-false-positives.json").write_text(
             json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
         print(json.dumps({k: v for k, v in report.items() if k != "corpora"}, indent=2))
         return
     flags = {"backend": args.backend, "base_url": args.base_url, "model": args.model}
+    if args.smoke and not any(flags.values()):
+        args.no_model = True
     settings = load_settings({"generator": {k: v for k, v in flags.items() if v}}, no_cache=args.no_cache or None)
     judge = api.make_judge(settings=settings, use_model=not args.no_model)
-    paths = args.data or sorted(DATA_DIR.glob("*.jsonl"))
+    # the injection sets only (distress.jsonl and requests.jsonl beside them are other sets)
+    paths = args.data or sorted(DATA_DIR.glob("injection*.jsonl"))
     table = []
     for path in paths:
-        result = run_set(judge, path, args)
+        result = smoke | run_set(judge, path, args)
         suffix = "-cpu" if args.no_model else ""
-        (RESULTS / f"{path.stem}{suffix}.json").write_text(
+        (results / f"{path.stem}{suffix}.json").write_text(
             json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
         s = result["summary"]

@@ -24,6 +24,12 @@ language (as the language detector reads them).
 
     python benchmarks/languages.py [--limit 100]      # texts per language and set (seeded sample)
     python benchmarks/languages.py --rewrite 4        # and rewrites and replies with the embedded model
+    python benchmarks/languages.py --smoke --results-dir /tmp/languages   # a tiny run (CI)
+
+It prints and writes no file, unless ``--results-dir DIR`` is given: then the same lines go to
+``DIR/languages.json`` (``DIR/languages-rewrite.json`` with ``--rewrite``; DIR made if missing).
+``--smoke`` is ``--limit 5`` (with ``--rewrite``: one text, German only), into a temporary folder
+unless ``--results-dir`` is given; without the shared data it says so on stderr and exits 0.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ import random
 import resource
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -43,6 +50,10 @@ DATA = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT / "training"))
 
 SIX = ("anger", "disgust", "fear", "joy", "sadness", "surprise")
+#: the shared sets read (BRIGHTER for the sensor; MLMA and Korean HateSpeech for the judge)
+NEEDED = ("brighter", "mlma_hate", "korean_hate_speech")
+REWRITE_LANGUAGES = (("deu", "de"), ("esp", "es"), ("ptbr", "pt"), ("rus", "ru"), ("chn", "zh"))
+SMOKE_LIMIT = 5
 
 
 def read_csv(path: Path) -> list[dict]:
@@ -65,13 +76,42 @@ def pearson(a: list[float], b: list[float]) -> float | None:
     return statistics.correlation(a, b)
 
 
+def write_results(folder: Path | None, name: str, command: str, smoke: bool, rows: list[dict]) -> None:
+    """The printed lines, as one JSON file in ``folder`` (none written without one)."""
+    if folder is None:
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    report = {"command": command, "smoke": smoke, "rows": rows}
+    (folder / name).write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--limit", type=int, default=100, help="texts per language and set (seeded sample)")
     ap.add_argument("--rewrite", type=int, default=0, help="rewrite and reply to N texts a language (embedded model)")
+    ap.add_argument(
+        "--results-dir",
+        type=Path,
+        default=None,
+        help="also write languages.json (or languages-rewrite.json) there, made if missing (default: print only)",
+    )
+    ap.add_argument(
+        "--smoke", action="store_true", help=f"a tiny run (CI): --limit {SMOKE_LIMIT}; --rewrite: 1 text, German only"
+    )
     args = ap.parse_args()
+    results = args.results_dir
+    if args.smoke:
+        missing = [name for name in NEEDED if not (DATA / name).is_dir()]
+        if missing:
+            print(f"languages.py --smoke: shared data missing ({DATA}: {', '.join(missing)}), skipped", file=sys.stderr)
+            return
+        args.limit = min(args.limit, SMOKE_LIMIT)
+        args.rewrite = min(args.rewrite, 1)
+        results = results or Path(tempfile.mkdtemp(prefix="languages-smoke-"))
     if args.rewrite:
-        rewrite_languages(args.rewrite)
+        found = rewrite_languages(args.rewrite, REWRITE_LANGUAGES[:1] if args.smoke else REWRITE_LANGUAGES)
+        command = f"python benchmarks/languages.py --rewrite {args.rewrite}" + (" --smoke" if args.smoke else "")
+        write_results(results, "languages-rewrite.json", command, args.smoke, found)
         return
     from train_conduct import split_of
 
@@ -142,29 +182,29 @@ def main() -> None:
     for row in rows.values():
         print(json.dumps(row, ensure_ascii=False))
     f1 = [r for r in rows.values() if "emotion_f1" in r]
-    print(
-        json.dumps(
-            {
-                "summary": True,
-                "emotion_languages": len(f1),
-                "emotion_f1_mean": round(statistics.fmean(r["emotion_f1"] for r in f1), 3),
-                "below_predict_all": [r["language"] for r in f1 if r["emotion_f1"] <= r["predict_all"]],
-                "intensity_pearson_mean": round(
-                    statistics.fmean(r["intensity_pearson"] for r in rows.values() if r.get("intensity_pearson")), 3
-                ),
-                "texts_per_second_min": min(r["texts_per_second"] for r in f1),
-                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-            }
-        )
-    )
+    summary = {
+        "summary": True,
+        "emotion_languages": len(f1),
+        "emotion_f1_mean": round(statistics.fmean(r["emotion_f1"] for r in f1), 3),
+        "below_predict_all": [r["language"] for r in f1 if r["emotion_f1"] <= r["predict_all"]],
+        "intensity_pearson_mean": round(
+            statistics.fmean(r["intensity_pearson"] for r in rows.values() if r.get("intensity_pearson")), 3
+        ),
+        "texts_per_second_min": min(r["texts_per_second"] for r in f1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+    print(json.dumps(summary))
+    command = f"python benchmarks/languages.py --limit {args.limit}" + (" --smoke" if args.smoke else "")
+    write_results(results, "languages.json", command, args.smoke, [*rows.values(), summary])
 
 
-def rewrite_languages(n: int) -> None:
-    """Rewrites and replies in the source language (module docstring)."""
+def rewrite_languages(n: int, languages: tuple[tuple[str, str], ...] = REWRITE_LANGUAGES) -> list[dict]:
+    """Rewrites and replies in the source language (module docstring); the printed lines."""
     from emoethics import api
     from emoethics.sensors.language import detect_language
 
-    for lang, code in (("deu", "de"), ("esp", "es"), ("ptbr", "pt"), ("rus", "ru"), ("chn", "zh")):
+    out = []
+    for lang, code in languages:
         found = sorted(read_csv(DATA / "brighter" / "track_a" / "dev" / f"{lang}.csv"), key=lambda r: len(r["text"]))
         texts = [r["text"] for r in found if len(r["text"]) >= 20][:n]
         start = time.perf_counter()
@@ -172,13 +212,15 @@ def rewrite_languages(n: int) -> None:
         replies = [api.respond(t).reply for t in texts]
         same = [detect_language(x).code == code for x in rewrites]
         answered = [detect_language(x).code == code for x in replies]
-        print(json.dumps({
+        out.append({
             "language": lang, "n": len(texts),
             "rewrites_in_source_language": round(statistics.fmean(same), 3),
             "replies_in_source_language": round(statistics.fmean(answered), 3),
             "seconds_per_text": round((time.perf_counter() - start) / max(1, len(texts)), 1),
             "example": {"text": texts[0], "rewrite": rewrites[0], "reply": replies[0]} if texts else None,
-        }, ensure_ascii=False))  # fmt: skip
+        })  # fmt: skip
+        print(json.dumps(out[-1], ensure_ascii=False))
+    return out
 
 
 if __name__ == "__main__":

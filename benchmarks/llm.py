@@ -17,6 +17,11 @@ Reports, in one run:
 
     python benchmarks/llm.py                       # writes benchmarks/results/llm.json
     python benchmarks/llm.py --raw-python /tmp/native-venv/bin/python
+    python benchmarks/llm.py --smoke --results-dir /tmp/smoke-llm   # a tiny run (CI)
+
+``--results-dir`` puts ``llm.json`` elsewhere (an explicit ``--output`` still wins). ``--smoke`` is a
+tiny run of part 2 only: one fresh process each, raw and through the backend, on a one-line prompt
+whose JSON answer is a few tokens (``SMOKE_REQUEST``); no first answers; marked ``"smoke": true``.
 
 Timings are only meaningful on an otherwise idle machine.
 """
@@ -75,8 +80,30 @@ print(json.dumps({"load_s": t1 - t0, "call_s": t2 - t1, "n_prompt": perf.n_p_eva
 """
 
 
-def request() -> dict:
-    """The analyser's messages and schema for TEXT (what `emoethics analyze` sends)."""
+#: ``--smoke``'s request: a one-line prompt and a schema whose answer is a handful of tokens (the
+#: analyser's few-shot prompt alone takes a minute to evaluate on a busy 2-core machine).
+SMOKE_REQUEST = {
+    "messages": [{"role": "user", "content": f"In one word, the main emotion of this text: {TEXT}"}],
+    "schema": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "emotion": {
+                "type": "string",
+                "enum": ["joy", "trust", "fear", "surprise", "sadness", "disgust", "anger", "anticipation"],
+            }
+        },
+        "required": ["emotion"],
+    },
+    "max_tokens": 16,
+}
+
+
+def request(smoke: bool = False) -> dict:
+    """The analyser's messages and schema for TEXT (what `emoethics analyze` sends); or, with
+    ``smoke``, :data:`SMOKE_REQUEST`."""
+    if smoke:
+        return SMOKE_REQUEST
     from emoethics.emotions.analysis import LLMAnalyzer
     from emoethics.llm.local import LocalBackend, grammar_safe
 
@@ -114,16 +141,17 @@ def summarise(runs: list[dict]) -> dict:
     }
 
 
-def throughput(path: Path, threads: int, repeats: int, raw_pythons: list[str]) -> dict:
+def throughput(path: Path, threads: int, repeats: int, raw_pythons: list[str], smoke: bool = False) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         req_file = Path(tmp) / "request.json"
-        req_file.write_text(json.dumps(request()))
+        req_file.write_text(json.dumps(request(smoke)))
         out: dict = {}
         configs = [
             ("raw", sys.executable, "raw", True),
             ("emoethics", sys.executable, "backend", True),
-            ("raw (no repacking)", sys.executable, "raw", False),
         ]
+        if not smoke:
+            configs.append(("raw (no repacking)", sys.executable, "raw", False))
         for py in raw_pythons:
             configs += [(f"raw {py}", py, "raw", True), (f"raw {py} (no repacking)", py, "raw", False)]
         for name, py, mode, extra in configs:
@@ -178,7 +206,9 @@ def first_answers(model_dir: Path) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
-    ap.add_argument("--repeats", type=int, default=3, help="fresh processes per throughput figure")
+    ap.add_argument(
+        "--repeats", type=int, default=None, help="fresh processes per throughput figure (default 3; 1 with --smoke)"
+    )
     ap.add_argument(
         "--raw-python",
         action="append",
@@ -186,16 +216,25 @@ def main() -> None:
         help="another interpreter whose llama-cpp-python build to measure raw (repeatable)",
     )
     ap.add_argument("--skip-first-answer", action="store_true")
-    ap.add_argument("-o", "--output", type=Path, default=RESULTS / "llm.json")
+    ap.add_argument("-o", "--output", type=Path, default=None, help="default: RESULTS_DIR/llm.json")
+    ap.add_argument("--results-dir", type=Path, default=RESULTS, help="default: benchmarks/results (created)")
+    ap.add_argument(
+        "--smoke", action="store_true", help="a tiny run: one process each on a few-token answer, no first answers (CI)"
+    )
     args = ap.parse_args()
+    if args.repeats is None:
+        args.repeats = 1 if args.smoke else 3
+    args.output = args.output or args.results_dir / "llm.json"
 
     from emoethics.llm.weights import resolve_model_path
 
     _, path = resolve_model_path()
     result: dict = {"model": path.name, "threads": args.threads, "cpu": cpu_name()}
+    if args.smoke:
+        result["smoke"] = True
     print(f"tokens/s, {path.name}, {args.threads} threads, {args.repeats} fresh processes each:")
-    result["throughput"] = throughput(path, args.threads, args.repeats, args.raw_python)
-    if not args.skip_first_answer:
+    result["throughput"] = throughput(path, args.threads, args.repeats, args.raw_python, args.smoke)
+    if not (args.skip_first_answer or args.smoke):
         print("time to a first answer from a fresh process (response cache off):")
         result["first_answer"] = first_answers(path.parent)
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -15,10 +15,17 @@ and the judge's CPU-only path in batch.
    what ``batch judge --no-model`` does per group), with how many batch verdicts equal the
    one-by-one ones; and the commonsense head's reading alone, both ways.
 
-Writes ``benchmarks/results/moral-encoder.json`` (each part's key is kept when the other is run).
+Writes ``benchmarks/results/moral-encoder.json`` (each part's key is kept when the other is run;
+``--results-dir DIR``: ``DIR/moral-encoder.json``; the parts of a smoke run are not kept).
+
+``--smoke`` runs both parts, tiny: the probe of the ``ethics-cm`` and ``ethics-justice`` heads with
+``--max-train 40 --max-dev 20`` (the heads go to a temporary folder, not ``training/.cache``) and
+``--speed 10``; the file says ``"smoke": true``. It needs the shared data folder and exits 0
+without results when that is missing.
 
     python benchmarks/moral_encoder.py --probe --max-train 1500 --max-dev 500
     python benchmarks/moral_encoder.py --speed 500
+    python benchmarks/moral_encoder.py --smoke --results-dir /tmp/smoke-moral_encoder   # a tiny run (CI)
 """
 
 from __future__ import annotations
@@ -29,23 +36,32 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
-RESULTS = ROOT / "benchmarks" / "results" / "moral-encoder.json"
+RESULTS = ROOT / "benchmarks" / "results"
+RESULT_FILE = "moral-encoder.json"
 PROBE = ROOT / "training" / ".cache"
+#: ``--smoke``: the probe's heads, training and dev subsamples, and the speed probe's texts.
+SMOKE_FORMATS = ("ethics-cm", "ethics-justice")
+SMOKE_MAX_TRAIN = 40
+SMOKE_MAX_DEV = 20
+SMOKE_SPEED = 10
 FIGURES = ("dev_size", "dev_accuracy", "dev_roc_auc", "dev_both_actions_right", "features", "C")
 
 
-def probe(max_train: int, max_dev: int) -> dict:
-    """Heads on each encoder alone, same subsamples; their dev figures side by side."""
+def probe(max_train: int, max_dev: int, root: Path = PROBE, formats: tuple[str, ...] = ()) -> dict:
+    """Heads on each encoder alone, same subsamples, into ``root/probe-<encoder>`` (``formats``: only
+    those heads; default all); their dev figures side by side."""
     runs = {}
     for encoder in ("original", "moral"):
-        out = PROBE / f"probe-{encoder}"
+        out = root / f"probe-{encoder}"
         cmd = [sys.executable, str(ROOT / "training" / "train_ethics.py"), "--encoders", encoder, "--out", str(out)]
         cmd += ["--max-train", str(max_train), "--max-dev", str(max_dev)]
+        cmd += ["--formats", *formats] if formats else []
         runs[encoder] = (out, subprocess.Popen(cmd, cwd=ROOT))  # both at once: one core each
     report: dict = {"max_train": max_train, "max_dev": max_dev, "formats": {}}
     for encoder, (out, proc) in runs.items():
@@ -126,19 +142,38 @@ def main() -> None:
     ap.add_argument("--max-train", type=int, default=1500)
     ap.add_argument("--max-dev", type=int, default=500)
     ap.add_argument("--speed", type=int, default=0, help="time the judge's CPU path on N texts")
+    ap.add_argument("--results-dir", type=Path, default=RESULTS, help=f"where {RESULT_FILE} goes")
+    ap.add_argument("--smoke", action="store_true", help="both parts on a few items (see the module docstring)")
     args = ap.parse_args()
-    result = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
+    if args.smoke:
+        if not DATA.is_dir():
+            print(f"moral_encoder.py --smoke: the shared data folder {DATA} is missing; nothing run", file=sys.stderr)
+            return
+        args.probe, args.max_train, args.max_dev, args.speed = True, SMOKE_MAX_TRAIN, SMOKE_MAX_DEV, SMOKE_SPEED
+    path = args.results_dir / RESULT_FILE
+    result = json.loads(path.read_text()) if path.is_file() else {}
+    if args.smoke or result.get("smoke"):  # a smoke run's parts are not mixed with a real run's
+        result = {"smoke": True} if args.smoke else {}
     result["machine"] = f"{platform.processor() or platform.machine()}, {platform.system()}, {os.cpu_count()} CPUs"
     if args.probe:
-        result["probe"] = probe(args.max_train, args.max_dev)
-        result["probe"]["command"] = (
-            f"python benchmarks/moral_encoder.py --probe --max-train {args.max_train} --max-dev {args.max_dev}"
-        )
+        if args.smoke:
+            with tempfile.TemporaryDirectory(prefix="moral-encoder-probe-") as tmp:
+                result["probe"] = probe(args.max_train, args.max_dev, Path(tmp), SMOKE_FORMATS)
+            result["probe"]["command"] = "python benchmarks/moral_encoder.py --smoke"
+        else:
+            result["probe"] = probe(args.max_train, args.max_dev)
+            result["probe"]["command"] = (
+                f"python benchmarks/moral_encoder.py --probe --max-train {args.max_train} --max-dev {args.max_dev}"
+            )
     if args.speed:
         result["speed"] = speed(args.speed)
-        result["speed"]["command"] = f"python benchmarks/moral_encoder.py --speed {args.speed}"
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        result["speed"]["command"] = (
+            "python benchmarks/moral_encoder.py --smoke"
+            if args.smoke
+            else f"python benchmarks/moral_encoder.py --speed {args.speed}"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,11 @@ malformed answers and tracebacks in the proxy's log.
 
     python benchmarks/proxy.py                       # writes benchmarks/results/proxy.json
     python benchmarks/proxy.py --faults --n 2000     # writes benchmarks/results/proxy-faults.json
+    python benchmarks/proxy.py --smoke --results-dir /tmp/smoke-proxy   # a tiny run (CI)
+
+``--results-dir`` puts the result file elsewhere (an explicit ``--output`` still wins). ``--smoke`` runs
+every measurement above with very few requests and repeats (``SIZES``; with ``--faults``: 24 requests
+of the mixed load) and marks the result ``"smoke": true``.
 """
 
 from __future__ import annotations
@@ -49,7 +54,7 @@ os.environ.setdefault("EMOETHICS_NO_CACHE", "1")
 
 from openai import OpenAI  # noqa: E402
 
-from emoethics.proxy import Policy, ProxyConfig, ProxyLibrary, create_proxy_app  # noqa: E402
+from emoethics.proxy import Policy, ProxyConfig, ProxyWorkspace, create_proxy_app  # noqa: E402
 from emoethics.sensors.emotion_sensor import EmotionSensor  # noqa: E402
 from emoethics.store.keys import KeyStore  # noqa: E402
 
@@ -68,6 +73,12 @@ ALLOWED = [
     "A week has seven days.",
     "You can reset the password from the account settings page.",
 ]
+#: How many requests and repeats each measurement makes: the full run, and ``--smoke``'s tiny one.
+SIZES = {
+    "full": {"n": 80, "latency": 0.2, "warm": 5, "ttft": 10, "throughput": (48, 96), "distress": None, "load": None},
+    "smoke": {"n": 8, "latency": 0.05, "warm": 2, "ttft": 2, "throughput": (8, 16), "distress": 4, "load": (32, 16)},
+}
+FAULTS_N = {"full": 80, "smoke": 24}
 STORY = (
     "The museum opens at nine. Tickets cost twelve euros. The east wing has the modern collection. "
     "The cafe closes at five."
@@ -86,9 +97,9 @@ def ms(x: float) -> float:
 def make(folder: Path, upstream_url: str, sensor: EmotionSensor, **config) -> tuple:
     url = f"sqlite:///{folder / 'bench.db'}"
     policy = Policy(judge_model="never", **config.pop("policy", {}))
-    library = ProxyLibrary(url=url, analyzer=sensor, judge_model=False)
+    library = ProxyWorkspace(url=url, analyzer=sensor, judge_model=False)
     app = create_proxy_app(
-        ProxyConfig(upstream=upstream_url, database_url=url, policy=policy, **config), library=library
+        ProxyConfig(upstream=upstream_url, database_url=url, policy=policy, **config), workspace=library
     )
     _, secret = KeyStore(url).create("bench", "1000000/minute")
     return app, secret
@@ -127,19 +138,19 @@ def load(client: OpenAI, n: int, concurrency: int) -> tuple[float, list[float]]:
     return n / (time.perf_counter() - t), times
 
 
-def under_load(folder: Path, sensor: EmotionSensor, n: int) -> dict:
+def under_load(folder: Path, sensor: EmotionSensor, n: int, warm: int = 48) -> dict:
     """16 clients against a 50 ms upstream: straight, one proxy process, two worker processes."""
     out: dict = {"upstream_latency_ms": 50, "concurrency": 16, "n": n}
     with chat_upstream(ALLOWED[0], latency=0.05) as up:
         direct = OpenAI(base_url=up.url, api_key="x", max_retries=0)
-        load(direct, 32, 16)
+        load(direct, 2 * warm // 3, 16)
         rps, times = load(direct, n, 16)
         base_p50, base_p95 = pct(times, 0.5), pct(times, 0.95)
         out["direct"] = {"rps": round(rps, 1), "p50_ms": ms(base_p50), "p95_ms": ms(base_p95)}
         app, secret = make(folder, up.url, sensor, policy={"context": "personal"})
         with running(app) as base:
             runs = [("one_process", OpenAI(base_url=f"{base}/v1", api_key=secret, max_retries=0))]
-            runs_out = measure_runs(runs, n, base_p50, base_p95)
+            runs_out = measure_runs(runs, n, base_p50, base_p95, warm)
         out |= runs_out
         workers = Proxy(folder / "workers", up.url, workers=2, stream_policy="hold")
         workers.folder.mkdir(exist_ok=True)
@@ -147,16 +158,16 @@ def under_load(folder: Path, sensor: EmotionSensor, n: int) -> dict:
         workers.start()
         try:
             client = OpenAI(base_url=f"{workers.base}/v1", api_key=secret2, max_retries=0)
-            out |= measure_runs([("two_workers", client)], n, base_p50, base_p95)
+            out |= measure_runs([("two_workers", client)], n, base_p50, base_p95, warm)
         finally:
             workers.stop()
     return out
 
 
-def measure_runs(runs: list[tuple[str, OpenAI]], n: int, base_p50: float, base_p95: float) -> dict:
+def measure_runs(runs: list[tuple[str, OpenAI]], n: int, base_p50: float, base_p95: float, warm: int = 48) -> dict:
     out = {}
     for name, client in runs:
-        load(client, 48, 16)  # warm: models loaded in every worker, connections open
+        load(client, warm, 16)  # warm: models loaded in every worker, connections open
         rps, times = load(client, n, 16)
         out[name] = {
             "rps": round(rps, 1),
@@ -169,7 +180,7 @@ def measure_runs(runs: list[tuple[str, OpenAI]], n: int, base_p50: float, base_p
     return out
 
 
-def faults(folder: Path, n: int, output: Path) -> None:
+def faults(folder: Path, n: int, output: Path, smoke: bool = False) -> None:
     """The soak test's mixed load at concurrency 16, with the counts that must be zero."""
     import httpx
 
@@ -223,6 +234,8 @@ def faults(folder: Path, n: int, output: Path) -> None:
         "wrong_answers": len(wrong),
         "tracebacks_in_log": log.count("Traceback"),
     }
+    if smoke:
+        report["smoke"] = True
     print(json.dumps(report, indent=2))
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=2) + "\n")
@@ -231,19 +244,28 @@ def faults(folder: Path, n: int, output: Path) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--latency", type=float, default=0.2, help="Upstream latency in seconds.")
-    ap.add_argument("--n", type=int, default=80, help="Timed requests per latency measurement.")
-    ap.add_argument("--output", type=Path, help="Default: benchmarks/results/proxy.json (proxy-faults.json).")
+    ap.add_argument("--latency", type=float, help="Upstream latency in seconds (default 0.2; 0.05 with --smoke).")
+    ap.add_argument("--n", type=int, help="Timed requests per latency measurement (default 80; 8 with --smoke).")
+    ap.add_argument("--output", type=Path, help="Default: RESULTS_DIR/proxy.json (proxy-faults.json).")
     ap.add_argument("--faults", action="store_true", help="Send the soak test's mixed load with faults instead.")
+    ap.add_argument(
+        "--results-dir", type=Path, default=ROOT / "benchmarks/results", help="Default: benchmarks/results (created)."
+    )
+    ap.add_argument("--smoke", action="store_true", help="A tiny run: very few requests and repeats (CI).")
     args = ap.parse_args()
+    size = SIZES["smoke" if args.smoke else "full"]
     folder = Path(tempfile.mkdtemp(prefix="emoethics-proxy-bench-"))
     os.environ["EMOETHICS_DATA_DIR"] = str(folder)
     if args.faults:
-        faults(folder, args.n, args.output or ROOT / "benchmarks/results/proxy-faults.json")
+        n = args.n if args.n is not None else FAULTS_N["smoke" if args.smoke else "full"]
+        faults(folder, n, args.output or args.results_dir / "proxy-faults.json", smoke=args.smoke)
         return
-    args.output = args.output or ROOT / "benchmarks/results/proxy.json"
+    args.n = args.n if args.n is not None else size["n"]
+    args.latency = args.latency if args.latency is not None else size["latency"]
+    args.output = args.output or args.results_dir / "proxy.json"
     sensor = EmotionSensor()
     pairs = [json.loads(x) for x in (ROOT / "benchmarks/data/distress.jsonl").read_text().splitlines() if x.strip()]
+    pairs = pairs[: size["distress"]]
     by_message = {p["message"]: p["reply"] for p in pairs}
 
     def reply(body: dict) -> str:
@@ -260,12 +282,14 @@ def main() -> None:
         "n": args.n,
         "load_average_at_start": [round(x, 1) for x in os.getloadavg()],
     }
+    if args.smoke:
+        report["smoke"] = True
     with chat_upstream(reply, latency=args.latency, token_delay=0.02) as up:
         app, secret = make(folder, up.url, sensor, policy={"context": "personal"})
         with running(app) as base:
             direct = OpenAI(base_url=up.url, api_key="x", max_retries=0)
             proxied = OpenAI(base_url=f"{base}/v1", api_key=secret, max_retries=0)
-            for i in range(5):  # warm both paths (models loaded, connections open)
+            for i in range(size["warm"]):  # warm both paths (models loaded, connections open)
                 timed_create(direct, f"w{i}")
                 timed_create(proxied, f"w{i}")
             d, p, paths = [], [], []
@@ -287,11 +311,11 @@ def main() -> None:
             }
             print("allowed replies:", report["allowed_latency"], flush=True)
             ttft = {
-                "direct": [first_token(direct, "story") for _ in range(10)],
-                "hold": [first_token(proxied, "story") for _ in range(10)],
+                "direct": [first_token(direct, "story") for _ in range(size["ttft"])],
+                "hold": [first_token(proxied, "story") for _ in range(size["ttft"])],
             }
             report["throughput_rps"] = {
-                f"{who}_c{c}": throughput(client, 48 if c == 1 else 96, c)
+                f"{who}_c{c}": throughput(client, size["throughput"][c != 1], c)
                 for c in (1, 16)
                 for who, client in (("direct", direct), ("proxy", proxied))
             }
@@ -300,7 +324,7 @@ def main() -> None:
         with running(app_s) as base:
             client = OpenAI(base_url=f"{base}/v1", api_key=secret_s, max_retries=0)
             first_token(client, "story")
-            ttft["sentence"] = [first_token(client, "story") for _ in range(10)]
+            ttft["sentence"] = [first_token(client, "story") for _ in range(size["ttft"])]
         report["time_to_first_token_ms"] = {
             k: {"p50": ms(statistics.median(v)), "p95": ms(pct(v, 0.95))} for k, v in ttft.items()
         }
@@ -331,7 +355,10 @@ def main() -> None:
                 }
                 print("distress", context, empathy, distress[f"{context}{'_empathy' if empathy else ''}"], flush=True)
         report["distressed_but_harmless"] = distress
-    report["under_load"] = under_load(folder, sensor, max(args.n * 4, 320))
+    if size["load"]:  # (requests, warm-up requests)
+        report["under_load"] = under_load(folder, sensor, size["load"][0], warm=size["load"][1])
+    else:
+        report["under_load"] = under_load(folder, sensor, max(args.n * 4, 320))
     report["load_average_at_end"] = [round(x, 1) for x in os.getloadavg()]
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2) + "\n")

@@ -22,6 +22,11 @@ crude, hostile or about hate without being hateful).
 
     python benchmarks/review_loop.py                # writes benchmarks/results/review_loop.json
     python benchmarks/review_loop.py --smoke        # 200 messages, 60 reviewed (CI)
+    python benchmarks/review_loop.py --smoke --results-dir /tmp/review_loop   # a tiny run (CI)
+
+``--results-dir DIR`` writes ``review_loop.json`` into DIR (made if missing) instead of
+``benchmarks/results``; ``--output`` still wins. ``--smoke`` alone writes no file (only with
+``--output`` or ``--results-dir``); without the shared data it says so on stderr and exits 0.
 """
 
 from __future__ import annotations
@@ -37,10 +42,14 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+RESULTS = ROOT / "benchmarks" / "results"
 sys.path.insert(0, str(ROOT / "training"))
 
 CONTEXTS = ("personal", "workplace", "customer-service")
 SOURCES = ("davidson", "hatemoji", "stormfront", "mlma-en", "mlma-fr", "mlma-ar")
+#: the shared abuse sets the replay reads (``train_conduct.load_rows``)
+NEEDED = ("hatemoji_build", "davidson_hate_offensive", "stormfront_hate", "mlma_hate")
 
 
 def replay(n: int, seed: int) -> list[dict]:
@@ -258,10 +267,22 @@ def main() -> None:
         "--draws", type=int, default=1, help="also calibrate on this many other random draws of the reviewed cases"
     )
     ap.add_argument("--smoke", action="store_true", help="200 messages, 60 reviewed, small speed runs")
-    ap.add_argument("--output", type=Path, default=None)
+    ap.add_argument("--output", type=Path, default=None, help="the report's path (wins over --results-dir)")
+    ap.add_argument(
+        "--results-dir",
+        type=Path,
+        default=None,
+        help="folder for review_loop.json, made if missing (default: benchmarks/results; with --smoke, none)",
+    )
     args = ap.parse_args()
     if args.smoke:
         args.n, args.reviewed = 200, 60
+        missing = [name for name in NEEDED if not (DATA / name).is_dir()]
+        if missing:
+            print(
+                f"review_loop.py --smoke: shared data missing ({DATA}: {', '.join(missing)}), skipped", file=sys.stderr
+            )
+            return
 
     from emoethics.api import make_judge
     from emoethics.ethics.review_loop import calibrate_rulebook
@@ -320,8 +341,13 @@ def main() -> None:
     }
     if args.draws > 1:
         report["other_draws"] = other_draws(judge, rows, judged, args)
-    out = args.output or (None if args.smoke else ROOT / "benchmarks" / "results" / "review_loop.json")
+    if args.smoke:
+        report["smoke"] = True
+    out = args.output
+    if out is None and (args.results_dir is not None or not args.smoke):
+        out = (args.results_dir or RESULTS) / "review_loop.json"
     if out is not None:  # the replay's figures, before the slower speed runs
+        out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     report["speed_calibration"] = speed_calibration(judge, judged, rows, 1000 if args.smoke else 10000)
     report["speed_dashboard"] = speed_dashboard(args.database, judged, rows, 5000 if args.smoke else 100000)

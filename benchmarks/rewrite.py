@@ -12,6 +12,12 @@ goes to stdout and the same name with ``.json``.
 
     python benchmarks/rewrite.py --n 20 --spectrum sadness-joy --rounds 2 --critic sensor
     python benchmarks/rewrite.py --n 20 --spectrum sadness-joy --rounds 2 --critic local
+    python benchmarks/rewrite.py --smoke --results-dir /tmp/rewrite   # a tiny run (CI)
+
+``--results-dir DIR`` puts both files in DIR (made if missing) instead of ``benchmarks/results``.
+``--smoke`` rewrites one source sentence to one level (``joy``) in one round with the embedded
+model and no response cache, into a temporary folder unless ``--results-dir`` is given; without
+the shared data it says so on stderr and exits 0.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ import argparse
 import json
 import platform
 import statistics
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -29,6 +37,8 @@ from emoethics.config import load_settings
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "xed" / "neu_en.txt"
 RESULTS = ROOT / "benchmarks" / "results"
+#: the level a smoke run rewrites to (one rewrite: the embedded model writes ~12 tokens/s)
+SMOKE_LEVEL = "joy"
 
 
 def sources(n: int) -> list[str]:
@@ -55,14 +65,34 @@ def main() -> None:
         help="what measures the rewrites (the generator is the embedded default)",
     )
     ap.add_argument("--no-cache", action="store_true", help="do not use the response cache")
+    ap.add_argument(
+        "--results-dir",
+        type=Path,
+        default=None,
+        help="folder for the .jsonl and .json, made if missing (default: benchmarks/results; --smoke: a temporary one)",
+    )
+    ap.add_argument(
+        "--smoke", action="store_true", help=f"a tiny run (CI): 1 sentence, level {SMOKE_LEVEL} only, 1 round, no cache"
+    )
     args = ap.parse_args()
+    if args.smoke:
+        if not DATA.is_file():
+            print(f"rewrite.py --smoke: shared data missing ({DATA}), skipped", file=sys.stderr)
+            return
+        args.n, args.rounds = 1, 1
+        args.no_cache = True  # the model really writes, and the user's response cache is left alone
+    results = args.results_dir or (Path(tempfile.mkdtemp(prefix="rewrite-smoke-")) if args.smoke else RESULTS)
 
     settings = load_settings({"critic": {"backend": args.critic}}, no_cache=args.no_cache)
     em = emoethics.load_model(args.emotion_model)
     spec = em.spectrum(args.spectrum)
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    anchors = spec.anchors()
+    if args.smoke:
+        anchors = [lv for lv in anchors if lv.word == SMOKE_LEVEL] or anchors[-1:]
+    levels = [lv.word for lv in anchors]
+    results.mkdir(parents=True, exist_ok=True)
     stem = f"rewrite-{spec.id}-critic-{args.critic}"
-    log = RESULTS / f"{stem}.jsonl"
+    log = results / f"{stem}.jsonl"
     done = {}
     if log.exists():
         for line in log.read_text(encoding="utf-8").splitlines():
@@ -71,7 +101,7 @@ def main() -> None:
     texts = sources(args.n)
     with log.open("a", encoding="utf-8") as f:
         for i, text in enumerate(texts):
-            for lv in spec.anchors():
+            for lv in anchors:
                 if (text, lv.word) in done:
                     continue
                 t0 = time.perf_counter()
@@ -107,11 +137,13 @@ def main() -> None:
                     flush=True,
                 )
 
-    rows = [done[(t, lv.word)] for t in texts for lv in spec.anchors()]
+    rows = [done[(t, lv.word)] for t in texts for lv in anchors]
     ok = [r for r in rows if "error" not in r]
     fresh = [r for r in ok if r["llm_calls"] > 0]  # rewrites computed now, not from the cache
 
     def summary(rs: list[dict]) -> dict:
+        if not rs:  # every rewrite failed
+            return {"n": 0}
         return {
             "n": len(rs),
             "hit_rate": round(sum(r["distance"] <= 1 for r in rs) / len(rs), 3),
@@ -122,20 +154,23 @@ def main() -> None:
 
     report = {
         "command": f"python benchmarks/rewrite.py --n {args.n} --spectrum {spec.id} "
-        f"--rounds {args.rounds} --critic {args.critic}" + (" --no-cache" if args.no_cache else ""),
+        f"--rounds {args.rounds} --critic {args.critic}"
+        + (" --no-cache" if args.no_cache else "")
+        + (" --smoke" if args.smoke else ""),
+        **({"smoke": True} if args.smoke else {}),
         "machine": f"{platform.machine()} {platform.processor() or ''} cpus={__import__('os').cpu_count()}",
         "generator": ok[0]["generator"] if ok else None,
         "critic": ok[0]["critic"] if ok else None,
         "sources": len(texts),
-        "levels": spec.levels,
+        "levels": levels,
         "errors": len(rows) - len(ok),
         **summary(ok),
         "llm_calls_per_rewrite": round(statistics.mean(r["llm_calls"] for r in fresh), 2) if fresh else None,
         "seconds_per_rewrite": round(statistics.mean(r["seconds"] for r in fresh), 2) if fresh else None,
         "median_seconds_per_rewrite": round(statistics.median(r["seconds"] for r in fresh), 2) if fresh else None,
-        "per_level": {lv: summary([r for r in ok if r["level"] == lv]) for lv in spec.levels},
+        "per_level": {lv: summary([r for r in ok if r["level"] == lv]) for lv in levels},
     }
-    (RESULTS / f"{stem}.json").write_text(json.dumps(report, indent=2) + "\n")
+    (results / f"{stem}.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
 
 

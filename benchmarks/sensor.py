@@ -24,15 +24,25 @@ Reports, in one run:
    sensor and the lexicon baseline.
 
     python benchmarks/sensor.py            # writes benchmarks/results/sensor.json
+    python benchmarks/sensor.py --smoke --results-dir /tmp/sensor   # a tiny run (CI)
+
+``--results-dir DIR`` writes ``sensor.json`` into DIR (made if missing) instead. ``--smoke`` runs
+every part on a few dozen texts a set (``SMOKE_TEXTS``, chosen so every emotion occurs), two
+seeds of each graded half and the same speed probes on those texts; its features are cached in a
+temporary folder, not ``training/.cache``, and its report goes to a temporary folder unless
+``--results-dir`` is given. Without the shared data it says so on stderr and exits 0.
 """
 
 from __future__ import annotations
 
+import atexit
 import csv
 import json
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -42,6 +52,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "training"))
 
+import train_sensor  # noqa: E402
 from train_sensor import (  # noqa: E402
     CORPORA,
     DATA,
@@ -72,6 +83,10 @@ from emoethics.sensors.emotion_sensor import (  # noqa: E402
 )
 
 RESULTS = ROOT / "benchmarks" / "results"
+#: the shared sets read (``train_sensor.load_sets`` and ``load_emobank``)
+NEEDED = ("xed", "goemotions", "goodnewseveryone", "emobank")
+#: texts a set (and an EmoBank split) in a smoke run, besides those kept so every emotion occurs
+SMOKE_TEXTS = 40
 
 # A plain keyword baseline (our own short lists, not a published lexicon).
 LEXICON = {
@@ -178,7 +193,7 @@ def emobank_genres(eb_rows: list[dict], x: np.ndarray) -> dict:
     return out
 
 
-def intensity_figures(sensor: EmotionSensor, eb: dict) -> dict:
+def intensity_figures(sensor: EmotionSensor, eb: dict, graded: list[dict] | None = None) -> dict:
     """Intensity against EmoBank's ratings (each signed emotion's intensity against valence
     with its sign; the strongest intensity against arousal) and pairwise order on the graded
     rewrites, next to the emotion probability alone and the fixed recipe z(logit) + sign *
@@ -207,7 +222,8 @@ def intensity_figures(sensor: EmotionSensor, eb: dict) -> dict:
             "valence_with_sign_mean_pearson": round(float(np.mean([v["pearson"] for v in per.values()])), 4),
             "arousal_vs_strongest_pearson": round(pearson(gold[:, 1], value.max(axis=1)), 4),
         }
-    graded = load_graded()
+    if graded is None:
+        graded = load_graded()
     g = sensor.scores([r["text"] for r in graded])
     out["graded_pairwise_order"] = {}
     splits = [
@@ -304,18 +320,58 @@ def speed(sensor: EmotionSensor, texts: list[str]) -> dict:
     }
 
 
+def smoke_sample(examples: list, n: int, also=None) -> list:
+    """The first ``n`` examples, and the first three with each emotion, with none and matching
+    ``also`` (a smoke run's sets: every head gets both classes)."""
+    keep = set(range(min(n, len(examples))))
+    wanted = [lambda x, e=e: e in x.labels for e in EMOTIONS] + [lambda x: not x.labels] + ([also] if also else [])
+    for want in wanted:
+        keep.update([i for i, x in enumerate(examples) if want(x)][:3])
+    return [examples[i] for i in sorted(keep)]
+
+
+def smoke_graded(graded: list[dict]) -> list[dict]:
+    """The graded rows of the first two seeds (one dev, one train) of each half."""
+    seeds = {src: sorted({r["seed"] for r in graded if r["source"] == src})[:2] for src in ("generated", "written")}
+    return [r for r in graded if r["seed"] in seeds[r["source"]]]
+
+
 def main() -> None:
     import argparse
 
-    argparse.ArgumentParser(
+    ap = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], epilog="writes benchmarks/results/sensor.json (about 15 minutes)"
-    ).parse_args()
+    )
+    ap.add_argument(
+        "--results-dir",
+        type=Path,
+        default=None,
+        help="folder for sensor.json, made if missing (default: benchmarks/results; --smoke: a temporary one)",
+    )
+    ap.add_argument("--smoke", action="store_true", help=f"a tiny run (CI): about {SMOKE_TEXTS} texts a set")
+    args = ap.parse_args()
+    if args.smoke:
+        missing = [name for name in NEEDED if not (DATA / name).is_dir()]
+        if missing:
+            print(f"sensor.py --smoke: shared data missing ({DATA}: {', '.join(missing)}), skipped", file=sys.stderr)
+            return
+    results = args.results_dir or (Path(tempfile.mkdtemp(prefix="sensor-smoke-")) if args.smoke else RESULTS)
+    if args.smoke:
+        train_sensor.CACHE = Path(tempfile.mkdtemp(prefix="sensor-smoke-features-"))  # featurize's cache
+        atexit.register(shutil.rmtree, train_sensor.CACHE, True)
     sets = load_sets()
+    if args.smoke:
+        sets = {
+            k: smoke_sample(v, SMOKE_TEXTS, (lambda x: emoji.emoji_count(x.text) > 0) if k == "go_dev" else None)
+            for k, v in sets.items()
+        }
     feats = {k: featurize(k, [e.text for e in v]) for k, v in sets.items()}
     ys = {k: label_matrix(v) for k, v in sets.items()}
     sensor = EmotionSensor()
     fast = EmotionSensor(fast=True)
-    report: dict = {"command": "python benchmarks/sensor.py", "dev": {}}
+    report: dict = {"command": "python benchmarks/sensor.py" + (" --smoke" if args.smoke else ""), "dev": {}}
+    if args.smoke:
+        report["smoke"] = True
 
     def fast_probs(examples: list) -> np.ndarray:
         return fast.scores([e.text for e in examples]).probs
@@ -362,11 +418,15 @@ def main() -> None:
         )
     }
 
-    graded = load_graded()
+    graded = smoke_graded(load_graded()) if args.smoke else load_graded()
     extra = written_examples(graded, featurize("graded", [r["text"] for r in graded])) if WRITTEN_WEIGHT else None
     report["leave_one_corpus_out"] = loco_table(sets, feats, ys, extra)
 
     eb = load_emobank()
+    # a smoke run: every k-th text of each split, so both the headlines and the other genres occur
+    picks = {k: list(range(0, len(t), max(1, len(t) // SMOKE_TEXTS))) for k, (t, _) in eb.items()}
+    if args.smoke:
+        eb = {k: ([t[i] for i in picks[k]], y[picks[k]]) for k, (t, y) in eb.items()}
     x_test = featurize("emobank_test", eb["test"][0])
     va = x_test @ sensor.va_W + sensor.va_b
     report["emobank_test"] = {
@@ -382,14 +442,16 @@ def main() -> None:
                 by_split.setdefault(r["split"], []).append(
                     {"id": r["id"], "split": r["split"], "V": float(r["V"]), "A": float(r["A"])}
                 )
+    if args.smoke:
+        by_split = {k: [v[i] for i in picks[k]] for k, v in by_split.items()}
     rows = [r for k in eb for r in by_split[k]]
     x_all = np.vstack([featurize(f"emobank_{k}", eb[k][0]) for k in eb])
     report["emobank_genres"] = emobank_genres(rows, x_all)
-    report["intensity"] = intensity_figures(sensor, eb)
+    report["intensity"] = intensity_figures(sensor, eb, graded)
     report["speed"] = speed(sensor, [e.text for e in sets["xed_dev"]][:1000])
 
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "sensor.json").write_text(json.dumps(report, indent=2) + "\n")
+    results.mkdir(parents=True, exist_ok=True)
+    (results / "sensor.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from emoethics.proxy import Policy, ProxyConfig, ProxyLibrary, create_proxy_app
+from emoethics.proxy import Policy, ProxyConfig, ProxyWorkspace, create_proxy_app
 from emoethics.store.keys import KeyStore
 
 from fakes import ScriptedBackend
@@ -45,7 +45,7 @@ def make_proxy(
     """(app, database url, client key secret, library)."""
     url = f"sqlite:///{folder / 'proxy.db'}"
     policy = Policy(**config.pop("policy", {}))
-    library = ProxyLibrary(
+    library = ProxyWorkspace(
         url=url,
         analyzer=sensor(),
         judge_backend=judge or scripted_judge(),
@@ -55,6 +55,6 @@ def make_proxy(
         shadow=config.get("shadow"),
     )
     cfg = ProxyConfig(upstream=upstream_url, upstream_key_env=key_env, database_url=url, policy=policy, **config)
-    app = create_proxy_app(cfg, library=library)
+    app = create_proxy_app(cfg, workspace=library)
     _, secret = KeyStore(url).create("client", "100000/minute")
     return app, url, secret, library

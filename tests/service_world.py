@@ -15,7 +15,7 @@ from pathlib import Path
 
 from emoethics.sensors.emotion_sensor import EmotionSensor
 from emoethics.service import ServiceConfig, create_app
-from emoethics.service.worker import Worker
+from emoethics.service.workspace import ServiceWorkspace
 from emoethics.store.keys import KeyStore
 
 from fakes import SchemaBackend
@@ -38,8 +38,10 @@ def make_service(folder: Path | None = None, **config):
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
     url = f"sqlite:///{folder / 'service.db'}"
     llm = SchemaBackend()
-    worker = Worker(url=url, generator=llm, judge_backend=llm, adversary=llm, analyzer=sensor(), critic=sensor())
-    app = create_app(ServiceConfig(database_url=url, secret_key="test-secret", worker=worker, **config))
+    workspace = ServiceWorkspace(
+        url=url, generator=llm, judge_backend=llm, adversary=llm, analyzer=sensor(), critic=sensor()
+    )
+    app = create_app(ServiceConfig(database_url=url, secret_key="test-secret", workspace=workspace, **config))
     _, secret = KeyStore(url).create("tester", "100000/minute")
     return app, url, secret
 

@@ -1,4 +1,5 @@
-"""Every benchmark script the documentation quotes starts: ``--help`` prints its usage and exits."""
+"""Every benchmark script starts (``--help`` prints its usage) and runs end to end on a tiny input
+(``--smoke --results-dir DIR``: a handful of texts, one repeat, results in DIR)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,31 @@ def test_each_benchmark_script_prints_its_usage_on_help(script: str) -> None:
     )
     assert p.returncode == 0, p.stderr
     assert p.stdout.startswith("usage:") and script in p.stdout
+
+
+SCRIPTS = sorted(p.name for p in (ROOT / "benchmarks").glob("*.py"))
+#: review_loop.py's smoke run is checked with its report by the test at the end of this file
+SMOKE = [s for s in SCRIPTS if s != "review_loop.py"]
+
+
+@pytest.mark.parametrize("script", SMOKE)
+def test_each_benchmark_script_runs_on_a_tiny_input(script: str, tmp_path: Path) -> None:
+    """A script that needs the shared data says so in one line and writes nothing when it is not
+    beside the repository (the test then skips)."""
+    out = tmp_path / "results"
+    p = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), "--smoke", "--results-dir", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=tmp_path,
+    )
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert "Traceback" not in p.stderr, p.stderr[-3000:]
+    written = sorted(out.glob("*")) if out.is_dir() else []
+    if not written and "shared data" in p.stderr:
+        pytest.skip(p.stderr.strip().splitlines()[-1])
+    assert written, p.stderr[-3000:]
 
 
 SHARED = ROOT.parent / "shared" / "data" / "davidson_hate_offensive"

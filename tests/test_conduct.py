@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -72,18 +71,6 @@ def test_the_judge_without_a_model_allows_counter_speech_and_distress() -> None:
 def test_a_disguised_insult_is_read_after_normalising_and_says_so() -> None:
     reading = load_conduct_head().read("I h4te all w0men.")
     assert "leet" in reading.normalised and reading.harmful
-
-
-def test_the_conduct_benchmark_smoke_mode_runs() -> None:
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "conduct.py"), "--smoke"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    ).stdout
-    smoke = json.loads(out.strip().splitlines()[-1])
-    assert smoke["of"] == 5 and smoke["right"] >= 4
 
 
 def test_firm_requests_with_some_annoyance_are_allowed_without_a_model() -> None:

@@ -26,6 +26,7 @@ LAYERS = {
     "session": 4,
     "api": 4,
     "plugins": 4,
+    "workspace": 4,
     "evals": 5,
 }
 INTERFACES = 6
@@ -124,3 +125,14 @@ def test_there_is_no_import_circle():
 def test_the_command_line_helpers_module_imports_no_command_module():
     deps = graph()["emoethics.cli.app"]
     assert not {d for d in deps if d.startswith("emoethics.cli.")}
+
+
+def test_no_function_in_src_has_a_body_over_80_lines():
+    import importlib.util
+
+    script = Path(__file__).parents[1] / "scripts" / "check_function_length.py"
+    spec = importlib.util.spec_from_file_location("check_function_length", script)
+    assert spec is not None and spec.loader is not None
+    check = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(check)
+    assert check.long_functions(sorted(ROOT.rglob("*.py")), 80) == []

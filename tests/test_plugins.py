@@ -25,11 +25,14 @@ def test_emoethics_plugins_lists_what_an_installed_plugin_registered(tmp_path):
     assert code == 0, err
     [demo] = json.loads(out)
     assert demo["name"] == "demo" and demo["package"] == "emoethics-demo-plugin" and demo["version"] == "0.1.0"
-    assert (demo["backends"], demo["guidelines"], demo["emotion_models"]) == (
+    assert (demo["backends"], demo["analyzers"], demo["guidelines"], demo["emotion_models"]) == (
         ["demo-echo"],
+        ["demo-sensor"],
         ["demo-default"],
         ["demo-plutchik"],
     )
+    code, out, err = run(["plugins"], tmp_path)
+    assert code == 0 and "backends demo-echo; analysers demo-sensor;" in out, err
 
 
 def test_the_command_line_reaches_a_plugins_backend_guidelines_and_emotion_model(tmp_path):
@@ -51,6 +54,15 @@ def test_the_command_line_reaches_a_plugins_backend_guidelines_and_emotion_model
     )
     assert code == 0, err
     assert {r["spectrum"] for r in json.loads(out)["readings"]} >= {"sadness-joy"}
+
+
+def test_a_plugins_analyser_reads_emotions_for_analyze_and_cannot_write_text(tmp_path):
+    code, out, err = run(["analyze", "I am so happy today!", "--backend", "demo-sensor", "--json"], tmp_path)
+    assert code == 0, err
+    profile = json.loads(out)
+    assert profile["analyzer"].startswith("demo-sensor:") and profile["readings"]
+    code, _, err = run(["respond", "Hello."], tmp_path, EMOETHICS_GENERATOR_BACKEND="demo-sensor")
+    assert code == 2 and "reads emotions but cannot write text" in err and "Traceback" not in err
 
 
 def test_a_plugin_that_fails_to_load_is_one_line(tmp_path):

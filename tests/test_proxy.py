@@ -319,12 +319,12 @@ def test_the_review_page_shows_a_case_the_proxy_queued_and_its_feedback_reaches_
 def make_proxy_on(url: str, upstream_url: str):
     """A proxy on an existing database (the service's), context personal, every reply read by the
     judge model (the fast path reads the broken promise as allowed: the queue is what is tested)."""
-    from emoethics.proxy import Policy, ProxyConfig, ProxyLibrary, create_proxy_app
+    from emoethics.proxy import Policy, ProxyConfig, ProxyWorkspace, create_proxy_app
 
     from proxy_world import scripted_judge
     from service_world import sensor
 
-    library = ProxyLibrary(
+    library = ProxyWorkspace(
         url=url,
         analyzer=sensor(),
         judge_backend=scripted_judge(("bother",), "promise-keeping"),
@@ -337,7 +337,7 @@ def make_proxy_on(url: str, upstream_url: str):
             database_url=url,
             policy=Policy(context="personal", judge_model="always"),
         ),
-        library=library,
+        workspace=library,
     )
     _, secret = KeyStore(url).create("client", "100000/minute")
     return app, url, secret, library

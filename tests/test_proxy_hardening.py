@@ -24,7 +24,7 @@ from fastapi.testclient import TestClient
 from openai import OpenAI
 
 from emoethics.errors import ConfigError
-from emoethics.proxy import ProxyLibrary
+from emoethics.proxy import ProxyWorkspace
 from emoethics.proxy.exchange import CLIENT_GONE
 from emoethics.proxy.guard import windows
 from emoethics.proxy.redact import scrub
@@ -598,7 +598,7 @@ def test_a_review_case_is_not_written_when_its_run_cannot_be_written(served, mon
     base, secret, url, _, _ = served(
         BROKEN_PROMISE, judge=promise_judge(), policy={"context": "personal", "judge_model": "always"}
     )
-    monkeypatch.setattr(ProxyLibrary, "new_run_id", staticmethod(lambda: "taken-run-id"))
+    monkeypatch.setattr(ProxyWorkspace, "new_run_id", staticmethod(lambda: "taken-run-id"))
     Records(url).record_run("proxy", {"note": "written before"}, run_id="taken-run-id")
     r = post(base, secret)
     assert r.status_code == 500 and r.json()["error"]["type"] == "server_error"

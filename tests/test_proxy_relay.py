@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from emoethics.proxy import ProxyConfig, ProxyLibrary
+from emoethics.proxy import ProxyConfig, ProxyWorkspace
 from emoethics.proxy.chat import ChatHandler
 from emoethics.proxy.exchange import Exchange
 from emoethics.proxy.relay import SentenceRelay
@@ -51,7 +51,7 @@ def chunks(text: str, finish: str = "stop") -> list[dict]:
 def world(tmp_path_factory):
     folder = tmp_path_factory.mktemp("relay")
     url = f"sqlite:///{folder / 'relay.db'}"
-    library = ProxyLibrary(
+    library = ProxyWorkspace(
         url=url,
         analyzer=sensor(),
         judge_backend=scripted_judge(),
@@ -71,7 +71,7 @@ def relayed(world, source_chunks: list[dict], leave_after: int | None = None) ->
         context="workplace",
         culture=None,
         user=None,
-        run_id=handler.library.new_run_id(),
+        run_id=handler.workspace.new_run_id(),
         inputs={"model": "m", "stream": True},
     )
 
@@ -137,3 +137,43 @@ def test_a_client_that_leaves_stops_the_work_and_the_run_says_so(world):
     _, raw, ex = relayed(world, chunks(CALM * 3), leave_after=1)
     assert ex.gone.is_set() and "[DONE]" not in raw
     assert "closed the stream" in run_of(world, ex.run_id).error
+
+
+class CountingSensor:
+    """The real sensor, counting the texts it reads."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.texts: list[str] = []
+
+    def analyze(self, text: str, cues: bool = True):
+        self.texts.append(text)
+        return self.inner.analyze(text, cues=cues)
+
+    def analyze_batch(self, texts: list[str], cues: bool = False):
+        self.texts += texts
+        return self.inner.analyze_batch(texts, cues=cues)
+
+    def __getattr__(self, name: str):
+        return getattr(self.inner, name)
+
+
+def test_the_judge_model_reuses_what_the_fast_judge_read_so_the_sensor_reads_a_reply_once(tmp_path):
+    from emoethics.proxy.guard import Policy, ReplyGuard
+
+    from proxy_world import ABUSE
+
+    counting = CountingSensor(sensor())
+    library = ProxyWorkspace(
+        url=f"sqlite:///{tmp_path / 'once.db'}",
+        analyzer=counting,
+        judge_backend=scripted_judge(),
+        rectifier=scripted_rectifier(),
+    )
+    try:
+        d = ReplyGuard(library, Policy(mode="observe")).decide(ABUSE, "workplace")
+        assert d.path == "model" and d.judgement.models.get("judge")
+        assert counting.texts.count(ABUSE) == 1
+    finally:
+        library.close()

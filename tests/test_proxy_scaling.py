@@ -44,12 +44,12 @@ class CountingJudge:
 
 @pytest.fixture(scope="module")
 def fast_judge(tmp_path_factory):
-    from emoethics.proxy import ProxyLibrary
+    from emoethics.proxy import ProxyWorkspace
 
     from service_world import sensor
 
     folder = tmp_path_factory.mktemp("batcher")
-    return ProxyLibrary(url=f"sqlite:///{folder / 'b.db'}", analyzer=sensor(), judge_model=False).fast_judge()
+    return ProxyWorkspace(url=f"sqlite:///{folder / 'b.db'}", analyzer=sensor(), judge_model=False).fast_judge()
 
 
 def judged_together(counting: CountingJudge, texts: list[str]) -> dict[str, object]:

@@ -13,12 +13,12 @@ from fastapi.testclient import TestClient
 import emoethics
 from emoethics import session as session_module
 from emoethics.batch import JobSpec, run_batch
-from emoethics.config import LLM_BACKENDS, BackendSpec, load_settings
+from emoethics.config import BackendSpec, load_settings
 from emoethics.errors import ConfigError
 from emoethics.llm.base import Backend, Completion
 from emoethics.schema.usage import Usage, usage_record
 from emoethics.service import ServiceConfig, create_app
-from emoethics.service.worker import Worker
+from emoethics.service.workspace import ServiceWorkspace
 from emoethics.store.keys import KeyStore
 
 from fakes import answer_for
@@ -40,9 +40,7 @@ class PromptHashBackend(Backend):
 def prompt_hash_backend(monkeypatch):
     """Registers ``backend = "prompt-hash"`` for the test, and removes it afterwards."""
     monkeypatch.setitem(session_module.BACKENDS, "prompt-hash", lambda spec, cache: PromptHashBackend("ph", cache))
-    LLM_BACKENDS.add("prompt-hash")
-    yield load_settings({"generator": {"backend": "prompt-hash", "model": "ph"}}, no_cache=True)
-    LLM_BACKENDS.discard("prompt-hash")
+    return load_settings({"generator": {"backend": "prompt-hash", "model": "ph"}}, no_cache=True)
 
 
 TEXTS = [
@@ -72,7 +70,9 @@ def test_the_service_batch_and_python_api_give_the_same_judgement(prompt_hash_ba
     from_api = [comparable(emoethics.judge(t, "personal", settings=settings).model_dump(mode="json")) for t in TEXTS]
 
     url = f"sqlite:///{tmp_path / 'service.db'}"
-    app = create_app(ServiceConfig(database_url=url, secret_key="test-secret", worker=Worker(settings, url=url)))
+    app = create_app(
+        ServiceConfig(database_url=url, secret_key="test-secret", workspace=ServiceWorkspace(settings, url=url))
+    )
     _, secret = KeyStore(url).create("tester", "1000/minute")
     with TestClient(app) as client:
         from_service = []
@@ -114,7 +114,7 @@ def test_a_registered_backend_is_chosen_by_its_name_in_the_settings(prompt_hash_
 
 def test_an_unknown_backend_name_is_a_one_line_configuration_error():
     with pytest.raises(ConfigError) as err:
-        load_settings({"generator": {"backend": "no-such-backend"}})
+        emoethics.Session(load_settings({"generator": {"backend": "no-such-backend"}}))
     assert "unknown backend 'no-such-backend'" in str(err.value) and "\n" not in str(err.value)
     with pytest.raises(ConfigError, match="not a language-model backend"):
         session_module.make_backend(BackendSpec(backend="sensor"))

@@ -20,6 +20,8 @@ from emoethics.store.queue import Case, Feedback, ReviewStore
 from emoethics.store.records import Records
 
 PG = os.environ.get("EMOETHICS_TEST_DATABASE_URL")
+#: one PostgreSQL database for the run: its tests stay on one worker of ``pytest -n``
+pytestmark = pytest.mark.xdist_group("postgres")
 TABLES = [
     "alembic_version",
     "api_keys",

@@ -35,18 +35,17 @@ from pathlib import Path
 from typing import Literal
 
 from platformdirs import user_cache_dir, user_config_dir, user_data_dir
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .errors import ConfigError
 
-ROLES = ("generator", "analyzer", "critic", "judge", "adversary")
 Role = Literal["generator", "analyzer", "critic", "judge", "adversary"]
+ROLES: tuple[Role, ...] = ("generator", "analyzer", "critic", "judge", "adversary")
 #: Sections of the config file read by one command (``[proxy]``: ``emoethics proxy``).
 SECTIONS = ("proxy",)
 #: Backends that are not language models: they can analyse and criticise, not write.
 ANALYSER_ONLY = ("sensor", "sensor-fast", "ensemble")
 #: Names of language-model backends; a plugin adds its own with ``session.register_backend``.
-LLM_BACKENDS: set[str] = {"local", "openai"}
 
 #: Every environment variable emoethics reads: name -> what it does.
 ENVIRONMENT: dict[str, str] = {
@@ -123,13 +122,6 @@ class BackendSpec(BaseModel):
     base_url: str | None = None
     timeout: float = 120.0
     max_retries: int = 3
-
-    @field_validator("backend")
-    @classmethod
-    def _known_backend(cls, v: str) -> str:
-        if v not in LLM_BACKENDS and v not in ANALYSER_ONLY:
-            raise ValueError(f"unknown backend '{v}' (known: {', '.join(sorted(LLM_BACKENDS | set(ANALYSER_ONLY)))})")
-        return v
 
     def describe(self) -> str:
         if self.backend in ("local", *ANALYSER_ONLY):

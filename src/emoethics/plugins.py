@@ -1,4 +1,4 @@
-"""Plugins by entry point: other packages add backends, guideline sets and emotion models.
+"""Plugins by entry point: other packages add backends, analysers, guideline sets and emotion models.
 
 A plugin is an installed package that names a function under the ``emoethics.plugins``
 entry-point group, in its ``pyproject.toml``::
@@ -9,7 +9,8 @@ entry-point group, in its ``pyproject.toml``::
 ``register(registry)`` receives a :class:`Registry` and calls its methods; the command line, the
 service, the proxy and batch jobs load every plugin once at start (:func:`load_plugins`), so
 ``--backend NAME``, ``--guidelines NAME`` and ``--emotion-model NAME`` reach what a plugin
-registered. ``emoethics plugins`` lists them.
+registered (an analyser is chosen with ``--backend NAME`` too: it takes the analyser's role, as
+``--backend sensor`` does). ``emoethics plugins`` lists them.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 from .errors import ConfigError
 from .ethics.guidelines import register_guidelines
 from .schema.emotion_models import register_emotion_model
-from .session import BackendFactory, register_backend
+from .session import AnalyzerFactory, BackendFactory, register_analyzer, register_backend
 
 GROUP = "emoethics.plugins"
 
@@ -35,6 +36,7 @@ class Plugin:
     package: str
     version: str
     backends: list[str] = field(default_factory=list)
+    analyzers: list[str] = field(default_factory=list)
     guidelines: list[str] = field(default_factory=list)
     emotion_models: list[str] = field(default_factory=list)
 
@@ -44,6 +46,7 @@ class Plugin:
             "package": self.package,
             "version": self.version,
             "backends": self.backends,
+            "analyzers": self.analyzers,
             "guidelines": self.guidelines,
             "emotion_models": self.emotion_models,
         }
@@ -59,6 +62,12 @@ class Registry:
         """A language-model backend: ``factory(spec, cache)`` returns a :class:`~.llm.base.Backend`."""
         register_backend(name, factory)
         self.plugin.backends.append(name)
+
+    def analyzer(self, name: str, factory: AnalyzerFactory) -> None:
+        """An emotion analyser: ``factory(emotion_model, session)`` returns an
+        :class:`~.emotions.analysis.Analyzer` (``analyze``, and ``analyze_batch`` where it reads batches)."""
+        register_analyzer(name, factory)
+        self.plugin.analyzers.append(name)
 
     def guidelines(self, name: str, path: str | Path) -> None:
         """A guideline set (YAML, as ``ethics/data/default.yaml``)."""

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal
 
-from .config import ANALYSER_ONLY, LLM_BACKENDS, BackendSpec, Role, Settings, cache_dir, load_settings
+from .config import ANALYSER_ONLY, ROLES, BackendSpec, Role, Settings, cache_dir, load_settings
 from .emotions.analysis import Analyzer, LLMAnalyzer
 from .emotions.analysis import analyze_many as analyze_texts
 from .emotions.respond import Reply, reply_to
@@ -37,6 +37,7 @@ from .textio import check_text
 
 ModelArg = str | EmotionModel
 BackendFactory = Callable[[BackendSpec, ResponseCache | None], Backend]
+AnalyzerFactory = Callable[[EmotionModel, "Session"], Analyzer]
 
 
 # -- the backend registry ------------------------------------------------------------------------
@@ -58,14 +59,42 @@ def _openai(spec: BackendSpec, cache: ResponseCache | None) -> Backend:
 
 #: Language-model backends by name: the one place a name becomes a backend.
 BACKENDS: dict[str, BackendFactory] = {"local": _local, "openai": _openai}
+#: Analysers from plugins by name (``analyzer_factory(emotion_model, session)``); the built-in ones
+#: (:data:`~emoethics.config.ANALYSER_ONLY`: the sensor, its fast form, the ensemble) are made by
+#: :meth:`Session.make_analyzer` itself.
+ANALYSERS: dict[str, AnalyzerFactory] = {}
 
 
 def register_backend(name: str, factory: BackendFactory) -> None:
     """Make ``backend = name`` (settings, ``--backend``) build its backends with ``factory``."""
-    if name in ANALYSER_ONLY:
+    if name in ANALYSER_ONLY or name in ANALYSERS:
         raise ConfigError(f"'{name}' is the name of an analyser, not of a language-model backend")
     BACKENDS[name] = factory
-    LLM_BACKENDS.add(name)
+
+
+def register_analyzer(name: str, factory: AnalyzerFactory) -> None:
+    """Make ``backend = name`` for the analyser or critic role (``--backend NAME``) use the
+    analyser ``factory(emotion_model, session)`` makes."""
+    if name in ANALYSER_ONLY or name in BACKENDS:
+        raise ConfigError(f"'{name}' is already the name of a backend or a built-in analyser")
+    ANALYSERS[name] = factory
+
+
+def is_analyzer(name: str | None) -> bool:
+    """Whether ``name`` names an analyser only (it reads emotions, it cannot write text)."""
+    return name in ANALYSER_ONLY or name in ANALYSERS
+
+
+def check_backend_names(settings: Settings) -> None:
+    """A one-line ConfigError for a role whose backend no registry knows, or a writing role
+    (generator, judge, adversary) given an analyser."""
+    for role in ROLES:
+        name = settings.spec(role).backend
+        if name not in BACKENDS and not is_analyzer(name):
+            known = sorted(set(BACKENDS) | set(ANALYSER_ONLY) | set(ANALYSERS))
+            raise ConfigError(f"{role}: unknown backend '{name}' (known: {', '.join(known)})")
+        if name in ANALYSERS and role in ("generator", "judge", "adversary"):
+            raise ConfigError(f"{role}: '{name}' reads emotions but cannot write text; give a language model")
 
 
 _lock = threading.Lock()
@@ -127,6 +156,7 @@ class Session:
         critic: Analyzer | None = None,
     ) -> None:
         self.settings = settings or load_settings()
+        check_backend_names(self.settings)
         self._given_backends: dict[str, Backend | None] = {
             "generator": generator,
             "judge": judge_backend,
@@ -185,6 +215,10 @@ class Session:
 
     def _new_analyzer(self, em: EmotionModel, role: Literal["analyzer", "critic"], calibration: str | None) -> Analyzer:
         kind = self.settings.spec(role).backend
+        if kind in ANALYSERS:
+            if calibration:
+                raise ConfigError("calibrations apply to the sensor and the ensemble, not to a plugin's analyser")
+            return ANALYSERS[kind](em, self)
         if kind in ANALYSER_ONLY:
             sensor = _sensor(em, calibration, fast=kind == "sensor-fast")
             if kind in ("sensor", "sensor-fast"):

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -124,41 +125,82 @@ def run_batch(
     )
     job = spec.build()
     columns = BASE_COLUMNS + job.columns + [("result", "str")]
-    where = str(Path(input).resolve()) if is_local else str(input)
-    identity = spec.identity() | {
-        "input": where,
-        "text_field": text_field,
-        "id_field": id_field,
-        "output_format": out_fmt,
-    }
+    identity = _identity(spec, input, is_local, text_field, id_field, out_fmt)
     cp = prepare(out_path, log_path, out_fmt, identity, restart=options.restart, columns=[c for c, _ in columns])
-    total = count_records(input, in_fmt) if is_local else None
-    if total is not None and options.limit is not None:
-        total = min(total, options.limit)
-    todo = None if total is None else total - cp.done.count_below(total)
+    total = _count_total(input, in_fmt, is_local, options.limit)
     if on_start:
-        on_start(todo, cp)
+        on_start(None if total is None else total - cp.done.count_below(total), cp)
     log: JsonlLog | CsvLog = (
         CsvLog(log_path, [c for c, _ in columns], job.flatten) if out_fmt == "csv" else JsonlLog(log_path)
     )
     sink = Sink(log, options.max_failures, on_progress)
     start = time.perf_counter()
     try:
-        if options.engine == "ray":
-            from .ray_engine import run_ray
-
-            run_ray(spec, options, str(input), in_fmt, text_field, id_field, cp.done, sink, job.group_size)
-        else:
-            assert records is not None
-            run_local(job, options, _select(records, cp.done, options.limit), sink)
-        sink.finish()
+        _run_engine(spec, job, options, input, in_fmt, text_field, id_field, records, cp.done, sink)
     finally:
         log.close()
     seconds = time.perf_counter() - start
-    complete = sink.stopped is None
-    rows = cp.ok + cp.failed + sink.ok + sink.failed
-    if complete and out_fmt == "parquet":
+    if sink.stopped is None and out_fmt == "parquet":
         jsonl_to_parquet(log_path, out_path, columns, job.flatten)
+    return _summary(spec, input, output, options, total, cp, sink, seconds)
+
+
+def _identity(
+    spec: JobSpec, input: str | Path, is_local: bool, text_field: str, id_field: str, out_fmt: str
+) -> dict[str, Any]:
+    """What makes an output part of the same job: the job's settings, the input and how it is read,
+    and the output format; a resumed run must match it."""
+    where = str(Path(input).resolve()) if is_local else str(input)
+    return spec.identity() | {
+        "input": where,
+        "text_field": text_field,
+        "id_field": id_field,
+        "output_format": out_fmt,
+    }
+
+
+def _count_total(input: str | Path, in_fmt: str, is_local: bool, limit: int | None) -> int | None:
+    """The records the run covers: those of a local input, at most ``limit``; None for a remote one."""
+    total = count_records(input, in_fmt) if is_local else None
+    if total is not None and limit is not None:
+        total = min(total, limit)
+    return total
+
+
+def _run_engine(
+    spec: JobSpec,
+    job: Job,
+    options: BatchOptions,
+    input: str | Path,
+    in_fmt: str,
+    text_field: str,
+    id_field: str,
+    records: Iterable[Record] | None,
+    done: DoneSet,
+    sink: Sink,
+) -> None:
+    """Process the records not ``done`` on the engine ``options`` names, then flush ``sink``."""
+    if options.engine == "ray":
+        from .ray_engine import run_ray
+
+        run_ray(spec, options, str(input), in_fmt, text_field, id_field, done, sink, job.group_size)
+    else:
+        assert records is not None
+        run_local(job, options, _select(records, done, options.limit), sink)
+    sink.finish()
+
+
+def _summary(
+    spec: JobSpec,
+    input: str | Path,
+    output: str | Path,
+    options: BatchOptions,
+    total: int | None,
+    cp: Checkpoint,
+    sink: Sink,
+    seconds: float,
+) -> Summary:
+    """Sum up a run from the checkpoint it started from and what its sink took in."""
     processed = sink.ok + sink.failed
     price = options.price_in or options.price_out
     cost = (sink.usage.prompt_tokens * options.price_in + sink.usage.completion_tokens * options.price_out) / 1e6
@@ -172,7 +214,7 @@ def run_batch(
         processed=processed,
         ok=sink.ok,
         failed=sink.failed,
-        output_rows=rows,
+        output_rows=cp.ok + cp.failed + processed,
         seconds=round(seconds, 3),
         items_per_second=round(processed / seconds, 3) if seconds > 0 else 0.0,
         usage=sink.usage,
@@ -181,6 +223,6 @@ def run_batch(
         failures=dict(sink.failures.most_common(5)),
         truncated_bytes=cp.truncated_bytes,
         duplicates=cp.duplicates,
-        complete=complete,
+        complete=sink.stopped is None,
         stopped=sink.stopped,
     )

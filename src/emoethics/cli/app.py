@@ -22,7 +22,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from ..config import ANALYSER_ONLY, Settings, env_flag, load_settings
+from ..config import Settings, env_flag, load_settings
 from ..errors import EmoethicsError, InputError
 from ..schema.emotion_models import builtin_models
 from ..schema.usage import usage_record
@@ -100,10 +100,13 @@ def settings_from_flags(
     timeout: float | None = None,
     no_cache: bool = False,
 ) -> Settings:
-    """Settings from the model flags. ``--backend sensor|sensor-fast|ensemble`` sets the analyser only."""
+    """Settings from the model flags. ``--backend sensor|sensor-fast|ensemble`` (or a plugin's
+    analyser) sets the analyser only."""
+    from ..session import is_analyzer
+
     gen: dict[str, typing.Any] = {"backend": backend, "base_url": base_url, "model": model, "timeout": timeout}
     overrides: dict[str, dict] = {}
-    if backend in ANALYSER_ONLY:
+    if is_analyzer(backend):
         overrides["analyzer"] = {"backend": backend}
         gen["backend"] = None
     overrides["generator"] = {k: v for k, v in gen.items() if v is not None}

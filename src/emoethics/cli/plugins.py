@@ -8,7 +8,7 @@ from .app import JsonOpt, app, out, print_json
 @app.command()
 def plugins(json_out: JsonOpt = False) -> None:
     """List the installed plugins (entry-point group emoethics.plugins) and the backends,
-    guideline sets and emotion models each registered."""
+    analysers, guideline sets and emotion models each registered."""
     from ..plugins import GROUP, load_plugins
 
     found = load_plugins()
@@ -22,6 +22,7 @@ def plugins(json_out: JsonOpt = False) -> None:
             f"{what} {', '.join(names)}"
             for what, names in (
                 ("backends", p.backends),
+                ("analysers", p.analyzers),
                 ("guideline sets", p.guidelines),
                 ("emotion models", p.emotion_models),
             )

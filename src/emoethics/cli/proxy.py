@@ -128,7 +128,7 @@ def proxy(
     import uvicorn
 
     from ..ethics.guidelines import load_guidelines
-    from ..proxy import ProxyLibrary, create_proxy_app
+    from ..proxy import ProxyWorkspace, create_proxy_app
     from ..proxy.settings import proxy_settings
     from ..proxy.workers import FACTORY, WORKER_ENV, worker_environment
 
@@ -181,7 +181,7 @@ def proxy(
         os.environ.setdefault("EMOETHICS_ENCODER_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
         uvicorn.run(FACTORY, factory=True, workers=workers, host=host_, port=port_, log_level="warning")
         return
-    library = ProxyLibrary(
+    workspace = ProxyWorkspace(
         settings,
         url=url,
         guidelines=config.guidelines,
@@ -189,5 +189,5 @@ def proxy(
         shadow=config.shadow,
         judge_model=config.policy.judge_model != "never",
     )
-    app_ = create_proxy_app(config, library=library)
+    app_ = create_proxy_app(config, workspace=workspace)
     uvicorn.run(app_, host=host_, port=port_, log_level="warning", timeout_graceful_shutdown=5)

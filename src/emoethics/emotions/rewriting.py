@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from contextlib import nullcontext
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -129,69 +130,130 @@ def rewrite_text(
         raise ValueError("rounds must be at least 1")
     spec = model.spectrum(target.spectrum)
     goal = spec.level(target.level)
-    request = dict(spectrum_line=spec.describe(), level=goal.word, level_description=level_description(spec, goal))
-    messages = render("rewrite") + _demonstration(goal.word, request) + render("rewrite_request", text=text, **request)
-    if guidance:
-        messages[-1] = {"role": "user", "content": f"{messages[-1]['content']}\n{guidance}"}
-    # Room for a longer, more emotional rewrite; the length cap keeps grammar-constrained
-    # decoding from running out of tokens inside the string (a small model at an extreme level
-    # can repeat itself until it does). Up to the backend's longest string the cap goes into the schema.
-    longest = generator.max_string_length or 3 * len(text) + 300
-    max_chars = min(longest, 3 * len(text) + 300) if len(text) <= 700 else int(1.3 * len(text)) + 100
-    schema = text_schema(max_chars)
-    max_tokens = max_chars // 2 + 32
-    trace: list[RewriteRound] = []
-    candidates: list[tuple[tuple, str, EmotionProfile]] = []
+    messages = _rewrite_messages(text, spec, goal, guidance)
+    max_chars = _max_chars(text, generator)
+    loop = _RewriteLoop(spec, goal, generator, critic, text_schema(max_chars), max_chars // 2 + 32, tolerance)
     with generator.metered() as gen_usage, _metered(critic) as critic_usage:
-        for n in range(1, rounds + 1):
-            candidate = generator.chat_json(
-                messages, schema, parse_text, temperature=0.0 if n == 1 else 0.7, seed=n, max_tokens=max_tokens
-            )
-            profile = critic.analyze(candidate)
-            reading = profile.reading(spec.id)
-            measured = spec.level(reading.level)
-            distance = abs(measured.index - goal.index)
-            ok = distance <= tolerance
-            candidates.append(((distance, abs(reading.intensity - goal.intensity), n), candidate, profile))
-            step = RewriteRound(
-                round=n,
-                text=candidate,
-                measured_level=measured.word,
-                measured_intensity=reading.intensity,
-                level_distance=distance,
-                within_tolerance=ok,
-            )
-            trace.append(step)
-            if ok or n == rounds:
-                break
-            step.feedback = _direction(spec, goal, measured)
-            messages = (
-                messages
-                + [{"role": "assistant", "content": _dump_text(candidate)}]
-                + render("rewrite_feedback", measured_level=measured.word, level=goal.word, direction=step.feedback)
-            )
-        # best: nearest level, then nearest intensity, then earliest (closest to the source)
-        (distance, _, best_n), best_text, best_profile = min(candidates, key=lambda c: c[0])
-        features = explain_changes(text, best_text, goal.word, generator if explain else None)
-    reading = best_profile.reading(spec.id)
+        loop.run(messages, rounds)
+        best = loop.best()
+        features = explain_changes(text, best.text, goal.word, generator if explain else None)
+    reading = best.profile.reading(spec.id)
     return RewriteResult(
         source=text,
-        text=best_text,
+        text=best.text,
         emotion_model=model.id,
         target=target,
-        measured=best_profile,
+        measured=best.profile,
         measured_level=reading.level,
         measured_intensity=reading.intensity,
-        level_distance=distance,
-        hit=distance <= tolerance,
-        similarity=round(similarity(text, best_text), 4),
+        level_distance=best.distance,
+        hit=best.distance <= tolerance,
+        similarity=round(similarity(text, best.text), 4),
         features=features,
-        best_round=best_n,
-        rounds=trace,
+        best_round=best.round,
+        rounds=loop.trace,
         generator=generator.id,
         critic=critic.name,
         usage={"generator": gen_usage, "critic": critic_usage},
     )
+
+
+def _rewrite_messages(text: str, spec: Spectrum, goal: Level, guidance: str) -> list[dict[str, str]]:
+    """The first request to the generator: instructions, a worked example at the same level, the
+    text to rewrite, and ``guidance`` (if any) appended to that last turn."""
+    request = dict(spectrum_line=spec.describe(), level=goal.word, level_description=level_description(spec, goal))
+    messages = render("rewrite") + _demonstration(goal.word, request) + render("rewrite_request", text=text, **request)
+    if guidance:
+        messages[-1] = {"role": "user", "content": f"{messages[-1]['content']}\n{guidance}"}
+    return messages
+
+
+def _max_chars(text: str, generator: Backend) -> int:
+    """The longest rewrite the generator may write for ``text``.
+
+    Room for a longer, more emotional rewrite; the length cap keeps grammar-constrained
+    decoding from running out of tokens inside the string (a small model at an extreme level
+    can repeat itself until it does). Up to the backend's longest string the cap goes into the schema."""
+    longest = generator.max_string_length or 3 * len(text) + 300
+    return min(longest, 3 * len(text) + 300) if len(text) <= 700 else int(1.3 * len(text)) + 100
+
+
+@dataclass
+class _Candidate:
+    """A rewrite the critic measured, ranked by level distance, then intensity gap, then round."""
+
+    text: str
+    profile: EmotionProfile
+    distance: int
+    intensity_gap: float
+    round: int
+
+    @property
+    def rank(self) -> tuple[int, float, int]:
+        """Lower is better: nearest level, then nearest intensity, then earliest (closest to the source)."""
+        return (self.distance, self.intensity_gap, self.round)
+
+
+@dataclass
+class _RewriteLoop:
+    """The generator-critic rounds toward one target level, with the trace and every candidate."""
+
+    spec: Spectrum
+    goal: Level
+    generator: Backend
+    critic: Analyzer
+    schema: dict[str, Any]
+    max_tokens: int
+    tolerance: int
+    trace: list[RewriteRound] = field(default_factory=list)
+    candidates: list[_Candidate] = field(default_factory=list)
+
+    def run(self, messages: list[dict[str, str]], rounds: int) -> None:
+        """Up to ``rounds`` attempts; after each miss the gap is fed back to the generator."""
+        for n in range(1, rounds + 1):
+            candidate = self.generator.chat_json(
+                messages,
+                self.schema,
+                parse_text,
+                temperature=0.0 if n == 1 else 0.7,
+                seed=n,
+                max_tokens=self.max_tokens,
+            )
+            step, measured = self.measure(n, candidate)
+            if step.within_tolerance or n == rounds:
+                break
+            step.feedback = _direction(self.spec, self.goal, measured)
+            messages = (
+                messages
+                + [{"role": "assistant", "content": _dump_text(candidate)}]
+                + render(
+                    "rewrite_feedback", measured_level=measured.word, level=self.goal.word, direction=step.feedback
+                )
+            )
+
+    def measure(self, n: int, candidate: str) -> tuple[RewriteRound, Level]:
+        """Have the critic measure round ``n``'s candidate; record it in the trace and the candidates."""
+        profile = self.critic.analyze(candidate)
+        reading = profile.reading(self.spec.id)
+        measured = self.spec.level(reading.level)
+        distance = abs(measured.index - self.goal.index)
+        self.candidates.append(
+            _Candidate(candidate, profile, distance, abs(reading.intensity - self.goal.intensity), n)
+        )
+        step = RewriteRound(
+            round=n,
+            text=candidate,
+            measured_level=measured.word,
+            measured_intensity=reading.intensity,
+            level_distance=distance,
+            within_tolerance=distance <= self.tolerance,
+        )
+        self.trace.append(step)
+        return step, measured
+
+    def best(self) -> _Candidate:
+        """The best candidate seen (not the last)."""
+        return min(self.candidates, key=lambda c: c.rank)
 
 
 def sweep_text(

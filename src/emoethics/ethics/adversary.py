@@ -13,6 +13,7 @@ only as far as a violation of the judgement with a quoted span reaches (:func:`e
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -22,7 +23,7 @@ from ..prompting import render
 from ..schema.usage import Usage
 from ..store.queue import Case, ReviewStore, dump
 from .guidelines import VERDICT_ORDER, Verdict
-from .judge import Judgement, _context_line
+from .judge import Judgement, context_line
 
 #: Below this confidence a settled verdict still goes to a person.
 LOW_CONFIDENCE = 0.4
@@ -100,6 +101,138 @@ def _parser(field: str):
     return parse
 
 
+def _history(transcript: list[DebateRound]) -> str:
+    """The rounds so far, as the adversary's prompt tells them."""
+    return "\n".join(
+        f'Round {d.round}: you argued "{d.argument}"; the judge answered "{d.response}" and now says {d.verdict}.'
+        for d in transcript
+    )
+
+
+@dataclass
+class _Debate:
+    """The debate's fixed inputs and its running state: the verdict, the reasons, the transcript."""
+
+    adversary: Backend
+    judge: Backend
+    text: str
+    context: str
+    verdict: Verdict
+    reasons: str
+    transcript: list[DebateRound] = field(default_factory=list)
+    resolved: bool = False
+
+    def argue(self, c: float) -> tuple[str, Verdict]:
+        """The adversary's argument and proposed verdict, at contentiousness ``c``."""
+        return self.adversary.chat_json(
+            render(
+                "adversary",
+                tone=tone(c),
+                context=self.context,
+                text=self.text,
+                verdict=self.verdict,
+                reasons=self.reasons,
+                history=_history(self.transcript),
+            ),
+            _schema("argument"),
+            _parser("argument"),
+            max_tokens=220,
+            temperature=0.0,
+        )
+
+    def answer(self, c: float, argument: str, proposed: Verdict) -> tuple[str, Verdict]:
+        """The judge's response to ``argument`` and its verdict after it, at contentiousness ``c``."""
+        return self.judge.chat_json(
+            render(
+                "judge_reply",
+                tone=tone(c),
+                context=self.context,
+                text=self.text,
+                verdict=self.verdict,
+                reasons=self.reasons,
+                argument=argument,
+                proposed=proposed,
+            ),
+            _schema("response"),
+            _parser("response"),
+            max_tokens=200,
+            temperature=0.0,
+        )
+
+    def play_round(self, r: int, rounds: int) -> bool:
+        """Round ``r`` (from 0) of ``rounds``: argument, then the judge's answer unless the adversary
+        concedes; records it and returns whether the two agreed (the debate is then resolved)."""
+        c = contentiousness(r, rounds)
+        argument, proposed = self.argue(c)
+        if proposed == self.verdict:  # the adversary concedes
+            self.transcript.append(
+                DebateRound(
+                    round=r + 1,
+                    contentiousness=c,
+                    argument=argument,
+                    proposed=proposed,
+                    response="",
+                    verdict=self.verdict,
+                    agreed=True,
+                )
+            )
+            self.resolved = True
+            return True
+        response, new = self.answer(c, argument, proposed)
+        agreed = new == proposed
+        self.transcript.append(
+            DebateRound(
+                round=r + 1,
+                contentiousness=c,
+                argument=argument,
+                proposed=proposed,
+                response=response,
+                verdict=new,
+                agreed=agreed,
+            )
+        )
+        if new != self.verdict:
+            self.reasons = f"{self.reasons}; after review: {response}"
+        self.verdict = new
+        if agreed:
+            self.resolved = True
+        return agreed
+
+
+def _cap_to_evidence(judgement: Judgement, verdict: Verdict) -> tuple[Verdict, str | None]:
+    """``verdict`` held at :func:`evidence_ceiling`, and why it was held (None when it was not)."""
+    ceiling = evidence_ceiling(judgement)
+    if VERDICT_ORDER.index(verdict) > VERDICT_ORDER.index(ceiling):
+        return (
+            ceiling,
+            f"the debate proposed {verdict}, but no violation with a quoted span supports more than {ceiling}",
+        )
+    return verdict, None
+
+
+def _enqueue_case(
+    judgement: Judgement, verdict: Verdict, resolved: bool, transcript: list[DebateRound], store: ReviewStore | None
+) -> str:
+    """Put the judgement and its debate in the human review queue (the default store when none is given);
+    returns the case's id."""
+    store = store or ReviewStore()
+    case = store.enqueue(
+        Case(
+            kind="unresolved-debate" if not resolved else "low-confidence",
+            text=judgement.text,
+            context=judgement.context,
+            culture=judgement.culture,
+            verdict=verdict,
+            confidence=judgement.confidence,
+            rationale=judgement.rationale,
+            guidelines=[h.guideline for h in judgement.violations],
+            rulebook_version=judgement.rulebook_version,
+            detail={"judgement": dump(judgement), "debate": [dump(d) for d in transcript]},
+        )
+    )
+    return case.id
+
+
 def debate(
     judgement: Judgement,
     adversary: Backend,
@@ -112,107 +245,24 @@ def debate(
     """Run the adversarial review of ``judgement``; escalate to ``store`` when unsettled."""
     if rounds < 1:
         raise ValueError("rounds must be at least 1")
-    text = judgement.judged_text
-    context = _context_line(judgement.guardrail)
-    verdict: Verdict = judgement.verdict
-    reasons = "; ".join(judgement.reasons)
-    transcript: list[DebateRound] = []
-    resolved = False
+    state = _Debate(
+        adversary=adversary,
+        judge=judge,
+        text=judgement.judged_text,
+        context=context_line(judgement.guardrail),
+        verdict=judgement.verdict,
+        reasons="; ".join(judgement.reasons),
+    )
     with adversary.metered() as adv_usage, judge.metered() as judge_usage:
         for r in range(rounds):
-            c = contentiousness(r, rounds)
-            history = "\n".join(
-                f'Round {d.round}: you argued "{d.argument}"; the judge answered '
-                f'"{d.response}" and now says {d.verdict}.'
-                for d in transcript
-            )
-            argument, proposed = adversary.chat_json(
-                render(
-                    "adversary",
-                    tone=tone(c),
-                    context=context,
-                    text=text,
-                    verdict=verdict,
-                    reasons=reasons,
-                    history=history,
-                ),
-                _schema("argument"),
-                _parser("argument"),
-                max_tokens=220,
-                temperature=0.0,
-            )
-            if proposed == verdict:  # the adversary concedes
-                transcript.append(
-                    DebateRound(
-                        round=r + 1,
-                        contentiousness=c,
-                        argument=argument,
-                        proposed=proposed,
-                        response="",
-                        verdict=verdict,
-                        agreed=True,
-                    )
-                )
-                resolved = True
+            if state.play_round(r, rounds):
                 break
-            response, new = judge.chat_json(
-                render(
-                    "judge_reply",
-                    tone=tone(c),
-                    context=context,
-                    text=text,
-                    verdict=verdict,
-                    reasons=reasons,
-                    argument=argument,
-                    proposed=proposed,
-                ),
-                _schema("response"),
-                _parser("response"),
-                max_tokens=200,
-                temperature=0.0,
-            )
-            agreed = new == proposed
-            transcript.append(
-                DebateRound(
-                    round=r + 1,
-                    contentiousness=c,
-                    argument=argument,
-                    proposed=proposed,
-                    response=response,
-                    verdict=new,
-                    agreed=agreed,
-                )
-            )
-            if new != verdict:
-                reasons = f"{reasons}; after review: {response}"
-            verdict = new
-            if agreed:
-                resolved = True
-                break
-    capped = None
-    ceiling = evidence_ceiling(judgement)
-    if VERDICT_ORDER.index(verdict) > VERDICT_ORDER.index(ceiling):
-        capped = f"the debate proposed {verdict}, but no violation with a quoted span supports more than {ceiling}"
-        verdict = ceiling
+    verdict, capped = _cap_to_evidence(judgement, state.verdict)
+    resolved = state.resolved
     escalate = not resolved or judgement.confidence < LOW_CONFIDENCE or capped is not None
     case_id = None
     if escalate and enqueue:
-        store = store or ReviewStore()
-        case = store.enqueue(
-            Case(
-                kind="unresolved-debate" if not resolved else "low-confidence",
-                text=judgement.text,
-                context=judgement.context,
-                culture=judgement.culture,
-                verdict=verdict,
-                confidence=judgement.confidence,
-                rationale=judgement.rationale,
-                guidelines=[h.guideline for h in judgement.violations],
-                rulebook_version=judgement.rulebook_version,
-                detail={"judgement": dump(judgement), "debate": [dump(d) for d in transcript]},
-            )
-        )
-        case_id = case.id
+        case_id = _enqueue_case(judgement, verdict, resolved, state.transcript, store)
     return Review(
         text=judgement.text,
         context=judgement.context,
@@ -220,7 +270,7 @@ def debate(
         initial=judgement,
         verdict=verdict,
         resolved=resolved,
-        rounds=transcript,
+        rounds=state.transcript,
         escalated=escalate,
         case_id=case_id,
         capped=capped,

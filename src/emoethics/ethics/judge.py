@@ -46,7 +46,7 @@ from collections.abc import Sequence
 from difflib import SequenceMatcher
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from ..emotions.analysis import Analyzer
 from ..errors import ConfigError
@@ -170,6 +170,14 @@ class Judgement(BaseModel):
     models: dict[str, str]
     usage: Usage
 
+    #: what the instruments read of the text (kept in this process only: :meth:`Judge.judge_again`)
+    _instrument_readings: Any = PrivateAttr(default=None)
+
+    @property
+    def instrument_readings(self) -> InstrumentReadings | None:
+        """What the instruments read of the text, for a second judge (None once loaded from JSON)."""
+        return self._instrument_readings
+
     def record(self, source: str, *, verdict: str | None = None, **more: Any) -> VerdictRecord:
         """What the verdict log keeps of this judgement (``verdict``: the one acted on, when a
         policy changed it; ``more``: action, mode, case_id, shadow_rulebook, shadow_verdict)."""
@@ -212,6 +220,15 @@ class TextReading:
     moral: MoralReading | None
     conduct: Any
     language: LanguageReading
+
+
+@dataclasses.dataclass
+class InstrumentReadings:
+    """What the instruments read of one text: a reading with every flagged part set aside, and a
+    second with the disputed parts kept when there are any (``injections``: every part found)."""
+
+    readings: list[TextReading]
+    injections: list[Injection]
 
 
 @dataclasses.dataclass
@@ -325,7 +342,7 @@ class Judge:
             rules=rules,
             spectrum=spectrum.id,
             levels=levels,
-            context=_context_line(guardrail),
+            context=context_line(guardrail),
             text="$text",
         )
         system, user = msgs[0], msgs[1]["content"]
@@ -460,8 +477,38 @@ class Judge:
             clear_threshold=min(conduct.clear_threshold, t),
         )
 
+    def judge_again(self, judgement: Judgement) -> Judgement:
+        """Judge the text of ``judgement`` again in its context, reusing what the instruments
+        read of it (the injection check, the sensor, the moral and conduct heads) when another
+        judge of the same guideline set and instruments made it in this process, as the fast judge
+        does before the one with the model: only this judge's language model reads the text anew.
+        A judgement without those readings (loaded from JSON) is judged from its text."""
+        read = judgement.instrument_readings
+        if read is None:
+            return self.judge(judgement.text, judgement.context, judgement.culture)
+        guardrail, gates = self._gates(self.guidelines.guardrail(judgement.context, judgement.culture))
+        return self._judge_read([read], guardrail, [], gates)[0]
+
     def _judge_all(self, texts: list[str], guardrail: Guardrail, history: list[str]) -> list[Judgement]:
         guardrail, gates = self._gates(guardrail)
+        return self._judge_read(self._read_texts(texts, gates), guardrail, history, gates)
+
+    def _judge_read(
+        self, read: list[InstrumentReadings], guardrail: Guardrail, history: list[str], gates: GateThresholds
+    ) -> list[Judgement]:
+        """Each text judged from its readings (the stricter of two when part of it is disputed)."""
+        out = []
+        for readings in read:
+            judged = [self._judge_reading(r, guardrail, history, gates) for r in readings.readings]
+            combined = _combine(judged, readings.injections)
+            combined._instrument_readings = readings
+            out.append(combined)
+        return out
+
+    def _read_texts(self, texts: list[str], gates: GateThresholds) -> list[InstrumentReadings]:
+        """What the instruments read of each text, in batches: the injection check, the emotion
+        sensor, the language, the moral head and the conduct heads (the multilingual one for text
+        in another language); the conduct readings carry the context's fitted thresholds."""
         found = find_injections_many(texts)
         plans = [_readings_of(text, injections) for text, injections in zip(texts, found, strict=True)]
         cleans = list(dict.fromkeys(clean for plan in plans for clean, _, _ in plan))
@@ -469,8 +516,33 @@ class Judge:
         read = batch(cleans, cues=True) if batch is not None else [self.analyzer.analyze(c) for c in cleans]
         profiles: dict[str, EmotionProfile] = dict(zip(cleans, read, strict=True))
         languages = {c: (profiles[c].language or detect_language(c)).for_instrument(CONDUCT_LANGUAGES) for c in cleans}
-        # English (and text too short to tell) is read by the English heads; other languages by the
-        # multilingual conduct head, where there is one (the moral head reads English only)
+        morals, conducts = self._read_heads(cleans, languages)
+        out = []
+        for text, injections, plan in zip(texts, found, plans, strict=True):
+            # the text with every flagged part set aside; the sensor's profile of it has read it already
+            language = languages[plan[0][0]]
+            readings = [
+                TextReading(
+                    text,
+                    clean,
+                    used,
+                    name,
+                    profiles[clean],
+                    morals.get(clean),
+                    self._calibrated(conducts.get(clean), gates),
+                    language,
+                )
+                for clean, used, name in plan
+            ]
+            out.append(InstrumentReadings(readings, injections))
+        return out
+
+    def _read_heads(
+        self, cleans: list[str], languages: dict[str, LanguageReading]
+    ) -> tuple[dict[str, MoralReading], dict[str, Any]]:
+        """The moral and conduct heads' readings of each text. English (and text too short to
+        tell) is read by the English heads; other languages by the multilingual conduct head,
+        where there is one (the moral head reads English only)."""
         other = [c for c in cleans if languages[c].reader == "multilingual" and self.conduct_multilingual is not None]
         english = [c for c in cleans if c not in set(other)]
         morals: dict[str, MoralReading] = {}
@@ -487,17 +559,7 @@ class Judge:
                 conducts = dict(zip(english, self.conduct.read_many(english), strict=True))
         if other and self.conduct_multilingual is not None:
             conducts |= dict(zip(other, self.conduct_multilingual.read_many(other), strict=True))
-        out = []
-        for text, injections, plan in zip(texts, found, plans, strict=True):
-            # the text with every flagged part set aside; the sensor's profile of it has read it already
-            language = languages[plan[0][0]]
-            judged = []
-            for clean, used, name in plan:
-                conduct = self._calibrated(conducts.get(clean), gates)
-                r = TextReading(text, clean, used, name, profiles[clean], morals.get(clean), conduct, language)
-                judged.append(self._judge_reading(r, guardrail, history, gates))
-            out.append(_combine(judged, injections))
-        return out
+        return morals, conducts
 
     def _judge_reading(
         self, r: TextReading, guardrail: Guardrail, history: list[str], gates: GateThresholds
@@ -951,7 +1013,8 @@ def _combine(judged: list[Judgement], injections: list[Injection]) -> Judgement:
     )
 
 
-def _context_line(g: Guardrail) -> str:
+def context_line(g: Guardrail) -> str:
+    """The context of a guardrail as the prompts name it: its name, culture and audience."""
     parts = [g.context]
     if g.culture != "any":
         parts.append(f"culture: {g.culture}")

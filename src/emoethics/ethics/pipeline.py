@@ -1,7 +1,8 @@
 """The whole pipeline: write at a target emotion, judge, review, rectify (docs/specification.md sections 2-5).
 
 :func:`guard` takes a draft through the checks: the judge assesses it; a verdict of ``review`` or a
-low-confidence one goes to the adversary; a draft to ``rectify`` (or ``block``) is rewritten into the
+low-confidence one goes to the adversary; then the verdict policy (:mod:`.policy`, the one the proxy
+follows too) says what is done: by default a draft to ``rectify`` (or ``block``) is rewritten into the
 allowed range, starting from the requested emotion and giving it up one level at a time, so the
 result keeps as much of it as the guardrails allow. :func:`compose_text` first writes the draft at
 the requested emotion (generator, then the critic's check and the rewriting loop if it is off).
@@ -22,6 +23,7 @@ from ..schema.usage import Usage
 from ..store.queue import ReviewStore
 from .adversary import LOW_CONFIDENCE, Review, debate
 from .judge import Judge, Judgement
+from .policy import COMPOSE_POLICY, VerdictPolicy, action_for
 from .rectify import Rectification, rectify_text
 
 
@@ -60,8 +62,10 @@ def guard(
     target: Target | None = None,
     debate_rounds: int = 2,
     store: ReviewStore | None = None,
+    policy: VerdictPolicy = COMPOSE_POLICY,
 ) -> Guarded:
-    """Judge ``draft``; review it when the verdict is uncertain; rectify it when it violates."""
+    """Judge ``draft``; review it when the verdict is uncertain; then act on the verdict per
+    ``policy`` (:func:`~.policy.action_for`): by default rectify what violates, blocked drafts too."""
     j = judge.judge(draft, context, culture)
     steps = [f"judge: {j.verdict} ({j.confidence:.2f}) — {j.reasons[0]}"]
     verdict = j.verdict
@@ -76,7 +80,8 @@ def guard(
         )
     rect: Rectification | None = None
     text: str | None = draft
-    if verdict in ("rectify", "block"):
+    action = action_for(verdict, policy)
+    if action == "rectify":
         rect = rectify_text(draft, judge, generator, critic, model, before=j, target=target)
         steps.append(
             f"rectify: {rect.after.verdict} after {len(rect.attempts)} attempt(s), similarity {rect.similarity:.2f}"
@@ -86,6 +91,9 @@ def guard(
         else:
             text = None
             steps.append("withheld: no rewrite reached the allowed range")
+    elif action == "block":
+        text = None
+        steps.append(f"withheld: judged '{verdict}'")
     elif verdict == "review":
         steps.append("delivered with a review flag: a person should look at it")
     return Guarded(

@@ -19,6 +19,9 @@ place, or the request cut) is no success.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 from ..emotions.analysis import Analyzer
@@ -32,7 +35,7 @@ from ..schema.emotion_models import EmotionModel, Target
 from ..schema.profile import EmotionProfile
 from .guidelines import VERDICT_ORDER, BehaviourLevel, Guardrail, GuidelineSet
 from .judge import Judge, Judgement
-from .keep import describe, message_points, missing_points
+from .keep import Point, describe, message_points, missing_points
 
 
 class RectifyAttempt(BaseModel):
@@ -113,6 +116,182 @@ def toward_neutral(model: EmotionModel, target: Target) -> Target:
     return Target(spectrum=spec.id, intensity=levels[j].intensity, level=levels[j].word)
 
 
+def _already_allowed(before: Judgement) -> Rectification:
+    """The result for a text the judge already allows: the source itself, unchanged."""
+    return Rectification(
+        source=before.text,
+        text=before.text,
+        context=before.context,
+        culture=before.culture,
+        success=True,
+        changed=False,
+        target_behaviour=None,
+        before=before,
+        after=before,
+        similarity=1.0,
+        attempts=[],
+        rewrite=None,
+    )
+
+
+def _problems(before: Judgement) -> str:
+    """What the requests say is wrong with the source: its violations, or its behaviour out of range."""
+    return (
+        "; ".join(f"it violates '{h.guideline}' ({h.principle}) with \"{h.quote}\"" for h in before.violations)
+        or "its behaviour is outside the allowed range"
+    )
+
+
+def _keep_instruction(points: list[Point]) -> str:
+    """The requests' instruction to keep the source's points (named when there are any)."""
+    return (
+        f"Keep every one of these, in the same or other words: {describe(points)}."
+        if points
+        else "Keep every request, question, date, number and name it contains."
+    )
+
+
+def _length_cap(generator: Backend, n_chars: int) -> int:
+    """The longest text an attempt may return, for a source of ``n_chars`` characters."""
+    longest = generator.max_string_length or 2 * n_chars + 200
+    return min(longest, 2 * n_chars + 200) if n_chars <= 700 else int(1.3 * n_chars) + 100
+
+
+#: A judged attempt: its ranking key (mildest verdict, fewest lost points, most similar, earliest),
+#: the attempt, the rewriting loop's result (None for the content correction) and its judgement.
+_Tried = tuple[tuple, RectifyAttempt, RewriteResult | None, Judgement]
+
+
+@dataclass
+class _Rectifier:
+    """One rectification's requests to the generator, and the attempts judged so far."""
+
+    before: Judgement
+    judge: Judge
+    generator: Backend
+    level: BehaviourLevel
+    problems: str
+    points: list[Point]
+    keep: str
+    model: EmotionModel
+    critic: Analyzer
+    guidance: str = field(init=False)  # the rewriting loop's guidance
+    cap: int = field(init=False)
+    schema: dict[str, Any] = field(init=False)
+    tried: list[_Tried] = field(default_factory=list)
+    calls: int = 0
+
+    def __post_init__(self) -> None:
+        self.guidance = self._render_guidance()
+        self.cap = _length_cap(self.generator, len(self.before.judged_text))
+        self.schema = text_schema(self.cap)
+
+    def _render_guidance(self) -> str:
+        """The rewriting loop's guidance: the behaviour to reach, the violations and the points to keep."""
+        return render(
+            "rectify",
+            context=self.before.context,
+            problems=self.problems,
+            behaviour=self.level.word,
+            behaviour_description=self.level.description or self.level.word,
+            keep=self.keep,
+        )[0]["content"]
+
+    def correct(self, extra: str) -> str:
+        """One content correction request (``extra`` added to the keep instruction); the source back
+        when the generator's output is malformed."""
+        self.calls += 1
+        try:
+            return self.generator.chat_json(
+                render(
+                    "rectify_correct",
+                    context=self.before.context,
+                    text=self.before.judged_text,
+                    problems=self.problems,
+                    behaviour=self.level.word,
+                    behaviour_description=self.level.description or self.level.word,
+                    keep=self.keep + extra,
+                ),
+                self.schema,
+                parse_text,
+                max_tokens=self.cap // 2 + 40,
+            )
+        except MalformedOutputError:  # a failed attempt, not the end of the rectification
+            return self.before.judged_text
+
+    def corrected_text(self) -> str:
+        """The content correction, retried once naming the lost points when it changed the text but lost some."""
+        source = self.before.judged_text
+        corrected = self.correct("")
+        lost = missing_points(self.points, corrected)
+        if lost and corrected.strip() != source.strip():  # one retry, naming what was lost
+            again = self.correct(f" The last correction lost {describe(lost)}: put them back.")
+            if len(missing_points(self.points, again)) < len(lost):
+                corrected = again
+        return corrected
+
+    def record(self, n: int, target: Target | None, text: str, rewrite: RewriteResult | None) -> Judgement:
+        """Judge attempt ``n``'s ``text`` and keep it with its ranking key; returns its judgement."""
+        after = self.judge.judge(text, self.before.context, self.before.culture)
+        sim = round(similarity(self.before.judged_text, text), 4)
+        lost = missing_points(self.points, text)
+        attempt = RectifyAttempt(
+            attempt=n, target=target, text=text, verdict=after.verdict, similarity=sim, lost=[p.text for p in lost]
+        )
+        self.tried.append(((VERDICT_ORDER.index(after.verdict), len(lost), -sim, n), attempt, rewrite, after))
+        return after
+
+    def rewrite_attempts(self, start: str, goal: Target, after: Judgement, attempts: int, rounds: int) -> None:
+        """Attempts 2 to ``attempts``: the rewriting loop from ``start`` toward ``goal``, the emotion target
+        moving one level toward neutral after each; stops once an attempt is allowed."""
+        for n in range(2, attempts + 1):
+            if after.verdict == "allow":
+                break
+            try:
+                result = rewrite_text(
+                    start,
+                    goal,
+                    self.model,
+                    self.generator,
+                    self.critic,
+                    rounds=rounds,
+                    tolerance=1,
+                    explain=False,
+                    guidance=self.guidance,
+                )
+            except MalformedOutputError:
+                goal = toward_neutral(self.model, goal)
+                continue
+            self.calls += len(result.rounds)
+            after = self.record(n, goal, result.text, result)
+            goal = toward_neutral(self.model, goal)
+
+    def result(self) -> Rectification:
+        """The best attempt (by its ranking key) as the rectification, with every attempt tried."""
+        before = self.before
+        _, best, best_rewrite, after = min(self.tried, key=lambda t: t[0])
+        changed = best.text.strip() != before.judged_text.strip()
+        return Rectification(
+            source=before.text,
+            text=best.text,
+            context=before.context,
+            culture=before.culture,
+            success=changed
+            and after.verdict == "allow"
+            and not any(p.kind == "request" and p.text in best.lost for p in self.points),
+            changed=changed,
+            target_behaviour=self.level.word,
+            before=before,
+            after=after,
+            similarity=best.similarity,
+            attempts=[t[1] for t in self.tried],
+            rewrite=best_rewrite,
+            kept=[p.text for p in self.points if p.text not in best.lost],
+            lost=best.lost,
+            llm_calls=self.calls,
+        )
+
+
 def rectify_text(
     text: str,
     judge: Judge,
@@ -131,133 +310,27 @@ def rectify_text(
     the level's signature (compose passes the requested emotion, to keep as much of it as allowed)."""
     before = before or judge.judge(text, context, culture)
     if before.verdict == "allow":
-        return Rectification(
-            source=before.text,
-            text=before.text,
-            context=before.context,
-            culture=before.culture,
-            success=True,
-            changed=False,
-            target_behaviour=None,
-            before=before,
-            after=before,
-            similarity=1.0,
-            attempts=[],
-            rewrite=None,
-        )
+        return _already_allowed(before)
     guardrail = before.guardrail
     level = allowed_level(judge.guidelines, guardrail, before.behaviour.intensity)
     goal = target or emotion_target(model, before.profile, judge, guardrail, level)
-    problems = (
-        "; ".join(f"it violates '{h.guideline}' ({h.principle}) with \"{h.quote}\"" for h in before.violations)
-        or "its behaviour is outside the allowed range"
-    )
+    problems = _problems(before)
     points = message_points(before.judged_text)
-    keep = (
-        f"Keep every one of these, in the same or other words: {describe(points)}."
-        if points
-        else "Keep every request, question, date, number and name it contains."
-    )
-    guidance = render(
-        "rectify",
-        context=before.context,
+    rectifier = _Rectifier(
+        before=before,
+        judge=judge,
+        generator=generator,
+        level=level,
         problems=problems,
-        behaviour=level.word,
-        behaviour_description=level.description or level.word,
-        keep=keep,
-    )[0]["content"]
-    tried: list[tuple[tuple, RectifyAttempt, RewriteResult | None, Judgement]] = []
+        points=points,
+        keep=_keep_instruction(points),
+        model=model,
+        critic=critic,
+    )
     # attempt 1: correct what breaks the guidelines (the content); later attempts: the rewriting
     # loop toward the allowed behaviour's emotions, from the best text so far
-    n_chars = len(before.judged_text)
-    longest = generator.max_string_length or 2 * n_chars + 200
-    cap = min(longest, 2 * n_chars + 200) if n_chars <= 700 else int(1.3 * n_chars) + 100
-    schema = text_schema(cap)
-    calls = 0
-
-    def correct(extra: str) -> str:
-        nonlocal calls
-        calls += 1
-        try:
-            return generator.chat_json(
-                render(
-                    "rectify_correct",
-                    context=before.context,
-                    text=before.judged_text,
-                    problems=problems,
-                    behaviour=level.word,
-                    behaviour_description=level.description or level.word,
-                    keep=keep + extra,
-                ),
-                schema,
-                parse_text,
-                max_tokens=cap // 2 + 40,
-            )
-        except MalformedOutputError:  # a failed attempt, not the end of the rectification
-            return before.judged_text
-
-    corrected = correct("")
-    lost = missing_points(points, corrected)
-    if lost and corrected.strip() != before.judged_text.strip():  # one retry, naming what was lost
-        again = correct(f" The last correction lost {describe(lost)}: put them back.")
-        if len(missing_points(points, again)) < len(lost):
-            corrected, lost = again, missing_points(points, again)
-    after = judge.judge(corrected, before.context, before.culture)
-    sim = round(similarity(before.judged_text, corrected), 4)
-    tried.append(
-        (
-            (VERDICT_ORDER.index(after.verdict), len(lost), -sim, 1),
-            RectifyAttempt(
-                attempt=1,
-                target=None,
-                text=corrected,
-                verdict=after.verdict,
-                similarity=sim,
-                lost=[p.text for p in lost],
-            ),
-            None,
-            after,
-        )
-    )
+    corrected = rectifier.corrected_text()
+    after = rectifier.record(1, None, corrected, None)
     start = corrected if corrected.strip() != before.judged_text.strip() else before.judged_text
-    for n in range(2, attempts + 1):
-        if after.verdict == "allow":
-            break
-        try:
-            rewritten = rewrite_text(
-                start, goal, model, generator, critic, rounds=rounds, tolerance=1, explain=False, guidance=guidance
-            )
-        except MalformedOutputError:
-            goal = toward_neutral(model, goal)
-            continue
-        result = rewritten
-        calls += len(result.rounds)
-        after = judge.judge(result.text, before.context, before.culture)
-        sim = round(similarity(before.judged_text, result.text), 4)
-        lost = missing_points(points, result.text)
-        att = RectifyAttempt(
-            attempt=n, target=goal, text=result.text, verdict=after.verdict, similarity=sim, lost=[p.text for p in lost]
-        )
-        tried.append(((VERDICT_ORDER.index(after.verdict), len(lost), -sim, n), att, result, after))
-        goal = toward_neutral(model, goal)
-    _, best, best_rewrite, after = min(tried, key=lambda t: t[0])
-    changed = best.text.strip() != before.judged_text.strip()
-    return Rectification(
-        source=before.text,
-        text=best.text,
-        context=before.context,
-        culture=before.culture,
-        success=changed
-        and after.verdict == "allow"
-        and not any(p.kind == "request" and p.text in best.lost for p in points),
-        changed=changed,
-        target_behaviour=level.word,
-        before=before,
-        after=after,
-        similarity=best.similarity,
-        attempts=[t[1] for t in tried],
-        rewrite=best_rewrite,
-        kept=[p.text for p in points if p.text not in best.lost],
-        lost=best.lost,
-        llm_calls=calls,
-    )
+    rectifier.rewrite_attempts(start, goal, after, attempts, rounds)
+    return rectifier.result()

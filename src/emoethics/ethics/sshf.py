@@ -24,6 +24,7 @@ import datetime
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -65,6 +66,10 @@ class RuleExample(BaseModel):
     vector: dict[str, float]
 
 
+#: Where a rule stands: as learned, or as a person decided.
+_RuleStatus = Literal["learned", "accepted", "rejected", "edited"]
+
+
 class Rule(BaseModel):
     """What the model learned about one guideline in one context."""
 
@@ -74,7 +79,7 @@ class Rule(BaseModel):
     statement: str
     features: list[str]
     severity: Severity
-    status: Literal["learned", "accepted", "rejected", "edited"] = "learned"
+    status: _RuleStatus = "learned"
     violating_mean: dict[str, float]
     compliant_mean: dict[str, float]
     threshold: float = Field(description="On the projection onto violating_mean - compliant_mean.")
@@ -279,6 +284,19 @@ def _parse_rule(data: Any) -> tuple[str, list[str]]:
     return data["rule"].strip(), feats
 
 
+def _rule_schema() -> dict[str, Any]:
+    """The answer the generator gives for a rule: its statement and up to four linguistic features."""
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["rule", "features"],
+        "properties": {
+            "rule": {"type": "string", "minLength": 5, "maxLength": 300},
+            "features": {"type": "array", "maxItems": 4, "items": {"type": "string", "maxLength": 120}},
+        },
+    }
+
+
 def _sha(messages: list[dict[str, str]]) -> str:
     return hashlib.sha256(json.dumps(messages, sort_keys=True).encode()).hexdigest()
 
@@ -340,121 +358,161 @@ def learn_rulebook(
     store = store or ReviewStore()
     feedback = [f for f in store.feedback() if previous is None or f.id not in previous.feedback_used]
     examples: list[RuleExample] = [e.model_copy() for e in previous.examples] if previous else []
-    old_rules = {r.id: r for r in previous.rules} if previous else {}
-    used = _apply_example_feedback(examples, feedback, store)
-    rules: list[Rule] = []
-    for gid in ids:
-        item = guidelines.conduct_item(gid)
-        principle, viol, comp, severity = _principle(item)
-        for context in contexts:
-            rid = f"{gid}@{context}"
-            mine = [e for e in examples if e.rule == rid]
-            if not mine:
-                if on_step:
-                    on_step(f"generating examples for {rid}")
-                msgs = render(
-                    "sshf_generate",
-                    guideline=f"{gid}: {principle}",
-                    context=context,
-                    violations="; ".join(viol) or "(none given)",
-                    compliances="; ".join(comp) or "(none given)",
-                    n=pairs,
-                )
-                got = generator.chat_json(msgs, _pairs_schema(pairs), _parse_pairs, max_tokens=180 * pairs)
-                texts = [
-                    (i, side, t) for i, (v, c) in enumerate(got) for side, t in (("violating", v), ("compliant", c))
-                ]
-                profiles = _profiles(analyzer, [t for _, _, t in texts])
-                mine = [
-                    RuleExample(
-                        id=f"{rid}#{i}{side[0]}",
-                        rule=rid,
-                        text=t,
-                        side=side,
-                        pair=i,
-                        split="probe" if i == len(got) - 1 else "train",
-                        source=f"model:{generator.id}",
-                        prompt_sha256=_sha(msgs),
-                        vector=_rounded(emotion_vector(p)),
-                    )
-                    for (i, side, t), p in zip(texts, profiles, strict=True)
-                ]
-                examples += mine
-            old = old_rules.get(rid)
-            if old is not None:
-                statement, features, status = old.statement, old.features, old.status
-            else:
-                if on_step:
-                    on_step(f"extracting the rule of {rid}")
-                statement, features = generator.chat_json(
-                    render(
-                        "sshf_features",
-                        guideline=f"{gid}: {principle}",
-                        context=context,
-                        violating="\n".join(f"- {e.text}" for e in mine if e.side == "violating"),
-                        compliant="\n".join(f"- {e.text}" for e in mine if e.side == "compliant"),
-                    ),
-                    {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "required": ["rule", "features"],
-                        "properties": {
-                            "rule": {"type": "string", "minLength": 5, "maxLength": 300},
-                            "features": {"type": "array", "maxItems": 4, "items": {"type": "string", "maxLength": 120}},
-                        },
-                    },
-                    _parse_rule,
-                    max_tokens=220,
-                )
-                status = "learned"
-            for f in feedback:
-                if f.rule_id == rid:
-                    used.append(f.id)
-                    if f.decision == "accept":
-                        status = "accepted"
-                    elif f.decision == "reject":
-                        status = "rejected"
-                    elif f.decision == "edit-rule" and f.rule_text:
-                        statement, status = f.rule_text, "edited"
-            rules.append(
-                _fit_rule(
-                    dict(
-                        id=rid,
-                        guideline=gid,
-                        context=context,
-                        statement=statement,
-                        features=features,
-                        severity=severity,
-                        status=status,
-                    ),
-                    [e for e in examples if e.rule == rid],
-                )
-            )
-    probes = [r.probe_accuracy for r in rules if r.probe_accuracy is not None]
-    book = Rulebook(
-        version=(previous.version + 1) if previous else 1,
-        parent=previous.id if previous else None,
-        created=_now(),
-        guidelines_version=guidelines.version,
-        generator=generator.id,
-        analyzer=analyzer.name,
-        contexts=contexts,
-        rules=rules,
-        examples=[e for e in examples if any(e.rule == r.id for r in rules)],
-        feedback_used=sorted(set((previous.feedback_used if previous else []) + used)),
-        evaluation={
-            "probe_accuracy_mean": round(float(np.mean(probes)), 4) if probes else None,
-            "rules": len(rules),
-            "active_rules": sum(r.active for r in rules),
-            "examples": len(examples),
-            "feedback_applied": len(set(used)),
-        },
+    turn = _Turn(
+        generator=generator,
+        analyzer=analyzer,
+        pairs=pairs,
+        on_step=on_step,
+        feedback=feedback,
+        old_rules={r.id: r for r in previous.rules} if previous else {},
+        examples=examples,
+        used=_apply_example_feedback(examples, feedback, store),
     )
+    for gid in ids:
+        principle = _principle(guidelines.conduct_item(gid))
+        for context in contexts:
+            turn.learn(gid, principle, context)
+    book = turn.rulebook(guidelines, contexts, previous)
     _queue_sample(book, store, sample)
     records = Records(store.url)
     records.save_guidelines(guidelines)
     records.save_rulebook(book)
     return book
+
+
+@dataclass
+class _Turn:
+    """The state of one turn of the SSHF loop: the examples (reused and new), the rules learned so
+    far, the feedback not yet in the previous version and the ids of the items applied."""
+
+    generator: Backend
+    analyzer: Analyzer
+    pairs: int
+    on_step: Callable[[str], None] | None
+    feedback: list[Feedback]
+    old_rules: dict[str, Rule]
+    examples: list[RuleExample]
+    used: list[str]
+    rules: list[Rule] = field(default_factory=list)
+
+    def learn(self, gid: str, principle: tuple[str, list[str], list[str], Severity], context: str) -> None:
+        """Learn (or carry over) the rule of guideline ``gid`` in ``context``, apply people's
+        decisions on it, and fit its emotion signature to its examples."""
+        text, viol, comp, severity = principle
+        rid = f"{gid}@{context}"
+        mine = [e for e in self.examples if e.rule == rid]
+        if not mine:
+            mine = self.generate_examples(rid, f"{gid}: {text}", context, viol, comp)
+            self.examples += mine
+        old = self.old_rules.get(rid)
+        if old is not None:
+            statement, features, status = old.statement, old.features, old.status
+        else:
+            statement, features = self.extract_rule(rid, f"{gid}: {text}", context, mine)
+            status = "learned"
+        statement, status = self.apply_rule_feedback(rid, statement, status)
+        base = dict(
+            id=rid,
+            guideline=gid,
+            context=context,
+            statement=statement,
+            features=features,
+            severity=severity,
+            status=status,
+        )
+        self.rules.append(_fit_rule(base, [e for e in self.examples if e.rule == rid]))
+
+    def step(self, message: str) -> None:
+        """Report progress, if asked to."""
+        if self.on_step:
+            self.on_step(message)
+
+    def generate_examples(
+        self, rid: str, guideline: str, context: str, violations: list[str], compliances: list[str]
+    ) -> list[RuleExample]:
+        """Have the generator write contrasting pairs for rule ``rid`` and measure their emotions;
+        the last pair is the probe."""
+        self.step(f"generating examples for {rid}")
+        msgs = render(
+            "sshf_generate",
+            guideline=guideline,
+            context=context,
+            violations="; ".join(violations) or "(none given)",
+            compliances="; ".join(compliances) or "(none given)",
+            n=self.pairs,
+        )
+        got = self.generator.chat_json(msgs, _pairs_schema(self.pairs), _parse_pairs, max_tokens=180 * self.pairs)
+        texts = [(i, side, t) for i, (v, c) in enumerate(got) for side, t in (("violating", v), ("compliant", c))]
+        profiles = _profiles(self.analyzer, [t for _, _, t in texts])
+        return [
+            RuleExample(
+                id=f"{rid}#{i}{side[0]}",
+                rule=rid,
+                text=t,
+                side=side,
+                pair=i,
+                split="probe" if i == len(got) - 1 else "train",
+                source=f"model:{self.generator.id}",
+                prompt_sha256=_sha(msgs),
+                vector=_rounded(emotion_vector(p)),
+            )
+            for (i, side, t), p in zip(texts, profiles, strict=True)
+        ]
+
+    def extract_rule(self, rid: str, guideline: str, context: str, mine: list[RuleExample]) -> tuple[str, list[str]]:
+        """Ask the generator for the rule and the linguistic features that separate the two sides."""
+        self.step(f"extracting the rule of {rid}")
+        return self.generator.chat_json(
+            render(
+                "sshf_features",
+                guideline=guideline,
+                context=context,
+                violating="\n".join(f"- {e.text}" for e in mine if e.side == "violating"),
+                compliant="\n".join(f"- {e.text}" for e in mine if e.side == "compliant"),
+            ),
+            _rule_schema(),
+            _parse_rule,
+            max_tokens=220,
+        )
+
+    def apply_rule_feedback(self, rid: str, statement: str, status: _RuleStatus) -> tuple[str, _RuleStatus]:
+        """People's decisions on rule ``rid`` (accept, reject, edit), in the order given; each is
+        recorded as used."""
+        for f in self.feedback:
+            if f.rule_id == rid:
+                self.used.append(f.id)
+                if f.decision == "accept":
+                    status = "accepted"
+                elif f.decision == "reject":
+                    status = "rejected"
+                elif f.decision == "edit-rule" and f.rule_text:
+                    statement, status = f.rule_text, "edited"
+        return statement, status
+
+    def rulebook(self, guidelines: GuidelineSet, contexts: list[str], previous: Rulebook | None) -> Rulebook:
+        """The version after ``previous`` (or the first), with the rules learned, their examples,
+        the feedback used and the self-evaluation."""
+        rules, used = self.rules, self.used
+        probes = [r.probe_accuracy for r in rules if r.probe_accuracy is not None]
+        return Rulebook(
+            version=(previous.version + 1) if previous else 1,
+            parent=previous.id if previous else None,
+            created=_now(),
+            guidelines_version=guidelines.version,
+            generator=self.generator.id,
+            analyzer=self.analyzer.name,
+            contexts=contexts,
+            rules=rules,
+            examples=[e for e in self.examples if any(e.rule == r.id for r in rules)],
+            feedback_used=sorted(set((previous.feedback_used if previous else []) + used)),
+            evaluation={
+                "probe_accuracy_mean": round(float(np.mean(probes)), 4) if probes else None,
+                "rules": len(rules),
+                "active_rules": sum(r.active for r in rules),
+                "examples": len(self.examples),
+                "feedback_applied": len(set(used)),
+            },
+        )
 
 
 def _rounded(v: dict[str, float]) -> dict[str, float]:

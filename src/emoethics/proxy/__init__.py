@@ -2,7 +2,7 @@
 
 from .app import create_proxy_app
 from .guard import Policy
-from .library import ProxyLibrary
 from .settings import ProxyConfig
+from .workspace import ProxyWorkspace
 
-__all__ = ["Policy", "ProxyConfig", "ProxyLibrary", "create_proxy_app"]
+__all__ = ["Policy", "ProxyConfig", "ProxyWorkspace", "create_proxy_app"]

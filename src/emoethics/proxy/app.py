@@ -51,10 +51,10 @@ from ..errors import BackendError, ConfigError, EmoethicsError, InputError
 from ..store.keys import ApiKey, KeyStore
 from .chat import ChatHandler
 from .exchange import check_culture
-from .library import ProxyLibrary
 from .openai_errors import ERRORS, error_response, upstream_error
 from .settings import ProxyConfig
 from .upstream import HttpUpstream, LocalUpstream, UpstreamError
+from .workspace import ProxyWorkspace
 
 
 def lone_surrogate(value: Any, where: str = "body") -> str | None:
@@ -126,9 +126,9 @@ Key = Annotated[ApiKey, Depends(client_key)]
 
 
 def create_proxy_app(
-    config: ProxyConfig | None = None, *, library: ProxyLibrary | None = None, upstream: Any = None
+    config: ProxyConfig | None = None, *, workspace: ProxyWorkspace | None = None, upstream: Any = None
 ) -> FastAPI:
-    """The proxy's ASGI application. ``library`` and ``upstream`` replace the ones the config makes."""
+    """The proxy's ASGI application. ``workspace`` and ``upstream`` replace the ones the config makes."""
     from ..plugins import load_plugins
     from ..service.security import LimitsMiddleware, RateLimiter
     from ..store import db
@@ -138,19 +138,19 @@ def create_proxy_app(
     config = config or ProxyConfig()
     url = config.database_url or db.database_url()
     db.engine(url)
-    library = library or ProxyLibrary(
+    workspace = workspace or ProxyWorkspace(
         url=url,
         guidelines=config.guidelines,
         rulebook=config.rulebook,
         shadow=config.shadow,
         judge_model=config.policy.judge_model != "never",
     )
-    library.guardrail(config.policy.context, config.policy.culture)  # a bad default context fails now
+    workspace.guardrail(config.policy.context, config.policy.culture)  # a bad default context fails now
     try:
-        check_culture(library, config.policy.culture)
+        check_culture(workspace, config.policy.culture)
     except InputError as e:
         raise ConfigError(str(e)) from None
-    handler = ChatHandler(config, library, upstream if upstream is not None else upstream_of(config, library))
+    handler = ChatHandler(config, workspace, upstream if upstream is not None else upstream_of(config, workspace))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # noqa: ANN202
@@ -167,14 +167,14 @@ def create_proxy_app(
     )
     app.state.keys = KeyStore(url)
     app.state.limiter = RateLimiter(url)
-    app.state.library = library
+    app.state.workspace = workspace
     app.add_middleware(LimitsMiddleware, max_bytes=config.max_body_bytes, too_large=too_large_body)
     add_error_handlers(app)
     app.include_router(openai_router(handler))
     return app
 
 
-def upstream_of(config: ProxyConfig, library: ProxyLibrary) -> HttpUpstream | LocalUpstream:
+def upstream_of(config: ProxyConfig, workspace: ProxyWorkspace) -> HttpUpstream | LocalUpstream:
     """The upstream the config names: an OpenAI-compatible server, else the embedded model."""
     if config.upstream:
         return HttpUpstream(
@@ -183,7 +183,7 @@ def upstream_of(config: ProxyConfig, library: ProxyLibrary) -> HttpUpstream | Lo
             timeout=config.upstream_timeout,
             auth=config.upstream_credentials(),
         )
-    return LocalUpstream(library.rectifier(), slot=library.model_slot)
+    return LocalUpstream(workspace.rectifier(), slot=workspace.model_slot)
 
 
 def add_error_handlers(app: FastAPI) -> None:

@@ -30,7 +30,6 @@ from .exchange import (
     unless_gone,
 )
 from .guard import Abandoned, Decision, ReplyGuard, UserState, empathy_note, read_user
-from .library import ProxyLibrary
 from .limits import Capacity, SlotStream
 from .openai_errors import error_response, upstream_error
 from .redact import scrub
@@ -38,12 +37,13 @@ from .relay import SentenceRelay
 from .settings import ProxyConfig
 from .streaming import DONE, chunk, event, pieces
 from .upstream import UpstreamError
+from .workspace import ProxyWorkspace
 
 T = TypeVar("T")
 
 
 class ChatHandler:
-    """Answers chat requests for one proxy: its library, upstream, policy and capacity.
+    """Answers chat requests for one proxy: its workspace, upstream, policy and capacity.
 
     ``policy`` is the config's, without review cases when texts are not logged. Work that blocks
     (judging, the store) runs on the handler's threads: one for every request in progress (most
@@ -51,16 +51,16 @@ class ChatHandler:
     :meth:`close` (a test may start the application again).
     """
 
-    def __init__(self, config: ProxyConfig, library: ProxyLibrary, upstream: Any) -> None:
+    def __init__(self, config: ProxyConfig, workspace: ProxyWorkspace, upstream: Any) -> None:
         self.config = config
-        self.library = library
+        self.workspace = workspace
         self.upstream = upstream
         self.log_content = config.log_content
         policy = config.policy
         if not config.log_content:
             policy = policy.model_copy(update={"queue_reviews": False})
         self.policy = policy
-        self.guard = ReplyGuard(library, policy)
+        self.guard = ReplyGuard(workspace, policy)
         self.capacity = Capacity(config.capacity)
         self._pools: list[ThreadPoolExecutor] = []
 
@@ -71,9 +71,9 @@ class ChatHandler:
         return asyncio.get_running_loop().run_in_executor(self._pools[0], functools.partial(fn, *args, **kwargs))
 
     async def close(self) -> None:
-        """Close the upstream and the library, and stop the threads."""
+        """Close the upstream and the workspace, and stop the threads."""
         await self.upstream.close()
-        self.library.close()
+        self.workspace.close()
         while self._pools:
             self._pools.pop().shutdown(wait=False, cancel_futures=True)
 
@@ -131,18 +131,18 @@ class ChatHandler:
         body = req.model_dump(exclude_none=True)
         user = None
         if self.policy.empathy:
-            user = await self.in_thread(read_user, self.library, body["messages"])
+            user = await self.in_thread(read_user, self.workspace, body["messages"], self.policy.empathy_rules)
             if user is not None and user.distressed:
                 body["messages"] = [empathy_note(user), *body["messages"]]
         inputs = self.inputs_of(req, body, context, user)
-        return Exchange(body, context, culture, user, self.library.new_run_id(), inputs)
+        return Exchange(body, context, culture, user, self.workspace.new_run_id(), inputs)
 
     def context_of(self, request: Request) -> tuple[str, str | None]:
         """The guardrail context and culture of a request (headers, else the policy's)."""
         context = header_name(request, "x-emoethics-context") or self.policy.context
         culture = header_name(request, "x-emoethics-culture") or self.policy.culture
-        check_culture(self.library, culture)
-        return self.library.guardrail(context, culture).context, culture
+        check_culture(self.workspace, culture)
+        return self.workspace.guardrail(context, culture).context, culture
 
     async def sentence_stream(self, ex: Exchange, request: Request) -> Any:
         """The response of a stream released window by window (its first chunk is awaited here,
@@ -239,8 +239,8 @@ class ChatHandler:
         if not ex.recorded.acquire(blocking=False):
             return
         decisions = [d for j in judged or [] if j is not None for d in j.fields.values()]
-        verdicts = self.library.verdict_records(decisions, self.policy.mode) if decisions else []
-        self.library.record_run(
+        verdicts = self.workspace.verdict_records(decisions, self.policy.mode) if decisions else []
+        self.workspace.record_run(
             ex.inputs,
             output,
             error=scrub(error) if error else None,

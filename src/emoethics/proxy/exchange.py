@@ -17,9 +17,9 @@ from ..errors import InputError
 from ..store.queue import Case
 from .choices import Judged
 from .guard import Abandoned, UserState
-from .library import ProxyLibrary
 from .openai_errors import error_response
 from .upstream import completion_id
+from .workspace import ProxyWorkspace
 
 #: The longest X-Emoethics-Context or X-Emoethics-Culture header value.
 MAX_HEADER_NAME = 64
@@ -66,12 +66,12 @@ async def unless_gone(request: Request, gone: threading.Event, work: Awaitable[T
         task.cancel()
 
 
-def check_culture(library: ProxyLibrary, culture: str | None) -> None:
+def check_culture(workspace: ProxyWorkspace, culture: str | None) -> None:
     """Raise InputError for a culture no guardrail of the guideline set names."""
-    known = library.cultures()
+    known = workspace.cultures()
     if culture and culture not in known:
         raise InputError(
-            f"unknown culture '{culture}' in guideline set '{library.guidelines.id}' (cultures: {', '.join(known)})"
+            f"unknown culture '{culture}' in guideline set '{workspace.guidelines.id}' (cultures: {', '.join(known)})"
         )
 
 

@@ -38,37 +38,33 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from ..errors import EmoethicsError, InputError
-from ..ethics.guidelines import VERDICT_ORDER, Verdict, stricter
+from ..ethics.guidelines import VERDICT_ORDER, Verdict
 from ..ethics.judge import Judgement
+from ..ethics.policy import EmpathyRules, VerdictPolicy, action_for, care, distress_of
 from ..ethics.rectify import Rectification
 from ..prompting import render
 from ..schema.profile import EmotionProfile
 from ..store.queue import Case
 from ..textio import MAX_CHARS
-from .library import ProxyLibrary
+from .workspace import ProxyWorkspace
 
-#: A reading at or beyond this on the sadness or fear pole is distress (the levels sadness, grief,
-#: fear, terror of the Plutchik model).
-DISTRESS = 0.6
 #: The most characters of the last user message read for distress (its end; stated in the answer).
 USER_CHARS = 4000
-#: A reply's anger (or disgust) at or beyond this is a harsh tone for a user in distress.
-HARSH = 0.6
 REFUSAL = (
     "I can't pass on the reply that was written for this request: it falls outside the guidelines of this conversation."
 )
 
-Mode = Literal["enforce", "observe"]
 JudgeModel = Literal["unsure", "always", "never"]
 Action = Literal["passed", "queued", "rectified", "blocked", "observed"]
 #: True once the work on a request should stop (its client has gone).
 Stop = Callable[[], bool]
 
 
-class Policy(BaseModel):
-    """How the proxy treats replies (the ``[proxy]`` section of the config file and the flags)."""
+class Policy(VerdictPolicy):
+    """How the proxy treats replies (the ``[proxy]`` section of the config file and the flags): the
+    verdict policy every way in shares (:mod:`emoethics.ethics.policy`: mode, review queue, empathy
+    rules) and when the proxy asks its judge model."""
 
-    mode: Mode = "enforce"
     context: str | None = Field(default=None, description="Default guardrail context (the guideline set's first).")
     culture: str | None = None
     judge_model: JudgeModel = Field(default="unsure", description="When to call the judge model.")
@@ -76,12 +72,7 @@ class Policy(BaseModel):
     min_confidence: float = Field(
         default=0.6, ge=0.0, le=1.0, description="Fast-path allows below this confidence go to the judge model."
     )
-    empathy: bool = False
-    queue_reviews: bool = Field(
-        default=True,
-        description="Queue review verdicts for the review page "
-        "(off with --no-log-content: nothing of the text is stored).",
-    )
+    empathy: bool = Field(default=False, description="Read the user's distress and apply the empathy rules.")
     refusal: str = REFUSAL
 
 
@@ -179,20 +170,20 @@ def last_user_text(messages: list[dict[str, Any]]) -> str | None:
     return None
 
 
-def read_user(library: ProxyLibrary, messages: list[dict[str, Any]]) -> UserState | None:
+def read_user(
+    workspace: ProxyWorkspace, messages: list[dict[str, Any]], rules: EmpathyRules | None = None
+) -> UserState | None:
+    """What the last user message shows: its emotions and whether they are distress."""
     text = last_user_text(messages)
     if not text or not text.strip():
         return None
     read = text[-USER_CHARS:]  # the end of a long message: what the user says last
     try:
-        profile = library.read_emotions(read)
+        profile = workspace.read_emotions(read)
     except InputError:  # nothing readable in it: no state to report
         return None
-    strong = [
-        r for r in profile.readings if r.spectrum in ("sadness-joy", "fear-anger") and r.intensity <= -DISTRESS + 1e-9
-    ]
-    state = ", ".join(f"{r.level} ({r.negative}, {r.intensity:+.1f})" for r in strong)
-    return UserState(text=text, profile=profile, distressed=bool(strong), state=state, read_chars=len(read))
+    state = distress_of(profile, rules or EmpathyRules())
+    return UserState(text=text, profile=profile, distressed=bool(state), state=state, read_chars=len(read))
 
 
 def empathy_note(user: UserState) -> dict[str, str]:
@@ -242,14 +233,14 @@ class Window:
 class ReplyGuard:
     """Judges replies and acts on the verdict, per a :class:`Policy`."""
 
-    def __init__(self, library: ProxyLibrary, policy: Policy, window_chars: int = MAX_CHARS) -> None:
-        self.library = library
+    def __init__(self, workspace: ProxyWorkspace, policy: Policy, window_chars: int = MAX_CHARS) -> None:
+        self.workspace = workspace
         self.policy = policy
         self.window_chars = window_chars
 
     def wants_model(self, fast: Judgement, context: str) -> bool:
         p = self.policy
-        if p.judge_model == "never" or not self.library.has_judge_model:
+        if p.judge_model == "never" or not self.workspace.has_judge_model:
             return False
         if p.judge_model == "always" or context in p.model_contexts:
             return True
@@ -259,39 +250,21 @@ class ReplyGuard:
         self, text: str, context: str, culture: str | None, stop: Stop | None = None
     ) -> tuple[Judgement, Literal["fast", "model"], list[str]]:
         """(judgement, path, reasons): the fast judgement, or the model's when it is needed."""
-        fast = self.library.judge_fast(text, context, culture)
+        fast = self.workspace.judge_fast(text, context, culture)
         if not self.wants_model(fast, context):
             return fast, "fast", list(fast.reasons)
         carry_on(stop)
         try:
-            full = self.library.judge_with_model(text, context, culture)
+            full = self.workspace.judge_with_model(fast)
         except EmoethicsError as e:
             return fast, "fast", [*fast.reasons, f"the judge model failed ({e}); the fast judgement stands"]
         return full, "model", list(full.reasons)
 
     def care(self, verdict: Verdict, judgement: Judgement, user: UserState | None, reasons: list[str]) -> Verdict:
-        """The empathy rules for a reply to a distressed user (see the module docstring)."""
+        """The empathy rules (:func:`~emoethics.ethics.policy.care`) for a reply to a distressed user."""
         if not (self.policy.empathy and user is not None and user.distressed):
             return verdict
-        harsh = [
-            r
-            for r in judgement.profile.readings
-            if (r.spectrum == "fear-anger" and r.intensity >= HARSH - 1e-9)
-            or (r.spectrum == "disgust-trust" and r.intensity <= -HARSH + 1e-9)
-        ]
-        if harsh:
-            verdict = stricter(verdict, "review")
-            reasons.append(
-                f"the reply's tone ({', '.join(r.level for r in harsh)}) is harsh for a user in distress ({user.state})"
-            )
-        grounded = any(h.severity in ("rectify", "block") for h in judgement.violations)
-        if verdict in ("rectify", "block") and not grounded:
-            verdict = "review"
-            reasons.append(
-                "the user is in distress and the reply violates no guideline: its verdict came from "
-                "the emotions it shares with the user, so it passes with a review flag"
-            )
-        return verdict
+        return care(verdict, judgement, user.state, self.policy.empathy_rules, reasons)
 
     def decide(
         self,
@@ -324,17 +297,18 @@ class ReplyGuard:
             window_chars=self.window_chars,
         )
         verdict = main.verdict
-        if self.policy.mode == "observe":
+        action = action_for(verdict, self.policy, rewrite=rewrite)
+        if action == "observe":
             return Decision(verdict=verdict, action="observed", text=text, **base)
-        if verdict == "allow" or (verdict == "review" and not self.policy.queue_reviews):
+        if action == "pass":
             return Decision(verdict=verdict, action="passed", text=text, **base)
-        if verdict == "review":
-            case = self.library.review_case(main.judgement, run_id=run_id, note="; ".join(main.reasons[1:]))
+        if action == "queue":
+            case = self.workspace.review_case(main.judgement, run_id=run_id, note="; ".join(main.reasons[1:]))
             return Decision(verdict=verdict, action="queued", text=text, case_id=case.id, case=case, **base)
         rect: Rectification | None = None
         if verdict == "rectify" and not rewrite:
             reasons.append("tool-call arguments are never rewritten, so the reply is blocked")
-        elif verdict == "rectify":
+        elif action == "rectify":
             rewritten, rect = self.rectify_windows(parts, main, reasons, stop)
             if rewritten is not None:
                 return Decision(verdict="rectify", action="rectified", text=rewritten, rectification=rect, **base)
@@ -363,7 +337,7 @@ class ReplyGuard:
         the text is None when a window could not be brought into the allowed range."""
         out, main_rect = [], None
         for w in parts:
-            if w.verdict != "rectify":
+            if w.verdict not in ("rectify", "block"):  # a block window too, when the policy rewrites those
                 out.append(w.text)
                 continue
             carry_on(stop)
@@ -383,7 +357,7 @@ class ReplyGuard:
     def rectify_one(self, judgement: Judgement, reasons: list[str]) -> Rectification | None:
         """The rectification of one judged window, or None (with the reason) when it failed."""
         try:
-            return self.library.rectify(judgement)
+            return self.workspace.rectify(judgement)
         except EmoethicsError as e:
             reasons.append(f"rectification failed ({e})")
             return None
@@ -395,7 +369,7 @@ class ReplyGuard:
         if self.policy.mode == "observe":
             return True
         try:
-            fast = self.library.judge_fast(text, context, culture)
+            fast = self.workspace.judge_fast(text, context, culture)
         except EmoethicsError:
             return False
         if fast.verdict != "allow" or self.wants_model(fast, context):

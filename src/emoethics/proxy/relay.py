@@ -21,10 +21,10 @@ from . import fields
 from .choices import Judged, apply
 from .exchange import Exchange, base_of, cases_of
 from .guard import Policy, ReplyGuard, UserState
-from .library import ProxyLibrary
 from .redact import scrub
 from .streaming import DONE, SentenceRelease, SentenceStream, chunk, event, pieces
 from .upstream import UpstreamError
+from .workspace import ProxyWorkspace
 
 T = TypeVar("T")
 
@@ -34,7 +34,7 @@ class Judging(Protocol):
 
     guard: ReplyGuard
     policy: Policy
-    library: ProxyLibrary
+    workspace: ProxyWorkspace
     log_content: bool
 
     def in_thread(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Awaitable[T]: ...
@@ -182,7 +182,7 @@ class SentenceRelay:
         if not content_changed(judged) or judged.main.case_id is not None or not h.policy.queue_reviews:
             return None
         note = "released window by window before the full judgement"
-        case = h.library.review_case(judged.main.judgement, run_id=self.ex.run_id, note=note)
+        case = h.workspace.review_case(judged.main.judgement, run_id=self.ex.run_id, note=note)
         summary["case_id"] = case.id
         return case
 

@@ -16,8 +16,8 @@ from fastapi import FastAPI
 
 from ..config import Settings
 from .app import create_proxy_app
-from .library import ProxyLibrary
 from .settings import ProxyConfig
+from .workspace import ProxyWorkspace
 
 WORKER_ENV = "EMOETHICS_PROXY_WORKER"
 #: The import string uvicorn's workers load (a factory: called once in each worker).
@@ -36,7 +36,7 @@ def app_from_environment() -> FastAPI:
     """The proxy application of one worker, from ``$EMOETHICS_PROXY_WORKER``."""
     data = json.loads(os.environ[WORKER_ENV])
     config = ProxyConfig(**data["config"], upstream_auth=data["upstream_auth"])
-    library = ProxyLibrary(
+    workspace = ProxyWorkspace(
         Settings(**data["settings"]),
         url=config.database_url,
         guidelines=config.guidelines,
@@ -44,4 +44,4 @@ def app_from_environment() -> FastAPI:
         shadow=config.shadow,
         judge_model=config.policy.judge_model != "never",
     )
-    return create_proxy_app(config, library=library)
+    return create_proxy_app(config, workspace=workspace)

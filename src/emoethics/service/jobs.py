@@ -19,7 +19,7 @@ from sqlalchemy import update
 from ..errors import EmoethicsError
 from ..store import db
 from ..store.models import JobRow, utcnow
-from ..store.records import _jsonable
+from ..store.records import jsonable
 from .security import hide_database
 
 
@@ -53,7 +53,7 @@ class JobRunner:
             return getattr(res, "rowcount", 0) or 0
 
     def submit(self, kind: str, request: dict[str, Any], fn: Callable[[], Any], key_id: str | None = None) -> Job:
-        row = JobRow(kind=kind, request=_jsonable(request), key_id=key_id)
+        row = JobRow(kind=kind, request=jsonable(request), key_id=key_id)
         with db.session(self.url) as s:
             s.add(row)
             s.flush()
@@ -79,7 +79,7 @@ class JobRunner:
                 job_id, status="failed", error=hide_database(f"internal error: {type(e).__name__}: {e}", self.url)
             )
         else:
-            self._set(job_id, status="done", result=_jsonable(result))
+            self._set(job_id, status="done", result=jsonable(result))
 
     def get(self, job_id: str, key_id: str | None = None) -> Job | None:
         """The job, if it exists and (when ``key_id`` is given) was submitted with that key."""

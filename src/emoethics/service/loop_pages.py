@@ -33,21 +33,21 @@ def _filters(request: Request) -> Filters:
 
 @router.get("/review/dashboard")
 def dashboard(request: Request, key: Signed) -> HTMLResponse:
-    worker = request.app.state.worker
-    data = dashboard_data(VerdictLog(worker.records.url), worker.store, _filters(request))
+    workspace = request.app.state.workspace
+    data = dashboard_data(VerdictLog(workspace.records.url), workspace.store, _filters(request))
     return page(request, "dashboard.html", **data)
 
 
 @router.get("/review/verdicts")
 def verdicts(request: Request, key: Signed) -> HTMLResponse:
     f = _filters(request)
-    rows = VerdictLog(request.app.state.worker.records.url).rows(f)
+    rows = VerdictLog(request.app.state.workspace.records.url).rows(f)
     return page(request, "verdicts.html", rows=rows, filters=f)
 
 
 @router.get("/review/reviewed")
 def reviewed(request: Request, key: Signed, context: str = "") -> HTMLResponse:
-    store = request.app.state.worker.store
+    store = request.app.state.workspace.store
     rows = []
     for c, decisions in store.decided(context or None):
         t = truth_of(c, decisions)
@@ -60,13 +60,13 @@ def reviewed(request: Request, key: Signed, context: str = "") -> HTMLResponse:
 def _rulebooks_page(
     request: Request, status: int = 200, message: str = "", errors: list[str] | None = None
 ) -> HTMLResponse:
-    worker = request.app.state.worker
-    rec = worker.records
+    workspace = request.app.state.workspace
+    rec = workspace.records
     books = []
     for b in reversed(rec.rulebooks()):
         content = rec.rulebook_content(b["id"])
         books.append({**b, "calibration": content.get("calibration")})
-    n_reviewed = len({f.case_id for f in worker.store.feedback() if f.case_id})
+    n_reviewed = len({f.case_id for f in workspace.store.feedback() if f.case_id})
     return page(
         request,
         "rulebooks.html",
@@ -95,7 +95,7 @@ def calibrate(
     check_csrf(request, csrf)
     from ..ethics.review_loop import calibrate_rulebook
 
-    worker = request.app.state.worker
+    workspace = request.app.state.workspace
     try:
         target = float(max_fpr)
     except ValueError:
@@ -103,7 +103,7 @@ def calibrate(
     if not 0.0 <= target <= 0.5:
         return _rulebooks_page(request, 422, errors=["the largest false-positive rate is between 0 and 0.5"])
     try:
-        book = calibrate_rulebook(worker.fast_judge(), worker.store, worker.records, target)
+        book = calibrate_rulebook(workspace.fast_judge(), workspace.store, workspace.records, target)
     except EmoethicsError as e:
         return _rulebooks_page(request, 422, errors=[hide_database(str(e), request.app.state.url)])
     cal = book.calibration
@@ -133,13 +133,13 @@ def shadow(
     check_csrf(request, csrf)
     from ..ethics.review_loop import shadow_compare
 
-    worker = request.app.state.worker
-    cases = worker.store.cases()[-SHADOW_CASES:]
+    workspace = request.app.state.workspace
+    cases = workspace.store.cases()[-SHADOW_CASES:]
     try:
-        active = worker.fast_judge(worker.records.active_rulebook())
-        candidate = worker.fast_judge(rulebook)
+        active = workspace.fast_judge(workspace.records.active_rulebook())
+        candidate = workspace.fast_judge(rulebook)
         rows = shadow_compare(active, candidate, [(c.text, c.context) for c in cases], candidate_id=rulebook)
-        worker.records.record_verdicts(rows)
+        workspace.records.record_verdicts(rows)
     except EmoethicsError as e:
         return _rulebooks_page(request, 422, errors=[hide_database(str(e), request.app.state.url)])
     changed = sum(r.verdict != r.shadow_verdict for r in rows)
@@ -158,7 +158,7 @@ def activate(
     csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     check_csrf(request, csrf)
-    rec = request.app.state.worker.records
+    rec = request.app.state.workspace.records
     try:
         done = rec.activate_rulebook(rulebook or None, actor=key.name)
     except EmoethicsError as e:

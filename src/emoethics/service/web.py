@@ -99,25 +99,25 @@ def logout(request: Request, csrf: Annotated[str, Form(max_length=100)] = "") ->
 
 @router.get("/review")
 def queue(request: Request, key: Signed) -> HTMLResponse:
-    store = request.app.state.worker.store
+    store = request.app.state.workspace.store
     return page(request, "queue.html", cases=store.pending(200), counts=store.counts())
 
 
 def _case_view(request: Request, case_id: str) -> dict[str, Any]:
-    worker = request.app.state.worker
+    workspace = request.app.state.workspace
     try:
-        case = worker.store.case(case_id)
+        case = workspace.store.case(case_id)
     except InputError:
         raise HTTPException(404, f"no case '{case_id}'") from None
     judgement = case.detail.get("judgement") or {}
     profile = judgement.get("profile")
     if profile is None:  # e.g. an SSHF sample: measure it now with the critic (the fast sensor by default)
         try:
-            profile = worker.critic().analyze(case.text).model_dump(mode="json")
+            profile = workspace.critic().analyze(case.text).model_dump(mode="json")
         except EmoethicsError:
             profile = None
-    decided = worker.store.feedback(case.id)
-    following = [c.id for c in worker.store.pending(50) if c.id != case.id]
+    decided = workspace.store.feedback(case.id)
+    following = [c.id for c in workspace.store.pending(50) if c.id != case.id]
     return {
         "case": case,
         "judgement": judgement,
@@ -159,7 +159,7 @@ def decide(
         errors.append("edit rule: give the rule id and the corrected rule")
     if not errors:
         try:
-            request.app.state.worker.store.add_feedback(
+            request.app.state.workspace.store.add_feedback(
                 Feedback(
                     case_id=case_id,
                     decision=decision,
@@ -198,15 +198,15 @@ def play(
     check_csrf(request, csrf)
     if spectrum not in _spectra():
         raise HTTPException(422, f"unknown spectrum '{spectrum}'")
-    worker = request.app.state.worker
+    workspace = request.app.state.workspace
     inputs = {"text": text, "spectrum": spectrum, "rounds": rounds}
 
     def work() -> dict[str, Any]:
-        source = worker.analyze(text, "plutchik")
-        swept = worker.sweep(text, spectrum, "plutchik", rounds)
+        source = workspace.analyze(text, "plutchik")
+        swept = workspace.sweep(text, spectrum, "plutchik", rounds)
         return {"source": source, "sweep": swept}
 
-    job = request.app.state.jobs.submit("playground", inputs, lambda: worker.run("playground", inputs, work), key.id)
+    job = request.app.state.jobs.submit("playground", inputs, lambda: workspace.run("playground", inputs, work), key.id)
     return RedirectResponse(f"/playground/{job.id}", status_code=303)
 
 

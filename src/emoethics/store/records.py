@@ -37,13 +37,14 @@ class Run(BaseModel):
     seconds: float = 0.0
 
 
-def _jsonable(x: Any) -> Any:
+def jsonable(x: Any) -> Any:
+    """``x`` as JSON can hold it (models dumped, mappings and sequences turned into dicts and lists)."""
     if isinstance(x, BaseModel):
         return x.model_dump(mode="json")
     if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
+        return {str(k): jsonable(v) for k, v in x.items()}
     if isinstance(x, list | tuple):
-        return [_jsonable(v) for v in x]
+        return [jsonable(v) for v in x]
     return x
 
 
@@ -78,11 +79,11 @@ class Records:
             kind=kind,
             source=source,
             status="error" if error else "ok",
-            inputs=_jsonable(inputs),
-            output=_jsonable(output),
+            inputs=jsonable(inputs),
+            output=jsonable(output),
             error=error,
-            models=_jsonable(models or {}),
-            usage=_jsonable(usage) or {},
+            models=jsonable(models or {}),
+            usage=jsonable(usage) or {},
             seconds=round(seconds, 4),
         )
         with db.session(self.url) as s:

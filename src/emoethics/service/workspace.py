@@ -1,61 +1,30 @@
-"""What the service runs: the library's operations on a session whose models are shared by requests.
+"""What the service runs: the library's operations on a workspace whose models requests share.
 
-Models are created by the :class:`~emoethics.session.Session` on first use and kept.
-Language-model work is limited to ``concurrency`` operations at a time (one for the embedded model,
-which is not thread-safe). Every operation is recorded as a run (inputs, output or error, model
-ids, token usage, seconds).
+Models are created by the workspace's :class:`~emoethics.session.Session` on first use and kept
+(:class:`~emoethics.workspace.Workspace`). Language-model work is limited to ``concurrency``
+operations at a time (one for the embedded model, which is not thread-safe). Every operation is
+recorded as a run (inputs, output or error, model ids, token usage, seconds).
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from typing import Any, Literal
 
-from ..config import Role, Settings
+from ..config import Role
 from ..emotions.analysis import Analyzer
 from ..errors import EmoethicsError
 from ..ethics.judge import Judge
-from ..ethics.sshf import Rulebook, load_rulebook
 from ..llm.base import Backend
 from ..schema.usage import Usage, usage_record
-from ..session import Session
-from ..store.queue import ReviewStore
-from ..store.records import Records
+from ..workspace import Workspace
 
 
-class Worker:
-    """The service's session and the operations it offers. Pass ready objects to replace a role's
-    model (tests, or an application that already holds them)."""
-
-    def __init__(
-        self,
-        settings: Settings | None = None,
-        *,
-        url: str | None = None,
-        concurrency: int = 1,
-        generator: Backend | None = None,
-        judge_backend: Backend | None = None,
-        adversary: Backend | None = None,
-        analyzer: Analyzer | None = None,
-        critic: Analyzer | None = None,
-    ) -> None:
-        self.session = Session(
-            settings,
-            generator=generator,
-            judge_backend=judge_backend,
-            adversary=adversary,
-            analyzer=analyzer,
-            critic=critic,
-        )
-        self.settings = self.session.settings
-        self.records = Records(url)
-        self.store = ReviewStore(url=self.records.url)
-        self._saved_guidelines: set[str] = set()
-        self._stored_rulebooks: dict[str, Rulebook] = {}
-        self._slots = threading.BoundedSemaphore(max(1, concurrency))
+class ServiceWorkspace(Workspace):
+    """The service's workspace (session, store, model slots) and the operations its routes run.
+    Pass ready objects to replace a role's model (tests, or an application that already holds them)."""
 
     # -- models, made once by the session --------------------------------------------------------
     def backend(self, role: Role) -> Backend:
@@ -70,26 +39,12 @@ class Worker:
     def judge(self, guidelines: str, rulebook: str | None = None) -> Judge:
         """The judge of a guideline set, with ``rulebook`` or else the one in force (``sshf activate``)."""
         j = self.session.make_judge(guidelines, rulebook=self.rulebook(rulebook or self.records.active_rulebook()))
-        if j.guidelines.version not in self._saved_guidelines:
-            self.records.save_guidelines(j.guidelines)
-            self._saved_guidelines.add(j.guidelines.version)
+        self.save_guidelines(j.guidelines)
         return j
 
     def fast_judge(self, rulebook: str | None = None, guidelines: str = "default") -> Judge:
         """The judge without a language model (what calibration and shadow comparison use)."""
         return self.session.make_judge(guidelines, rulebook=self.rulebook(rulebook), use_model=False)
-
-    def rulebook(self, name: str | None) -> Rulebook | None:
-        """A rulebook by file, stored id, 'latest' or 'active', from this service's database. A
-        stored version never changes (its id is a hash of its content), so each is read once."""
-        if not name:
-            return None
-        if name.startswith("rulebook-v") and name in self._stored_rulebooks:
-            return self._stored_rulebooks[name]
-        book = load_rulebook(name, url=self.records.url)
-        if name.startswith("rulebook-v"):
-            self._stored_rulebooks[name] = book
-        return book
 
     def model_ids(self) -> dict[str, str]:
         out: dict[str, str] = {role: b.id for role, b in self.session.backends().items()}
@@ -102,7 +57,7 @@ class Worker:
         """Run ``fn`` in a model slot, metering usage and recording the run (also when it fails)."""
         start = time.perf_counter()
         backends = {id(b): b for b in self.session.backends().values()}
-        with self._slots, ExitStack() as stack:
+        with self.model_slot, ExitStack() as stack:
             meters = [stack.enter_context(b.metered()) for b in backends.values()]
             try:
                 result = fn()

@@ -3,15 +3,14 @@
 The proxy needs a few library operations: the fast CPU judgement (emotion sensor, emotion
 signatures, moral head and guardrail, no language-model call), the full judgement with the judge
 model, rectification, reading the user's emotions, making a case for the review page and
-recording a run (with its cases, in one transaction). :class:`ProxyLibrary` holds the
-:class:`~emoethics.session.Session` that makes the models for them once (the language models only
-when first needed) and is the only place in the proxy that knows how; the rest of the proxy calls
-its methods.
+recording a run (with its cases, in one transaction). :class:`ProxyWorkspace`, a
+:class:`~emoethics.workspace.Workspace` like the service's, holds the session that makes the models
+for them once (the language models only when first needed) and is the only place in the proxy that
+knows how; the rest of the proxy calls its methods.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,18 +19,16 @@ from ..emotions.analysis import Analyzer
 from ..ethics.guidelines import DEFAULT_GUIDELINES, Guardrail, GuidelineSet, load_guidelines
 from ..ethics.judge import Judge, Judgement
 from ..ethics.rectify import Rectification
-from ..ethics.sshf import load_rulebook
 from ..llm.base import Backend
 from ..schema.profile import EmotionProfile
-from ..session import Session
 from ..store.queue import Case, dump
-from ..store.records import Records
 from ..store.verdicts import VerdictRecord
+from ..workspace import Workspace
 from .batcher import JudgeBatcher
 
 
-class ProxyLibrary:
-    """The judges, the rectifier, the emotion reader and the store the proxy uses.
+class ProxyWorkspace(Workspace):
+    """The proxy's workspace: the judges, the rectifier, the emotion reader and the store it uses.
 
     Models come from ``settings`` by role, as in ``emoethics serve``: the ``judge`` role's language
     model for the full judgement, the ``generator`` role's for rectification, the ``critic`` (the
@@ -52,23 +49,19 @@ class ProxyLibrary:
         analyzer: Analyzer | None = None,
         judge_model: bool = True,
     ) -> None:
-        self.session = Session(settings, judge_backend=judge_backend, generator=rectifier, critic=analyzer)
-        self.settings = self.session.settings
-        self.records = Records(url)
+        super().__init__(settings, url=url, judge_backend=judge_backend, generator=rectifier, critic=analyzer)
         self.guidelines = load_guidelines(guidelines)
         #: the rulebook in force and a candidate judged beside it (for the verdict log only), read
         #: once from this proxy's database (an id, 'latest', 'active') or a file
-        self.rulebook = load_rulebook(rulebook, url=self.records.url) if rulebook else None
-        self.shadow = load_rulebook(shadow, url=self.records.url) if shadow else None
+        self.rulebook_in_force = self.rulebook(rulebook)
+        self.shadow = self.rulebook(shadow)
         self.judge_model_enabled = judge_model
-        #: one language-model operation at a time (the embedded model is not thread-safe)
-        self.model_slot = threading.Lock()
         #: the fast judgements of concurrent requests, made in batches on one thread
         self.batcher = JudgeBatcher(
             lambda texts, context, culture: self.fast_judge().judge_many(texts, context, culture),
             read_many=self.read_emotions_many,
         )
-        self.records.save_guidelines(self.guidelines)
+        self.save_guidelines(self.guidelines)
 
     # -- the guideline set ---------------------------------------------------------------------
     def guardrail(self, context: str | None, culture: str | None = None) -> Guardrail:
@@ -88,7 +81,7 @@ class ProxyLibrary:
 
     def fast_judge(self) -> Judge:
         """The CPU judge: sensor, signatures, moral head and guardrail (and a rulebook's signatures)."""
-        return self.session.make_judge(self.guidelines, rulebook=self.rulebook, use_model=False)
+        return self.session.make_judge(self.guidelines, rulebook=self.rulebook_in_force, use_model=False)
 
     def shadow_judge(self) -> Judge | None:
         """The fast judge with the shadow rulebook (``--shadow``), or None."""
@@ -123,7 +116,7 @@ class ProxyLibrary:
 
     def full_judge(self) -> Judge:
         """The judge with its language model (made on first use)."""
-        return self.session.make_judge(self.guidelines, rulebook=self.rulebook)
+        return self.session.make_judge(self.guidelines, rulebook=self.rulebook_in_force)
 
     def rectifier(self) -> Backend:
         return self.session.backend("generator")
@@ -148,10 +141,12 @@ class ProxyLibrary:
         """Stop the batcher's thread (the proxy's shutdown)."""
         self.batcher.close()
 
-    def judge_with_model(self, text: str, context: str, culture: str | None = None) -> Judgement:
+    def judge_with_model(self, fast: Judgement) -> Judgement:
+        """The judge model's judgement of a text the fast judge has judged, reusing what its
+        instruments read (:meth:`~emoethics.ethics.judge.Judge.judge_again`)."""
         judge = self.full_judge()
         with self.model_slot:
-            return judge.judge(text, context, culture)
+            return judge.judge_again(fast)
 
     def rectify(self, judgement: Judgement) -> Rectification:
         """Rewrite a judged text into the allowed range of its context (judged again after)."""
