@@ -64,7 +64,7 @@ def test_distress_is_not_misconduct_with_the_model(data_dir):
     assert all(q.lower() in j["judged_text"].lower() for q in quoted)  # no quote from elsewhere
 
 
-def test_a_frightened_account_is_allowed_with_the_model_and_a_compose_request_survives(data_dir):
+def test_a_frightened_account_is_allowed_and_compose_writes_judges_traces_and_keeps_the_request(data_dir):
     from emoethics.ethics.keep import message_points
 
     scared = cli("judge", "I'm so scared I'll lose my flat, I can't sleep.", data_dir=data_dir)
@@ -80,7 +80,8 @@ def test_a_frightened_account_is_allowed_with_the_model_and_a_compose_request_su
         "personal",
         data_dir=data_dir,
     )
-    assert c["delivered"] and "11" in c["text"]
+    assert c["draft"] and c["target"]["level"] and c["steps"][0].startswith("draft:")  # the compose trace
+    assert c["delivered"] and "11" in c["text"] and c["judgement"]["verdict"] == "allow"
     assert any(p.kind == "request" for p in message_points(c["text"]))  # the point of the note is kept
 
 
@@ -91,11 +92,11 @@ def test_review_runs_a_debate_and_keeps_the_transcript(data_dir):
         "--context",
         "workplace",
         "--rounds",
-        "2",
+        "1",
         data_dir=data_dir,
     )
     assert r["initial"]["verdict"] in ("allow", "review", "rectify", "block")
-    assert 1 <= len(r["rounds"]) <= 2 and r["rounds"][0]["argument"]
+    assert len(r["rounds"]) == 1 and r["rounds"][0]["argument"]
     assert r["rounds"][0]["contentiousness"] == 0.9
     assert r["resolved"] or r["escalated"]
     if r["escalated"]:
@@ -119,23 +120,6 @@ def test_rectify_reports_before_and_after(data_dir):
     assert r["success"] == (r["changed"] and r["after"]["verdict"] == "allow")
     if r["changed"]:
         assert r["text"] != r["source"] and 0 <= r["similarity"] <= 1
-
-
-def test_compose_writes_judges_and_traces(data_dir):
-    c = cli(
-        "compose",
-        "A short note to a friend who forgot my birthday",
-        "--emotion",
-        "sadness",
-        "--intensity",
-        "0.4",
-        "--context",
-        "personal",
-        data_dir=data_dir,
-    )
-    assert c["draft"] and c["target"]["level"] and c["steps"][0].startswith("draft:")
-    assert c["judgement"]["verdict"] in ("allow", "review", "rectify", "block")
-    assert c["delivered"] == (c["text"] is not None)
 
 
 def test_sshf_learns_a_small_rulebook(data_dir, tmp_path):

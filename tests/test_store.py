@@ -122,6 +122,27 @@ def test_runs_guidelines_and_rulebooks_are_kept(url):
         rec.rulebook_content("latest")
 
 
+def test_two_processes_saving_the_same_guidelines_at_once_both_succeed(url, monkeypatch):
+    """Two proxy workers start together: each finds no row, and the second insert meets the first's."""
+    from sqlalchemy.orm import Session
+
+    from emoethics.ethics.guidelines import load_guidelines
+
+    g = load_guidelines("default")
+    rec = Records(url)
+    rec.save_guidelines(g)  # the other worker's, committed first
+    real_get = Session.get
+    calls = []
+
+    def get_missing_once(self, cls, key, **kw):
+        calls.append(key)
+        return None if len(calls) == 1 else real_get(self, cls, key, **kw)
+
+    monkeypatch.setattr(Session, "get", get_missing_once)
+    assert rec.save_guidelines(g) == g.version
+    assert len(calls) == 2 and rec.guideline_versions() == [g.version]
+
+
 def test_api_keys_are_stored_as_digests_and_can_be_revoked(url):
     keys = KeyStore(url)
     key, secret = keys.create("app", "5/second")

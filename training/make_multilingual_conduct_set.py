@@ -5,15 +5,22 @@ harmless sentences built the same way, in ten languages (``make train``, before 
 Every sentence comes from the templates below, written for emoethics and released with it (CC0); none
 is a translation of a test suite. Each language has the same template families:
 
-- harmful, about a group (each group of the language's list): hate (``hate``), dehumanisation
-  (``dehumanisation``), derogation with an adjective (``derogation``), calls for violence
-  (``violence``), threats (``threat-group``);
+- harmful, about a group (each group of the language's list): hate (``hate``), contempt as an opinion
+  or question (``hate-opinion``), dehumanisation (``dehumanisation``), derogation with an adjective
+  (``derogation``), exclusion (``exclusion``), hate with swear words (``profane-hate``), calls for
+  violence (``violence``), threats (``threat-group``);
 - harmful, at a person: threats (``threat-person``), insults (``insult-person``), self-harm
   encouragement (``self-harm``);
-- harmless, about a group: respect, welcome, counter-speech quoting hate (``counter-quote``), negated
-  hate (``negated-hate``), neutral statements, protection (``group-positive``, ``group-neutral``);
+- harmless, about a group: respect, welcome, counter-speech quoting hate (``counter-quote``) or not
+  (``counter-direct``), negated hate (``negated-hate``), neutral statements, protection
+  (``group-positive``, ``group-neutral``), a member speaking of the group (``identity-self``);
 - harmless, at a person or nobody: promises (``promise-person``), violent idioms (``harm-idiom``),
-  anger at a situation (``feeling``), abuse of an object (``abuse-object``).
+  anger at a situation (``feeling``), abuse of an object (``abuse-object``), swearing at nobody
+  (``profanity``).
+
+The templates below are the first set; ``training/data/conduct_templates/<language>.json`` adds about a
+hundred per language (four more in each family and six in each of the six families only it has), in
+front of these so that the dev templates stay the same.
 
 A template's ``((masculine|feminine))`` is chosen by the group's grammatical gender. One JSON object a
 line: ``text``, ``language``, ``kind``, ``label`` (1 = harmful), ``category`` (one of
@@ -538,8 +545,11 @@ LANGUAGES: dict[str, dict] = {
 
 HARMFUL = {
     "hate": "identity_attack",
+    "hate-opinion": "identity_attack",
     "dehumanisation": "identity_attack",
     "derogation": "identity_attack",
+    "exclusion": "identity_attack",
+    "profane-hate": "identity_attack",
     "violence": "identity_attack",
     "threat-group": "threat",
     "threat-person": "threat",
@@ -547,9 +557,13 @@ HARMFUL = {
     "self-harm": "self_harm",
 }
 HARMLESS = (
-    "group-positive", "group-neutral", "counter-quote", "negated-hate",
-    "promise-person", "harm-idiom", "feeling", "abuse-object",
+    "group-positive", "group-neutral", "counter-quote", "counter-direct", "negated-hate", "identity-self",
+    "promise-person", "harm-idiom", "feeling", "abuse-object", "profanity",
 )  # fmt: skip
+#: More templates per language, one JSON file each (``{"language": ..., "templates": {family: [...]}}``),
+#: written for emoethics like the ones above. They go in front of a family's templates above, so the
+#: template kept for dev stays the same; a family only they have keeps its own last one for dev.
+EXTRA = ROOT / "training" / "data" / "conduct_templates"
 GENDERED = re.compile(r"\(\(([^|)]*)\|([^)]*)\)\)")
 
 
@@ -563,19 +577,32 @@ def fill(template: str, group: str | dict[str, str], gender: str) -> str:
     return text
 
 
+def templates(lang: str) -> dict[str, list[str]]:
+    """The language's templates per family: those of :data:`EXTRA` first, then those above."""
+    spec = LANGUAGES[lang]
+    extra_file = EXTRA / f"{lang}.json"
+    extra = json.loads(extra_file.read_text(encoding="utf-8"))["templates"] if extra_file.is_file() else {}
+    unknown = set(extra) - set(HARMFUL) - set(HARMLESS)
+    if unknown:
+        raise SystemExit(f"{extra_file}: unknown families {sorted(unknown)}")
+    return {kind: extra.get(kind, []) + spec.get(kind, []) for kind in list(HARMFUL) + list(HARMLESS)}
+
+
 def build() -> list[dict]:
     rows = []
     for lang, spec in LANGUAGES.items():
+        families = templates(lang)
         for kind in list(HARMFUL) + list(HARMLESS):
             category = HARMFUL.get(kind, "none")
-            for k, template in enumerate(spec[kind]):
+            for k, template in enumerate(families[kind]):
                 about_group = "{" in template
-                split = "dev" if k == len(spec[kind]) - 1 and k > 0 else "train"
+                split = "dev" if k == len(families[kind]) - 1 and k > 0 else "train"
                 for group, gender in spec["groups"] if about_group else [("", "m")]:
                     text = fill(template, group, gender) if about_group else template
                     row = {"text": text, "language": lang, "kind": kind, "label": int(kind in HARMFUL)}
                     rows.append(row | {"category": category, "split": split})
-    return rows
+    dev = {(r["language"], r["text"]) for r in rows if r["split"] == "dev"}
+    return [r for r in rows if r["split"] == "dev" or (r["language"], r["text"]) not in dev]  # dev stays unseen
 
 
 def main() -> None:

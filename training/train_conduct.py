@@ -298,10 +298,13 @@ def main() -> None:
         for lg in sorted(set(langs[source == "contrast-ml"])):
             m = (langs[dev] == lg) & (source[dev] == "contrast-ml")
             yy = y[dev][m].max(axis=1)
+            right = np.where(yy == 1, p[m] >= review, p[m] < review)  # flagged if harmful, allowed if not
+            kinds = np.array([r["kind"] for r in rows])[dev][m]
             report["dev_by_language"][lg] = {
                 "n": int(m.sum()),
                 "harmful_flagged": round(float((p[m][yy == 1] >= review).mean()), 3),
                 "harmless_allowed": round(float((p[m][yy == 0] < review).mean()), 3),
+                "right_by_kind": {k: round(float(right[kinds == k].mean()), 3) for k in sorted(set(kinds))},
             }
             print(f"  dev {lg}: {report['dev_by_language'][lg]}", file=sys.stderr)
     if args.loko and multilingual:

@@ -12,10 +12,11 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..config import data_dir, env
@@ -104,6 +105,19 @@ def session(url: str | None = None) -> Iterator[Session]:
         except BaseException:
             s.rollback()
             raise
+
+
+def add_once(url: str | None, row: Any, key: Any) -> None:
+    """Store ``row`` unless a row of its class with primary key ``key`` is there already; another
+    process (a second proxy worker) storing the same row at the same moment is not an error."""
+    try:
+        with session(url) as s:
+            if s.get(type(row), key) is None:
+                s.add(row)
+    except IntegrityError:
+        with session(url) as s:
+            if s.get(type(row), key) is None:
+                raise
 
 
 def forget_engines() -> None:

@@ -111,13 +111,9 @@ class Records:
     # guideline files
     def save_guidelines(self, guidelines: Any) -> str:
         """Keep the content of a guideline set under its version id (once)."""
-        with db.session(self.url) as s:
-            if s.get(GuidelineFileRow, guidelines.version) is None:
-                s.add(
-                    GuidelineFileRow(
-                        version=guidelines.version, name=guidelines.id, content=guidelines.model_dump(mode="json")
-                    )
-                )
+        content = guidelines.model_dump(mode="json")
+        row = GuidelineFileRow(version=guidelines.version, name=guidelines.id, content=content)
+        db.add_once(self.url, row, guidelines.version)
         return guidelines.version
 
     def guideline_versions(self) -> list[str]:
@@ -127,18 +123,15 @@ class Records:
     # rulebooks
     def save_rulebook(self, book: Any) -> str:
         """Keep a rulebook version (``ethics.sshf.Rulebook``); the same version is stored once."""
-        with db.session(self.url) as s:
-            if s.get(RulebookRow, book.id) is None:
-                s.add(
-                    RulebookRow(
-                        id=book.id,
-                        version=book.version,
-                        parent=book.parent,
-                        guidelines_version=book.guidelines_version,
-                        feedback_used=list(book.feedback_used),
-                        content=book.model_dump(mode="json"),
-                    )
-                )
+        row = RulebookRow(
+            id=book.id,
+            version=book.version,
+            parent=book.parent,
+            guidelines_version=book.guidelines_version,
+            feedback_used=list(book.feedback_used),
+            content=book.model_dump(mode="json"),
+        )
+        db.add_once(self.url, row, book.id)
         return book.id
 
     def rulebook_content(self, rulebook_id: str = "latest") -> dict[str, Any]:
