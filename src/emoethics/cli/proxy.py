@@ -178,7 +178,9 @@ def proxy(
     )
     if workers > 1:
         os.environ[WORKER_ENV] = worker_environment(config, settings)
-        os.environ.setdefault("EMOETHICS_ENCODER_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
+        share = str(max(1, (os.cpu_count() or 1) // workers))  # threads that spin-wait must not share cores
+        os.environ.setdefault("EMOETHICS_ENCODER_THREADS", share)
+        os.environ.setdefault("EMOETHICS_THREADS", share)
         uvicorn.run(FACTORY, factory=True, workers=workers, host=host_, port=port_, log_level="warning")
         return
     workspace = ProxyWorkspace(
