@@ -34,6 +34,7 @@ FACT = "Paris is the capital of France."
 OPENING = (
     f"{FACT} It lies on the river Seine in the north of the country. About two million people live in the city itself."
 )
+THREAT = "I know where you live and I will kill you."
 BROKEN_PROMISE = "I said I would send you the file today, but I won't bother after all."
 COMPASSION = (
     "I'm really sorry you're going through this, it sounds frightening. You can call your bank today "
@@ -52,6 +53,8 @@ def replies(body: dict) -> str:
         return COMPASSION
     if "promise" in text:
         return BROKEN_PROMISE
+    if "threaten" in text:
+        return THREAT
     return FACT
 
 
@@ -148,6 +151,17 @@ def test_an_abusive_reply_that_cannot_be_rectified_is_blocked_with_content_filte
         text, last, _ = streamed(client, "abuse me")
         assert "idiot" not in text and last.choices[0].finish_reason == "content_filter"
         assert last.model_extra["emoethics"]["verdict"] == "block"
+
+
+def test_a_blocked_reply_is_refused_or_with_rectify_blocked_rewritten_first(proxy):
+    client, _, _, _ = proxy()
+    headers, done = ask(client, "threaten me")
+    assert headers["x-emoethics-verdict"] == "block" and headers["x-emoethics-action"] == "blocked"
+    assert done.choices[0].finish_reason == "content_filter" and "kill" not in done.choices[0].message.content
+    client, _, _, _ = proxy(policy={"context": "workplace", "rectify_blocked": True})
+    headers, done = ask(client, "threaten me")  # the verdict reported is what was done with the reply
+    assert headers["x-emoethics-verdict"] == "rectify" and headers["x-emoethics-action"] == "rectified"
+    assert done.choices[0].message.content == POLITE and done.model_extra["emoethics"]["rectified"]["success"]
 
 
 def test_observe_mode_judges_and_logs_but_changes_nothing(proxy):
