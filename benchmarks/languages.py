@@ -15,7 +15,9 @@ One JSON line per language, then a summary line:
   Arabic and Korean HateSpeech, which neither head was trained on: share of harmful texts flagged (any
   verdict but allow) and of harmless texts allowed;
 - ``texts_per_second``: the sensor on the language's dev texts, in batch; the summary adds the peak
-  memory of the process (sensor, judge and both encoders loaded).
+  memory of this process (``peak_rss_mb``: the sets, the sensor, the judge and both encoders) and of a
+  fresh one that only loads the sensor and the judge without a model and reads and judges MLMA and
+  Korean texts in batch (``library_peak_rss_mb``: what a service or the proxy holds without a model).
 
 With ``--rewrite N`` (the embedded model: about a minute a text) it also rewrites the N shortest dev
 texts of German, Spanish, Brazilian Portuguese, Russian and Chinese towards joy (one round) and
@@ -192,10 +194,37 @@ def main() -> None:
         ),
         "texts_per_second_min": min(r["texts_per_second"] for r in f1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "library_peak_rss_mb": library_peak_mb([t for _, t, _ in random.Random(0).sample(shared, 4 * args.limit)]),
     }
     print(json.dumps(summary))
     command = f"python benchmarks/languages.py --limit {args.limit}" + (" --smoke" if args.smoke else "")
     write_results(results, "languages.json", command, args.smoke, [*rows.values(), summary])
+
+
+#: A process that only reads and judges (what a service or the proxy holds without a language model).
+LIBRARY_LOAD = """
+import json, sys
+from emoethics import api
+from emoethics.ethics.guidelines import load_guidelines
+from emoethics.ethics.judge import Judge
+from emoethics.sensors.emotion_sensor import EmotionSensor
+texts = json.load(sys.stdin)
+EmotionSensor().analyze_batch(texts)
+Judge(load_guidelines(), None, api.make_analyzer(role="critic")).judge_many(texts, "personal")
+status = open("/proc/self/status").read()  # VmHWM: this program's peak (ru_maxrss carries the parent's)
+print(round(int(status.split("VmHWM:")[1].split()[0]) / 1024))
+"""
+
+
+def library_peak_mb(texts: list[str]) -> int:
+    """Peak memory (MB) of a fresh process that loads the sensor and the judge without a model (both
+    encoders, every head) and reads and judges ``texts`` (English and other languages) in batch."""
+    import subprocess
+
+    p = subprocess.run(
+        [sys.executable, "-c", LIBRARY_LOAD], input=json.dumps(texts), capture_output=True, text=True, check=True
+    )
+    return int(p.stdout.split()[-1])
 
 
 def rewrite_languages(n: int, languages: tuple[tuple[str, str], ...] = REWRITE_LANGUAGES) -> list[dict]:

@@ -74,6 +74,7 @@ class Encoder:
             raise ModelFileError(f"{onnx} does not match its pinned sha256; {fix}")
         opts = ort.SessionOptions()
         opts.log_severity_level = 3
+        opts.enable_cpu_mem_arena = False  # the arena keeps the largest batch's buffers for good
         if threads := env("EMOETHICS_ENCODER_THREADS"):  # several processes share the cores
             opts.intra_op_num_threads = max(1, int(threads))
             opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
